@@ -1,0 +1,73 @@
+/**
+ * One error class for every runtime and protocol failure, with a stable code from a closed
+ * union. The table below is the only place that decides what a failure looks like to the person
+ * in the browser (status and plain message); the log gets the private `detail` instead.
+ * Tests assert on codes, never on message text.
+ */
+
+const table = {
+  // The AuthnRequest from the service provider.
+  saml_request_missing: [400, 'The sign-in request is missing', 'The page was opened without a SAML sign-in request. Start again from your Atlassian product.'],
+  saml_request_malformed: [400, 'The sign-in request is not valid', 'The SAML sign-in request could not be read. Start again from your Atlassian product.'],
+  saml_request_too_large: [400, 'The sign-in request is too large', 'The SAML sign-in request is larger than any real one. Start again from your Atlassian product.'],
+  saml_request_unsupported: [400, 'The sign-in request asks for something unsupported', 'The SAML sign-in request asks for a binding or option this identity provider does not offer.'],
+  saml_request_stale: [400, 'The sign-in request is out of date', 'The SAML sign-in request was issued too long ago or in the future. Check the clocks and start again.'],
+  saml_unknown_sp: [400, 'Unknown service provider', 'The sign-in request comes from a service provider this identity provider is not set up for.'],
+  saml_acs_mismatch: [400, 'Unexpected return address', 'The sign-in request asks for the answer to be sent to an address that is not the configured one.'],
+  relay_state_invalid: [400, 'The sign-in request is not valid', 'The RelayState parameter is too long or not text.'],
+  // The return from the OpenID provider.
+  login_state_missing: [400, 'The sign-in link is incomplete', 'The return from the identity provider carries no state. Start again from your Atlassian product.'],
+  login_unknown: [400, 'This sign-in is unknown or already used', 'This sign-in link was already used or never started here. Start again from your Atlassian product.'],
+  login_expired: [400, 'This sign-in has expired', 'The sign-in took too long. Start again from your Atlassian product.'],
+  login_browser_mismatch: [400, 'This sign-in started in another browser', 'Finish the sign-in in the browser where it started, or start again here.'],
+  oidc_code_missing: [400, 'The sign-in link is incomplete', 'The return from the identity provider carries no authorization code.'],
+  oidc_issuer_mismatch: [400, 'Unexpected identity provider', 'The answer names an identity provider other than the configured one.'],
+  oidc_access_denied: [403, 'Sign-in was refused by your identity provider', 'Your identity provider did not let you sign in. Ask your administrator to assign you to the Atlassian application.'],
+  oidc_authorization_error: [502, 'Your identity provider reported an error', 'Your identity provider could not complete the sign-in. Try again, or ask your administrator.'],
+  oidc_id_token_invalid: [502, 'The identity provider\'s answer could not be verified', 'The identity token from your identity provider failed verification. Your administrator can look up the reference below.'],
+  oidc_response_invalid: [502, 'The identity provider answered something unexpected', 'Your identity provider gave an answer that could not be used. Try again later.'],
+  oidc_unreachable: [502, 'Your identity provider cannot be reached', 'The connection to your identity provider failed. Try again in a moment.'],
+  oidc_timeout: [504, 'Your identity provider is not answering', 'Your identity provider took too long to answer. Try again in a moment.'],
+  // The user the provider vouched for.
+  user_email_missing: [403, 'No email address', 'Your identity provider did not send an email address for your account.'],
+  user_email_unverified: [403, 'Email address not verified', 'Your identity provider says your email address is not verified.'],
+  user_domain_not_allowed: [403, 'Email domain not allowed', 'Accounts with your email domain may not sign in here.'],
+  // The bridge itself.
+  config_missing: [503, 'Single sign-on is not set up yet', 'An administrator has not finished setting up single sign-on.'],
+  config_invalid: [503, 'Single sign-on is misconfigured', 'The single sign-on configuration is not valid. An administrator must correct it.'],
+  storage_unavailable: [503, 'Sign-in is temporarily unavailable', 'The sign-in service could not save or read its data. Try again in a moment.'],
+  method_not_allowed: [405, 'Method not allowed', 'This address does not accept that kind of request.'],
+  not_found: [404, 'Not found', 'There is nothing at this address.'],
+  internal: [500, 'Something went wrong', 'An unexpected error stopped the sign-in. Your administrator can look up the reference below.'],
+} as const satisfies Record<string, readonly [number, string, string]>;
+
+export type BridgeErrorCode = keyof typeof table;
+
+export class BridgeError extends Error {
+  override readonly name = 'BridgeError';
+  /**
+   * @param code stable code, chosen from the closed union
+   * @param detail private explanation for the log; never shown to the user
+   */
+  constructor(
+    readonly code: BridgeErrorCode,
+    readonly detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail ? `${code}: ${detail}` : code, options);
+  }
+}
+
+export interface PublicError {
+  status: number;
+  title: string;
+  message: string;
+}
+
+export function publicError(code: BridgeErrorCode): PublicError {
+  const [status, title, message] = table[code];
+  return { status, title, message };
+}
+
+/** Every code, for tests and the admin documentation. */
+export const bridgeErrorCodes = Object.keys(table) as BridgeErrorCode[];

@@ -1,0 +1,68 @@
+/**
+ * The ports through which the portable core reaches the world. The Forge adapter implements
+ * them on `@forge/kvs` and `@forge/api`; the standalone server on SQLite and Node.
+ * Nothing in `src/core`, `src/upstream-oidc` or `src/downstream-saml` imports a platform module.
+ */
+
+/** JSON-serialisable value, the only kind of value the stores keep. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/**
+ * A key-value store whose entries can expire. Keys come from `storage-keys.ts`.
+ * Expiry is a hint to the backend (Forge KVS may serve expired values for up to 48 hours):
+ * the core stores its own expiry inside every short-lived value and checks it.
+ */
+export interface KeyValueStore {
+  get<T extends Json>(key: string): Promise<T | undefined>;
+  /**
+   * Writes `value`. With `ifAbsent`, the write happens only when no value is stored yet and the
+   * result says whether it happened; otherwise the result is always true.
+   */
+  set(key: string, value: Json, options?: { ttlSeconds?: number; ifAbsent?: boolean }): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /**
+   * Atomically removes the value at `key` and returns what it held. Of any number of concurrent
+   * callers, at most one receives the value: this is what makes a login transaction single-use.
+   */
+  take<T extends Json>(key: string): Promise<T | undefined>;
+}
+
+/** Secret storage: values that must never reach a browser or a log (client secret, signing key). */
+export interface SecretStore {
+  getSecret<T extends Json>(key: string): Promise<T | undefined>;
+  setSecret(key: string, value: Json): Promise<void>;
+  deleteSecret(key: string): Promise<void>;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export interface RandomSource {
+  /** A URL-safe random token carrying `bytes` bytes of entropy. */
+  token(bytes?: number): string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * Structured logger. Callers pass only what is safe to log: never a secret, a private key, an
+ * authorization code or a token. `fields` values are primitives so nothing large slips in.
+ */
+export interface Logger {
+  log(level: LogLevel, event: string, fields?: Record<string, string | number | boolean | undefined>): void;
+}
+
+/** The WHATWG fetch signature; Forge passes `@forge/api`'s fetch, Node its global one. */
+export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Everything the core needs from its host, bundled once per invocation. */
+export interface Ports {
+  store: KeyValueStore;
+  secrets: SecretStore;
+  clock: Clock;
+  random: RandomSource;
+  logger: Logger;
+  fetch: Fetch;
+}
