@@ -1,27 +1,203 @@
 import type { BridgeRequest, BridgeResponse } from './http-types.js';
 import type { BridgeConfig } from './config.js';
 import type { Ports } from './ports.js';
+import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
+import { htmlHeaders, renderAutoPostPage, renderErrorPage } from './html.js';
+import { finishLogin, startLogin, type LoginContext } from './login-flow.js';
+import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
+import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
+import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
 
 /**
  * Where the current configuration comes from: a config file (standalone), or the store the
  * wizard writes to (Forge and standalone). Called once per request; implementations may cache.
- * Returns undefined while nothing is configured.
+ * Returns undefined while nothing is configured; throws `ConfigError` when what is stored is
+ * not valid.
  */
 export type ConfigSource = () => Promise<BridgeConfig | undefined>;
+
+/**
+ * Per-process caches that are safe to lose (a cold Forge instance starts without them):
+ * provider discovery and JWKS, and the parsed signing credentials.
+ */
+export class BridgeCaches {
+  readonly provider = new ProviderConfigurationCache();
+  credentials: Promise<SigningCredentials> | undefined;
+}
 
 export interface BridgeOptions {
   ports: Ports;
   config: ConfigSource;
+  /** The public URL the routes below live under (Forge: the web trigger URL). */
+  baseUrl: string;
   /** Accept `http://` provider URLs on loopback hosts: local runs and tests only, never Forge. */
   allowLoopbackHttp: boolean;
+  caches?: BridgeCaches;
 }
 
 export interface Bridge {
   /** Serves `/saml/sso` (GET, POST), `/oidc/callback` (GET), `/saml/metadata` (GET) and `/healthz`. */
   handle(request: BridgeRequest): Promise<BridgeResponse>;
+  /** The signing credentials (created on first use). */
+  signingCredentials(): Promise<SigningCredentials>;
 }
 
+/** Largest request body the SSO URL reads; an HTTP-POST AuthnRequest is a few kilobytes. */
+export const MAX_BODY_CHARS = 256 * 1024;
+
 export function createBridge(options: BridgeOptions): Bridge {
-  void options;
-  throw new TypeError('not implemented yet');
+  const caches = options.caches ?? new BridgeCaches();
+  const { ports } = options;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+
+  const signingCredentials = (): Promise<SigningCredentials> => {
+    if (!caches.credentials) {
+      caches.credentials = loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host);
+      caches.credentials.catch(() => (caches.credentials = undefined));
+    }
+    return caches.credentials;
+  };
+
+  const requireConfig = async (): Promise<BridgeConfig> => {
+    let config: BridgeConfig | undefined;
+    try {
+      config = await options.config();
+    } catch (error) {
+      if (error instanceof BridgeError) throw error;
+      throw new BridgeError('config_invalid', (error as Error)?.message?.slice(0, 500), { cause: error });
+    }
+    if (!config) throw new BridgeError('config_missing');
+    return config;
+  };
+
+  const loginContext = (config: BridgeConfig): LoginContext => ({
+    ports,
+    config,
+    providerCache: caches.provider,
+    allowLoopbackHttp: options.allowLoopbackHttp,
+  });
+
+  const routes: Record<string, { methods: string[]; run(request: BridgeRequest, reference: string): Promise<BridgeResponse> }> = {
+    '/saml/sso': {
+      methods: ['GET', 'POST'],
+      async run(request) {
+        const params = request.method === 'POST' ? formParams(request) : request.query;
+        const samlRequest = single(params, 'SAMLRequest', 'saml_request_malformed');
+        const relayState = single(params, 'RelayState', 'relay_state_invalid');
+        const config = await requireConfig();
+        const started = await startLogin(loginContext(config), {
+          binding: request.method === 'POST' ? 'post' : 'redirect',
+          samlRequest,
+          relayState,
+        });
+        ports.logger.log('info', 'login.started', { samlRequestId: started.samlRequestId, binding: request.method === 'POST' ? 'post' : 'redirect' });
+        return { status: 302, headers: { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }, body: '' };
+      },
+    },
+    '/oidc/callback': {
+      methods: ['GET'],
+      async run(request, reference) {
+        const config = await requireConfig();
+        const result = await finishLogin(loginContext(config), request.query, signingCredentials);
+        ports.logger.log('info', 'login.succeeded', {
+          reference,
+          email: result.user.email,
+          subject: result.user.subject,
+          samlRequestId: result.samlRequestId,
+          responseId: result.responseId,
+          assertionId: result.assertionId,
+        });
+        const nonce = ports.random.token(16);
+        return {
+          status: 200,
+          headers: htmlHeaders({ nonce, formAction: result.acsUrl }),
+          body: renderAutoPostPage({ action: result.acsUrl, fields: { SAMLResponse: result.samlResponse, RelayState: result.relayState }, nonce }),
+        };
+      },
+    },
+    '/saml/metadata': {
+      methods: ['GET'],
+      async run() {
+        const config = await options.config().catch(() => undefined);
+        const xml = idpMetadataXml(
+          { entityId: config?.idpEntityId ?? `${baseUrl}/saml/metadata`, ssoUrl: `${baseUrl}/saml/sso` },
+          await signingCredentials(),
+        );
+        return {
+          status: 200,
+          headers: { 'Content-Type': 'application/samlmetadata+xml; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' },
+          body: xml,
+        };
+      },
+    },
+    '/healthz': {
+      methods: ['GET'],
+      async run() {
+        return { status: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: '{"status":"ok"}' };
+      },
+    },
+  };
+
+  const handle = async (request: BridgeRequest): Promise<BridgeResponse> => {
+    const reference = newReference(ports);
+    try {
+      const route = routes[request.path.replace(/\/+$/, '') || '/'];
+      if (!route) throw new BridgeError('not_found', request.path.slice(0, 200));
+      const method = request.method.toUpperCase();
+      if (!route.methods.includes(method)) throw new BridgeError('method_not_allowed', method);
+      return await route.run({ ...request, method }, reference);
+    } catch (error) {
+      return renderFailure(error, reference, request, ports);
+    }
+  };
+
+  return { handle, signingCredentials };
+}
+
+/** A short id a user can read out to an admin, e.g. `R-4F7K-2M9Q`. */
+function newReference(ports: Ports): string {
+  const raw = ports.random.token(8).toUpperCase().replace(/[^A-Z0-9]/g, 'X');
+  return `R-${raw.slice(0, 4)}-${raw.slice(4, 8)}`;
+}
+
+function renderFailure(error: unknown, reference: string, request: BridgeRequest, ports: Ports): BridgeResponse {
+  const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error });
+  const { status, title, message } = publicError(bridgeError.code);
+  ports.logger.log(status >= 500 ? 'error' : 'warn', 'request.failed', {
+    reference,
+    code: bridgeError.code,
+    status,
+    path: request.path.slice(0, 100),
+    detail: bridgeError.detail,
+  });
+  const nonce = ports.random.token(16);
+  const headers = htmlHeaders({ nonce });
+  if (bridgeError.code === 'method_not_allowed') headers.Allow = request.path.startsWith('/saml/sso') ? 'GET, POST' : 'GET';
+  headers['X-Bridge-Error'] = bridgeError.code;
+  headers['X-Bridge-Reference'] = reference;
+  return { status, headers, body: renderErrorPage({ title, message, reference, nonce }) };
+}
+
+function describeUnexpected(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
+  return 'non-error thrown';
+}
+
+function formParams(request: BridgeRequest): Record<string, string[]> {
+  const contentType = (request.headers['content-type']?.[0] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType !== 'application/x-www-form-urlencoded') {
+    throw new BridgeError('saml_request_malformed', `content type ${contentType.slice(0, 60)}`);
+  }
+  if (request.body.length > MAX_BODY_CHARS) throw new BridgeError('saml_request_too_large', 'body');
+  const params: Record<string, string[]> = {};
+  for (const [name, value] of new URLSearchParams(request.body)) (params[name] ??= []).push(value);
+  return params;
+}
+
+/** One value of a parameter; a repeated parameter is refused rather than guessed at. */
+function single(params: Record<string, string[]>, name: string, code: BridgeErrorCode): string | undefined {
+  const values = params[name];
+  if (!values) return undefined;
+  if (values.length > 1) throw new BridgeError(code, `${name} repeated`);
+  return values[0];
 }

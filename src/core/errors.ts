@@ -20,6 +20,7 @@ const table = {
   login_unknown: [400, 'This sign-in is unknown or already used', 'This sign-in link was already used or never started here. Start again from your Atlassian product.'],
   login_expired: [400, 'This sign-in has expired', 'The sign-in took too long. Start again from your Atlassian product.'],
   login_browser_mismatch: [400, 'This sign-in started in another browser', 'Finish the sign-in in the browser where it started, or start again here.'],
+  callback_malformed: [400, 'The sign-in link is not valid', 'The return from the identity provider repeats or garbles its parameters. Start again from your Atlassian product.'],
   oidc_code_missing: [400, 'The sign-in link is incomplete', 'The return from the identity provider carries no authorization code.'],
   oidc_issuer_mismatch: [400, 'Unexpected identity provider', 'The answer names an identity provider other than the configured one.'],
   oidc_access_denied: [403, 'Sign-in was refused by your identity provider', 'Your identity provider did not let you sign in. Ask your administrator to assign you to the Atlassian application.'],
@@ -30,6 +31,7 @@ const table = {
   oidc_timeout: [504, 'Your identity provider is not answering', 'Your identity provider took too long to answer. Try again in a moment.'],
   // The user the provider vouched for.
   user_email_missing: [403, 'No email address', 'Your identity provider did not send an email address for your account.'],
+  user_email_invalid: [403, 'Email address not usable', 'The email address your identity provider sent is not a valid address.'],
   user_email_unverified: [403, 'Email address not verified', 'Your identity provider says your email address is not verified.'],
   user_domain_not_allowed: [403, 'Email domain not allowed', 'Accounts with your email domain may not sign in here.'],
   // The bridge itself.

@@ -1,0 +1,84 @@
+import { normalizeDomain, type BridgeConfig } from './config.js';
+import { BridgeError } from './errors.js';
+import { NAMEID_FORMAT, SAML_ATTRIBUTE, type SamlAttribute } from '../downstream-saml/saml-attributes.js';
+
+/**
+ * The neutral type where the two protocol halves meet: the upstream (OIDC) half produces it,
+ * the downstream (SAML) half consumes it, and the pure functions below sit between.
+ */
+export interface AuthenticatedUser {
+  /** The provider's stable subject identifier (`sub`). */
+  readonly subject: string;
+  readonly email: string;
+  readonly givenName?: string;
+  readonly familyName?: string;
+  readonly displayName?: string;
+  /** Every claim received, for the admin's connection test; never mutated. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** What will be said about the user to the service provider. */
+export interface SamlSubject {
+  nameId: string;
+  nameIdFormat: string;
+  attributes: SamlAttribute[];
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed && trimmed.length <= 1024 ? trimmed : undefined;
+}
+
+/**
+ * Checks the provider's claims against the configuration and builds the user, or refuses:
+ * no email, an email that is not one plain address, `email_verified: false` (when required),
+ * or a domain outside the allowed list (compared in lower-case punycode, so look-alike Unicode
+ * domains never match an ASCII one).
+ */
+export function authenticatedUserFrom(claims: Readonly<Record<string, unknown>>, config: BridgeConfig): AuthenticatedUser {
+  const subject = text(claims.sub);
+  if (!subject) throw new BridgeError('oidc_id_token_invalid', 'no sub claim');
+  const email = text(claims.email);
+  if (!email) throw new BridgeError('user_email_missing');
+  const at = email.indexOf('@');
+  if (at <= 0 || at !== email.lastIndexOf('@') || /[\s<>"(),;:\\[\]]/.test(email)) {
+    throw new BridgeError('user_email_invalid', 'not a single plain address');
+  }
+  const rawDomain = email.slice(at + 1);
+  const domain = normalizeDomain(rawDomain);
+  if (!domain) throw new BridgeError('user_email_invalid', 'domain is not a host name');
+  // Some providers (Cognito among them) send the boolean as a string.
+  const verified = claims.email_verified;
+  if (config.requireVerifiedEmail && (verified === false || verified === 'false')) {
+    throw new BridgeError('user_email_unverified');
+  }
+  if (!config.allowedEmailDomains.includes(domain)) {
+    throw new BridgeError('user_domain_not_allowed', `domain ${domain}`);
+  }
+  const { attributeClaims } = config;
+  return {
+    subject,
+    email: `${email.slice(0, at)}@${domain}`,
+    givenName: text(claims[attributeClaims.givenName]),
+    familyName: text(claims[attributeClaims.surname]),
+    displayName: text(claims[attributeClaims.displayName]),
+    claims,
+  };
+}
+
+/** The NameID and attributes for Atlassian Guard (PLATFORM.md §1). Pure. */
+export function samlSubjectFor(user: AuthenticatedUser, config: BridgeConfig): SamlSubject {
+  const byEmail = config.nameIdClaim === 'email';
+  const nameId = byEmail ? user.email : text(user.claims[config.nameIdClaim]);
+  if (!nameId) throw new BridgeError('user_email_missing', `claim ${config.nameIdClaim} for the NameID is missing`);
+  const displayName = user.displayName ?? ([user.givenName, user.familyName].filter(Boolean).join(' ') || undefined);
+  const attributes: SamlAttribute[] = [
+    { name: SAML_ATTRIBUTE.email, values: [user.email] },
+    { name: SAML_ATTRIBUTE.stableId, values: [user.subject] },
+  ];
+  if (user.givenName) attributes.push({ name: SAML_ATTRIBUTE.givenName, values: [user.givenName] });
+  if (user.familyName) attributes.push({ name: SAML_ATTRIBUTE.surname, values: [user.familyName] });
+  if (displayName) attributes.push({ name: SAML_ATTRIBUTE.displayName, values: [displayName] });
+  return { nameId, nameIdFormat: byEmail ? NAMEID_FORMAT.emailAddress : NAMEID_FORMAT.unspecified, attributes };
+}

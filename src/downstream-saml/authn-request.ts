@@ -1,0 +1,177 @@
+import { inflateRawSync } from 'node:zlib';
+import type { XmlDocument, XmlElement } from 'libxml2-wasm';
+import { BridgeError } from '../core/errors.js';
+import { withValidSamlDocument } from './xml-schema.js';
+
+/** SAML bindings through which an AuthnRequest can arrive (SAML bindings §3.4 and §3.5). */
+export type SamlBinding = 'redirect' | 'post';
+
+/** What the bridge keeps from a checked AuthnRequest. */
+export interface AuthnRequestInfo {
+  id: string;
+  issuer: string;
+  issueInstant: string;
+  /** ForceAuthn="true": the provider is asked to authenticate again (`prompt=login`). */
+  forceAuthn: boolean;
+}
+
+export interface AuthnRequestExpectations {
+  spEntityId: string;
+  acsUrl: string;
+  now: number;
+  /** How old an IssueInstant may be. */
+  maxAgeSeconds: number;
+  /** How far in the future an IssueInstant may be (clock skew). */
+  maxFutureSeconds: number;
+}
+
+/**
+ * Limits far above any real AuthnRequest (Atlassian's are under 1 KB) and far below anything
+ * that costs memory: the inflated size is capped during inflation, so a deflate bomb stops at
+ * the cap instead of filling memory.
+ */
+export const AUTHN_REQUEST_LIMITS = { encodedChars: 32 * 1024, xmlBytes: 64 * 1024 } as const;
+
+const PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
+const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+const HTTP_POST_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Decodes, parses, schema-validates and checks an AuthnRequest. Every failure is a
+ * `BridgeError` with a 4xx code; nothing here trusts the request beyond what it checks.
+ */
+export function readAuthnRequest(
+  binding: SamlBinding,
+  encoded: string | undefined,
+  expect: AuthnRequestExpectations,
+): AuthnRequestInfo {
+  const xml = decodeSamlMessage(binding, encoded);
+  const parsed = withValidSamlDocument(xml, (document) => readFields(document));
+  if (!parsed.ok) {
+    throw new BridgeError('saml_request_malformed', parsed.failure === 'schema' ? `schema: ${parsed.detail}` : `not XML: ${parsed.detail}`);
+  }
+  const fields = parsed.value;
+  checkFields(fields, expect);
+  return { id: fields.id, issuer: fields.issuer!, issueInstant: fields.issueInstant, forceAuthn: fields.forceAuthn };
+}
+
+/** Base64 (and for HTTP-Redirect, DEFLATE) to UTF-8 XML, bounded, with DTDs refused. */
+export function decodeSamlMessage(binding: SamlBinding, encoded: string | undefined): string {
+  if (encoded === undefined || encoded.trim() === '') throw new BridgeError('saml_request_missing');
+  if (encoded.length > AUTHN_REQUEST_LIMITS.encodedChars) {
+    throw new BridgeError('saml_request_too_large', `encoded length ${encoded.length}`);
+  }
+  // HTTP-POST bodies may be line-wrapped (RFC 2045 style); nothing else may be in there.
+  const compact = encoded.replace(/[\r\n\t ]/g, '');
+  if (!BASE64.test(compact) || compact.length % 4 === 1) {
+    throw new BridgeError('saml_request_malformed', 'not base64');
+  }
+  const bytes = Buffer.from(compact, 'base64');
+  let xmlBytes: Buffer;
+  if (binding === 'redirect') {
+    try {
+      xmlBytes = inflateRawSync(bytes, { maxOutputLength: AUTHN_REQUEST_LIMITS.xmlBytes });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new BridgeError('saml_request_too_large', 'inflated size over the cap');
+      }
+      throw new BridgeError('saml_request_malformed', 'not DEFLATE');
+    }
+  } else {
+    if (bytes.length > AUTHN_REQUEST_LIMITS.xmlBytes) throw new BridgeError('saml_request_too_large', `size ${bytes.length}`);
+    xmlBytes = bytes;
+  }
+  let xml: string;
+  try {
+    xml = new TextDecoder('utf-8', { fatal: true }).decode(xmlBytes);
+  } catch {
+    throw new BridgeError('saml_request_malformed', 'not UTF-8');
+  }
+  // SAML messages never carry a document type declaration (SAML core §1.3.5 lets a relying
+  // party refuse them); refusing it closes XXE and entity expansion before any parser runs.
+  if (/<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.test(xml)) {
+    throw new BridgeError('saml_request_malformed', 'DTD present');
+  }
+  return xml;
+}
+
+interface AuthnRequestFields {
+  id: string;
+  version: string;
+  issueInstant: string;
+  issuer?: string;
+  acsUrl?: string;
+  acsIndex?: string;
+  protocolBinding?: string;
+  isPassive: boolean;
+  forceAuthn: boolean;
+  signatureReferences: string[];
+}
+
+function readFields(document: XmlDocument): AuthnRequestFields | undefined {
+  const root = document.root;
+  if (root.name !== 'AuthnRequest' || root.namespaceUri !== PROTOCOL_NS) return undefined;
+  const attr = (name: string) => root.attr(name)?.value;
+  const issuer = childElements(root).find((e) => e.name === 'Issuer' && e.namespaceUri === ASSERTION_NS);
+  const signatureReferences = childElements(root)
+    .filter((e) => e.name === 'Signature' && e.namespaceUri === DSIG_NS)
+    .flatMap((signature) => signature.find('.//ds:Reference/@URI', { ds: DSIG_NS }))
+    .map((node) => node.content);
+  return {
+    id: attr('ID') ?? '',
+    version: attr('Version') ?? '',
+    issueInstant: attr('IssueInstant') ?? '',
+    issuer: issuer?.content.trim(),
+    acsUrl: attr('AssertionConsumerServiceURL'),
+    acsIndex: attr('AssertionConsumerServiceIndex'),
+    protocolBinding: attr('ProtocolBinding'),
+    isPassive: isTrue(attr('IsPassive')),
+    forceAuthn: isTrue(attr('ForceAuthn')),
+    signatureReferences,
+  };
+}
+
+function childElements(element: XmlElement): XmlElement[] {
+  const children: XmlElement[] = [];
+  for (let node = element.firstChild; node; node = node.next) {
+    if ('attrs' in node) children.push(node as XmlElement);
+  }
+  return children;
+}
+
+/** xs:boolean allows "true" and "1". */
+function isTrue(value: string | undefined): boolean {
+  return value === 'true' || value === '1';
+}
+
+function checkFields(fields: AuthnRequestFields | undefined, expect: AuthnRequestExpectations): asserts fields is AuthnRequestFields {
+  if (!fields) throw new BridgeError('saml_request_malformed', 'root element is not samlp:AuthnRequest');
+  if (fields.version !== '2.0') throw new BridgeError('saml_request_malformed', 'Version is not 2.0');
+  if (!fields.issuer || fields.issuer !== expect.spEntityId) {
+    throw new BridgeError('saml_unknown_sp', 'Issuer does not match the configured SP entity ID');
+  }
+  // SAML core §3.4.1: the IdP must not send the assertion anywhere but a known ACS.
+  if (fields.acsUrl !== undefined && fields.acsUrl !== expect.acsUrl) {
+    throw new BridgeError('saml_acs_mismatch', 'AssertionConsumerServiceURL differs from the configured ACS URL');
+  }
+  if (fields.acsIndex !== undefined) {
+    throw new BridgeError('saml_acs_mismatch', 'AssertionConsumerServiceIndex is not supported; the configured ACS URL is the only one');
+  }
+  if (fields.protocolBinding !== undefined && fields.protocolBinding !== HTTP_POST_BINDING) {
+    throw new BridgeError('saml_request_unsupported', 'ProtocolBinding other than HTTP-POST');
+  }
+  if (fields.isPassive) {
+    // Signing in at the provider may need the user; a passive login cannot be promised.
+    throw new BridgeError('saml_request_unsupported', 'IsPassive');
+  }
+  if (fields.signatureReferences.some((uri) => uri !== `#${fields.id}`)) {
+    throw new BridgeError('saml_request_malformed', 'a Signature references another element');
+  }
+  const issued = Date.parse(fields.issueInstant);
+  if (!Number.isFinite(issued)) throw new BridgeError('saml_request_malformed', 'IssueInstant is not a date');
+  if (issued < expect.now - expect.maxAgeSeconds * 1000 || issued > expect.now + expect.maxFutureSeconds * 1000) {
+    throw new BridgeError('saml_request_stale', 'IssueInstant outside the accepted window');
+  }
+}

@@ -1,0 +1,92 @@
+import { createPrivateKey, generateKeyPair, randomBytes, X509Certificate } from 'node:crypto';
+import { promisify } from 'node:util';
+import forge from 'node-forge';
+import type { Clock, SecretStore } from '../core/ports.js';
+import { storageKeys } from '../core/storage-keys.js';
+
+/** The IdP's signing credentials, as kept in secret storage. */
+export interface SigningKey {
+  privateKeyPem: string;
+  certificatePem: string;
+  createdAt: string;
+}
+
+/** The public half plus the parsed forms the signer needs; never carries the PEM outward. */
+export interface SigningCredentials {
+  privateKeyPem: string;
+  certificatePem: string;
+  /** Base64 DER of the certificate, as it goes into KeyInfo and metadata. */
+  certificateBase64: string;
+}
+
+export const SIGNING_KEY_BITS = 2048;
+const CERTIFICATE_YEARS = 10;
+
+/**
+ * Returns the signing key from secret storage, creating it on first use. The same key and
+ * certificate come back on every later call, across restarts, until an admin rotates them:
+ * the certificate is what the admin pasted into Atlassian Guard.
+ */
+export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock, commonName: string): Promise<SigningCredentials> {
+  const stored = await secrets.getSecret<SigningKey & Record<string, string>>(storageKeys.signingKey());
+  if (stored) return toCredentials(stored);
+  const created = await createSigningKey(clock, commonName);
+  await secrets.setSecret(storageKeys.signingKey(), { ...created });
+  return toCredentials(created);
+}
+
+/** Creates an RSA key (Node's crypto) and a self-signed X.509 certificate (node-forge). */
+export async function createSigningKey(clock: Clock, commonName: string): Promise<SigningKey> {
+  const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', {
+    modulusLength: SIGNING_KEY_BITS,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const certificate = forge.pki.createCertificate();
+  certificate.publicKey = forge.pki.publicKeyFromPem(publicKey);
+  // A positive serial number (RFC 5280 §4.1.2.2): clear the top bit of 16 random bytes.
+  const serial = randomBytes(16);
+  serial[0]! &= 0x7f;
+  certificate.serialNumber = serial.toString('hex');
+  const now = new Date(clock.now());
+  certificate.validity.notBefore = new Date(now.getTime() - 24 * 3600 * 1000);
+  certificate.validity.notAfter = new Date(now.getTime());
+  certificate.validity.notAfter.setFullYear(now.getFullYear() + CERTIFICATE_YEARS);
+  const subject = [
+    { name: 'commonName', value: commonName.slice(0, 64) },
+    { name: 'organizationName', value: 'OIDC SAML Bridge' },
+  ];
+  certificate.setSubject(subject);
+  certificate.setIssuer(subject);
+  certificate.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, nonRepudiation: true },
+  ]);
+  certificate.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
+  return {
+    privateKeyPem: privateKey,
+    certificatePem: forge.pki.certificateToPem(certificate),
+    createdAt: now.toISOString(),
+  };
+}
+
+/** Checks the pair belongs together, so a mismatched secret fails loudly instead of minting
+ * responses no service provider can verify. */
+export function toCredentials(key: SigningKey): SigningCredentials {
+  const certificate = new X509Certificate(key.certificatePem);
+  if (!certificate.checkPrivateKey(createPrivateKey(key.privateKeyPem))) {
+    throw new TypeError('The stored signing certificate does not match the stored private key');
+  }
+  return {
+    privateKeyPem: key.privateKeyPem,
+    certificatePem: normalizePem(key.certificatePem),
+    certificateBase64: certificate.raw.toString('base64'),
+  };
+}
+
+/** PEM with the exact line layout admins paste into Guard: no stray whitespace. */
+function normalizePem(pem: string): string {
+  const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const lines = body.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}

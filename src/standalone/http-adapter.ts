@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Bridge } from '../core/bridge.js';
+import { MAX_BODY_CHARS } from '../core/bridge.js';
+import { toMultiValueRecord, type BridgeRequest, type BridgeResponse } from '../core/http-types.js';
+
+/**
+ * Translates Node's HTTP request into a `BridgeRequest` and the `BridgeResponse` back. Decides
+ * nothing: routing, checks and pages are the core's.
+ */
+export async function serveBridge(bridge: Bridge, basePath: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  let body: string;
+  try {
+    body = await readBody(req, MAX_BODY_CHARS);
+  } catch {
+    writeResponse(res, { status: 413, headers: { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }, body: 'Request body too large\n' });
+    req.destroy();
+    return;
+  }
+  const request: BridgeRequest = {
+    method: req.method ?? 'GET',
+    path: url.pathname.slice(basePath.length) || '/',
+    query: toMultiValueRecord(url.searchParams),
+    headers: headerRecord(req),
+    body,
+  };
+  writeResponse(res, await bridge.handle(request));
+}
+
+export function writeResponse(res: ServerResponse, response: BridgeResponse): void {
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
+}
+
+function headerRecord(req: IncomingMessage): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) (headers[raw[i]!.toLowerCase()] ??= []).push(raw[i + 1]!);
+  return headers;
+}
+
+/** Reads the body as UTF-8, refusing (not truncating) anything over `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return reject(new Error('too large'));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new Error('too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,222 @@
+import * as client from 'openid-client';
+import { isLoopbackUrl, type BridgeConfig } from '../core/config.js';
+import { BridgeError } from '../core/errors.js';
+import type { Fetch } from '../core/ports.js';
+
+/**
+ * The upstream half: the bridge as a confidential OpenID Connect client (authorization code
+ * flow, PKCE S256, state, nonce). Every protocol check is openid-client's; this module only
+ * feeds it the configuration and turns its failures into bridge error codes.
+ */
+
+/** Claims of the user as the provider vouched for them (ID token, completed by userinfo). */
+export type ProviderClaims = Readonly<Record<string, unknown>> & { readonly sub: string };
+
+export interface UpstreamContext {
+  config: BridgeConfig;
+  fetch: Fetch;
+  allowLoopbackHttp: boolean;
+  cache: ProviderConfigurationCache;
+}
+
+/**
+ * Discovery results and the provider's JWKS, kept per process so a warm instance makes only
+ * the token (and, when needed, userinfo) call per login. Safe to lose: a cold instance
+ * discovers again.
+ */
+export class ProviderConfigurationCache {
+  private readonly entries = new Map<string, { configuration: Promise<client.Configuration>; expiresAt: number }>();
+  constructor(private readonly ttlMs = 60 * 60 * 1000) {}
+
+  get(key: string, now: number, create: () => Promise<client.Configuration>): Promise<client.Configuration> {
+    const hit = this.entries.get(key);
+    if (hit && hit.expiresAt > now) return hit.configuration;
+    const configuration = create();
+    this.entries.set(key, { configuration, expiresAt: now + this.ttlMs });
+    // A failed discovery must not be remembered.
+    configuration.catch(() => this.entries.delete(key));
+    return configuration;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+function cacheKey(config: BridgeConfig): string {
+  const { issuer, clientId, clientSecret, clientAuthMethod, endpoints } = config.oidc;
+  return JSON.stringify([issuer, clientId, clientSecret, clientAuthMethod, endpoints ?? null, config.upstreamTimeoutSeconds]);
+}
+
+/** The openid-client Configuration for the configured provider, discovered once per process. */
+export function upstreamConfiguration(context: UpstreamContext, now: number): Promise<client.Configuration> {
+  return context.cache.get(cacheKey(context.config), now, () => createConfiguration(context));
+}
+
+async function createConfiguration(context: UpstreamContext): Promise<client.Configuration> {
+  const { oidc, upstreamTimeoutSeconds } = context.config;
+  const clientAuth =
+    oidc.clientAuthMethod === 'client_secret_post' ? client.ClientSecretPost(oidc.clientSecret) : client.ClientSecretBasic(oidc.clientSecret);
+  const insecure = context.allowLoopbackHttp && isLoopbackUrl(new URL(oidc.issuer));
+  const customFetch: client.CustomFetch = (url, options) => context.fetch(url, options as RequestInit);
+  let configuration: client.Configuration;
+  try {
+    if (oidc.endpoints) {
+      configuration = new client.Configuration(
+        {
+          issuer: oidc.issuer,
+          authorization_endpoint: oidc.endpoints.authorizationEndpoint,
+          token_endpoint: oidc.endpoints.tokenEndpoint,
+          userinfo_endpoint: oidc.endpoints.userinfoEndpoint,
+          jwks_uri: oidc.endpoints.jwksUri,
+        },
+        oidc.clientId,
+        undefined,
+        clientAuth,
+      );
+      configuration.timeout = upstreamTimeoutSeconds;
+    } else {
+      configuration = await client.discovery(new URL(oidc.issuer), oidc.clientId, undefined, clientAuth, {
+        timeout: upstreamTimeoutSeconds,
+        [client.customFetch]: customFetch,
+        execute: insecure ? [client.allowInsecureRequests] : [],
+      });
+    }
+  } catch (error) {
+    throw toBridgeError(error, 'discovery');
+  }
+  configuration[client.customFetch] = customFetch;
+  if (insecure) client.allowInsecureRequests(configuration);
+  // ID tokens come over TLS from the token endpoint, so OIDC Core §3.1.3.7 would let a client
+  // skip the signature check; the bridge verifies it anyway (JWKS, asymmetric algorithms only).
+  client.enableNonRepudiationChecks(configuration);
+  return configuration;
+}
+
+export interface LoginSecrets {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+/** Fresh, independent values for one login (openid-client's generators). */
+export function newLoginSecrets(): LoginSecrets {
+  return { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
+}
+
+/** The provider's authorization URL for one login. */
+export async function authorizationUrl(
+  context: UpstreamContext,
+  now: number,
+  secrets: LoginSecrets,
+  options: { forceAuthn: boolean },
+): Promise<URL> {
+  const configuration = await upstreamConfiguration(context, now);
+  const parameters: Record<string, string> = {
+    redirect_uri: context.config.urls.callback,
+    scope: context.config.oidc.scopes.join(' '),
+    response_type: 'code',
+    state: secrets.state,
+    nonce: secrets.nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(secrets.codeVerifier),
+    code_challenge_method: 'S256',
+  };
+  if (options.forceAuthn) parameters.prompt = 'login';
+  return client.buildAuthorizationUrl(configuration, parameters);
+}
+
+/**
+ * Exchanges the code and returns the user's claims: the verified ID token, completed from
+ * userinfo when it lacks the email or the names (Okta's code-flow ID token has no names).
+ */
+export async function completeAuthorization(
+  context: UpstreamContext,
+  now: number,
+  callbackUrl: URL,
+  secrets: LoginSecrets,
+): Promise<{ claims: ProviderClaims; authTime?: number; usedUserinfo: boolean }> {
+  const configuration = await upstreamConfiguration(context, now);
+  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  try {
+    tokens = await client.authorizationCodeGrant(
+      configuration,
+      callbackUrl,
+      { pkceCodeVerifier: secrets.codeVerifier, expectedState: secrets.state, expectedNonce: secrets.nonce, idTokenExpected: true },
+      { redirect_uri: context.config.urls.callback },
+    );
+  } catch (error) {
+    throw toBridgeError(error, 'token');
+  }
+  const idClaims = tokens.claims();
+  if (!idClaims) throw new BridgeError('oidc_id_token_invalid', 'no ID token');
+  const { attributeClaims, nameIdClaim } = context.config;
+  const wanted = [nameIdClaim, 'email', attributeClaims.givenName, attributeClaims.surname, attributeClaims.displayName];
+  const missing = wanted.some((claim) => idClaims[claim] === undefined);
+  let claims: ProviderClaims = idClaims as ProviderClaims;
+  let usedUserinfo = false;
+  if (missing && configuration.serverMetadata().userinfo_endpoint && tokens.access_token) {
+    try {
+      // openid-client checks that userinfo's `sub` equals the ID token's (OIDC Core §5.3.4).
+      const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, idClaims.sub);
+      // The ID token is signed and wins for identity claims; userinfo fills in the rest.
+      claims = { ...userinfo, ...stripUndefined(idClaims) } as ProviderClaims;
+      usedUserinfo = true;
+    } catch (error) {
+      throw toBridgeError(error, 'userinfo');
+    }
+  }
+  return { claims, authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : undefined, usedUserinfo };
+}
+
+function stripUndefined(record: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+}
+
+/** Provider `error` values that mean "this user may not sign in", not a fault. */
+const USER_REFUSALS = new Set(['access_denied', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required', 'unmet_authentication_requirements']);
+
+const ID_TOKEN_FAILURES = new Set<string>([
+  'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+  'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+  'OAUTH_KEY_SELECTION_FAILED',
+  'OAUTH_UNSUPPORTED_OPERATION',
+  'OAUTH_JWS_SIGNATURE_VERIFICATION_FAILED',
+  'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  'ERR_JWS_INVALID',
+  'ERR_JOSE_NOT_SUPPORTED',
+  'ERR_JOSE_ALG_NOT_ALLOWED',
+]);
+
+/** Turns whatever openid-client or the network threw into a bridge error code. */
+export function toBridgeError(error: unknown, step: 'discovery' | 'token' | 'userinfo'): BridgeError {
+  if (error instanceof BridgeError) return error;
+  const err = error as { name?: string; code?: string; error?: string; message?: string; cause?: unknown; status?: number };
+  const detail = `${step}: ${err?.name ?? 'Error'} ${err?.code ?? ''} ${(err?.message ?? '').slice(0, 200)}`.trim();
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || (err?.cause as { name?: string })?.name === 'TimeoutError') {
+    return new BridgeError('oidc_timeout', detail, { cause: error });
+  }
+  if (error instanceof client.AuthorizationResponseError) {
+    return new BridgeError(USER_REFUSALS.has(error.error) ? 'oidc_access_denied' : 'oidc_authorization_error', `${detail} error=${error.error}`, { cause: error });
+  }
+  if (error instanceof TypeError && /fetch failed|network|ECONN|ENOTFOUND|socket/i.test(`${err.message} ${(err.cause as Error | undefined)?.message ?? ''}`)) {
+    return new BridgeError('oidc_unreachable', detail, { cause: error });
+  }
+  if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError) {
+    return new BridgeError('oidc_response_invalid', `${detail} status=${err.status ?? '?'} error=${err.error ?? ''}`, { cause: error });
+  }
+  const code = err?.code ?? '';
+  const causeCode = (err?.cause as { code?: string } | undefined)?.code ?? '';
+  if (step === 'token' && (ID_TOKEN_FAILURES.has(code) || ID_TOKEN_FAILURES.has(causeCode) || code === 'OAUTH_INVALID_RESPONSE')) {
+    return new BridgeError('oidc_id_token_invalid', `${detail} ${causeCode}`.trim(), { cause: error });
+  }
+  if (step === 'discovery' && code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
+    return new BridgeError('oidc_response_invalid', `${detail}: discovery document names another issuer`, { cause: error });
+  }
+  if (step === 'userinfo' && code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
+    return new BridgeError('oidc_response_invalid', `${detail}: userinfo sub differs from the ID token`, { cause: error });
+  }
+  if (code.startsWith('OAUTH_') || error instanceof client.ClientError) {
+    return new BridgeError('oidc_response_invalid', detail, { cause: error });
+  }
+  return new BridgeError('internal', detail, { cause: error });
+}

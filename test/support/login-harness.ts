@@ -1,0 +1,156 @@
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import { createDemoProvider, demoUsers, type DemoProvider } from '../../src/standalone/demo/demo-provider.js';
+import { startStandalone, type StandaloneApp, type StandaloneOptions } from '../../src/standalone/standalone-app.js';
+import type { RawConfig } from '../../src/core/config.js';
+import type { Fetch, Logger, LogLevel } from '../../src/core/ports.js';
+import { UserAgent, type Page } from './user-agent.js';
+
+/**
+ * A whole login on loopback with real peers: `oidc-provider` as the OpenID provider on its own
+ * port, the bridge's standalone server, and `@node-saml/node-saml` as the SAML service
+ * provider that verifies the bridge's response with the certificate from the bridge's metadata.
+ */
+
+export const SP_ENTITY_ID = 'https://auth.atlassian.test/saml/5f1b2c3d-0000-4000-8000-000000000001';
+export const ACS_URL = 'https://auth.atlassian.test/login/callback?connection=saml-5f1b2c3d-0000-4000-8000-000000000001';
+export const CLIENT_ID = 'bridge-client';
+export const CLIENT_SECRET = 'bridge-client-secret-0123456789abcdef';
+
+export interface LogRecord {
+  level: LogLevel;
+  event: string;
+  fields: Record<string, unknown>;
+}
+
+export interface Harness {
+  provider: DemoProvider;
+  providerUrl: string;
+  app: StandaloneApp;
+  logs: LogRecord[];
+  /** Calls the provider's endpoints pass through; tests may swap `intercept` to tamper. */
+  upstream: { calls: string[]; intercept?: (url: string, response: Response) => Promise<Response> };
+  /** A node-saml SP configured against the bridge (certificate from its metadata). */
+  serviceProvider(overrides?: Partial<ConstructorParameters<typeof SAML>[0]>): Promise<SAML>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  config?: (base: RawConfig) => RawConfig;
+  standalone?: Partial<StandaloneOptions>;
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const providerServer = http.createServer();
+  await new Promise<void>((resolve) => providerServer.listen(0, '127.0.0.1', resolve));
+  const providerUrl = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
+  const logs: LogRecord[] = [];
+  const logger: Logger = { log: (level, event, fields) => logs.push({ level, event, fields: { ...fields } }) };
+  const upstream: Harness['upstream'] = { calls: [] };
+  const tamperingFetch: Fetch = async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    upstream.calls.push(url);
+    const response = await fetch(input, init);
+    return upstream.intercept ? upstream.intercept(url, response) : response;
+  };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-test-'));
+  let provider: DemoProvider | undefined;
+  const app = await startStandalone({
+    port: 0,
+    dataDir,
+    logger,
+    fetch: tamperingFetch,
+    purgeIntervalMs: 3_600_000,
+    ...options.standalone,
+    config: (serverUrl) => {
+      const base: RawConfig = {
+        baseUrl: serverUrl,
+        oidc: {
+          issuer: providerUrl,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          scopes: ['openid', 'email', 'profile'],
+          clientAuthMethod: options.tokenEndpointAuthMethod ?? 'client_secret_basic',
+        },
+        serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
+        allowedEmailDomains: ['example.com'],
+      };
+      return options.config ? options.config(base) : base;
+    },
+  });
+  provider = await createDemoProvider({
+    issuer: providerUrl,
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        redirect_uris: [`${app.baseUrl}/oidc/callback`],
+        token_endpoint_auth_method: options.tokenEndpointAuthMethod ?? 'client_secret_basic',
+      },
+    ],
+  });
+  providerServer.on('request', provider.handle);
+
+  const metadataCertificate = async () => {
+    const xml = await (await fetch(`${app.baseUrl}/saml/metadata`)).text();
+    const match = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml);
+    if (!match) throw new Error('no certificate in the metadata');
+    return match[1]!.replace(/\s+/g, '');
+  };
+
+  return {
+    provider,
+    providerUrl,
+    app,
+    logs,
+    upstream,
+    async serviceProvider(overrides = {}) {
+      return new SAML({
+        entryPoint: `${app.baseUrl}/saml/sso`,
+        issuer: SP_ENTITY_ID,
+        callbackUrl: ACS_URL,
+        audience: SP_ENTITY_ID,
+        idpCert: await metadataCertificate(),
+        idpIssuer: `${app.baseUrl}/saml/metadata`,
+        wantAuthnResponseSigned: true,
+        wantAssertionsSigned: true,
+        validateInResponseTo: ValidateInResponseTo.always,
+        identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+        signatureAlgorithm: 'sha256',
+        acceptedClockSkewMs: 5_000,
+        ...overrides,
+      });
+    },
+    async close() {
+      await app.close();
+      providerServer.closeAllConnections();
+      await new Promise<void>((resolve) => providerServer.close(() => resolve()));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const alice = demoUsers.find((u) => u.email === 'alice@example.com')!;
+
+/** Where the browser-less user agent should stop: at the SP's ACS (not reachable here). */
+export const stopAtAcs = (url: URL) => url.href.startsWith(ACS_URL.split('?')[0]!);
+
+/**
+ * Signs in at the demo provider's login page (the page the SSO redirect chain ended on) and
+ * follows the chain back to the bridge; returns the bridge's last page.
+ */
+export async function signInAtProvider(agent: UserAgent, loginPage: Page, user: { email: string; password: string }): Promise<Page> {
+  return agent.submit(loginPage, { fields: { email: user.email, password: user.password } });
+}
+
+/** Reads the auto-post page the bridge answers with. */
+export function readAutoPost(page: Page): { action: string; SAMLResponse?: string; RelayState?: string } {
+  const form = page.form('#saml-post');
+  const field = (name: string) => form.fields.find(([n]) => n === name)?.[1];
+  return { action: form.action, SAMLResponse: field('SAMLResponse'), RelayState: field('RelayState') };
+}
