@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { BridgeCaches, createBridge, type Bridge, type ConfigSource } from '../core/bridge.js';
 import { parseConfig, type BridgeConfig, type RawConfig } from '../core/config.js';
 import { cryptoRandom, jsonLogger, systemClock } from '../core/default-ports.js';
-import type { Fetch, Logger, Ports } from '../core/ports.js';
+import type { Clock, Fetch, Logger, Ports } from '../core/ports.js';
 import { serveBridge, writeResponse } from './http-adapter.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -27,6 +27,8 @@ export interface StandaloneOptions {
   secretKey?: Buffer;
   logger?: Logger;
   fetch?: Fetch;
+  /** Default: the system clock. Tests pass a clock they can move. */
+  clock?: Clock;
   /** Extra handlers mounted beside the bridge once the URL is known (demo mode). */
   mounts?: (context: { serverUrl: string; bridge: Bridge; config: BridgeConfig | undefined }) => Promise<Mount[]>;
   /** How often expired login transactions are purged. */
@@ -48,7 +50,8 @@ export interface StandaloneApp {
 /** Starts the standalone server: the same core as on Forge, on Node http and SQLite. */
 export async function startStandalone(options: StandaloneOptions): Promise<StandaloneApp> {
   const logger = options.logger ?? jsonLogger();
-  const store = new SqliteStore(systemClock, { dataDir: options.dataDir, secretKey: options.secretKey });
+  const clock = options.clock ?? systemClock;
+  const store = new SqliteStore(clock, { dataDir: options.dataDir, secretKey: options.secretKey });
   const server = http.createServer();
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -74,7 +77,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const ports: Ports = {
     store,
     secrets: store,
-    clock: systemClock,
+    clock,
     random: cryptoRandom,
     logger,
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
