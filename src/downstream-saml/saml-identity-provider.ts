@@ -1,4 +1,4 @@
-import * as samlify from 'samlify';
+import samlify from 'samlify';
 import type { BridgeConfig } from '../core/config.js';
 import { NAMEID_FORMAT } from './saml-attributes.js';
 import type { SigningCredentials } from './signing-key.js';

@@ -1,4 +1,4 @@
-import * as samlify from 'samlify';
+import samlify from 'samlify';
 import type { BridgeConfig } from '../core/config.js';
 import type { RandomSource } from '../core/ports.js';
 import { NAMEID_FORMAT, type SamlAttribute } from './saml-attributes.js';

@@ -33,10 +33,23 @@ export interface Harness {
   app: StandaloneApp;
   logs: LogRecord[];
   /** Calls the provider's endpoints pass through; tests may swap `intercept` to tamper. */
-  upstream: { calls: string[]; intercept?: (url: string, response: Response) => Promise<Response> };
+  upstream: {
+    calls: string[];
+    /** The requests behind `calls`, in the same order (to see how the client authenticated). */
+    requests: UpstreamRequest[];
+    intercept?: (url: string, response: Response) => Promise<Response>;
+  };
   /** A node-saml SP configured against the bridge (certificate from its metadata). */
   serviceProvider(overrides?: Partial<ConstructorParameters<typeof SAML>[0]>): Promise<SAML>;
   close(): Promise<void>;
+}
+
+export interface UpstreamRequest {
+  url: string;
+  method: string;
+  headers: Headers;
+  /** A form or text body as sent; undefined for none (or a kind this does not read). */
+  body?: string;
 }
 
 export interface HarnessOptions {
@@ -51,10 +64,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const providerUrl = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
   const logs: LogRecord[] = [];
   const logger: Logger = { log: (level, event, fields) => logs.push({ level, event, fields: { ...fields } }) };
-  const upstream: Harness['upstream'] = { calls: [] };
+  const upstream: Harness['upstream'] = { calls: [], requests: [] };
   const tamperingFetch: Fetch = async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     upstream.calls.push(url);
+    const headers = new Headers(input instanceof Request ? input.headers : undefined);
+    new Headers(init?.headers).forEach((value, name) => headers.set(name, value));
+    const body = init?.body instanceof URLSearchParams ? init.body.toString() : typeof init?.body === 'string' ? init.body : undefined;
+    upstream.requests.push({ url, method: init?.method ?? (input instanceof Request ? input.method : 'GET'), headers, ...(body !== undefined ? { body } : {}) });
     const response = await fetch(input, init);
     return upstream.intercept ? upstream.intercept(url, response) : response;
   };

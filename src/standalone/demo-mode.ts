@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import type { Bridge } from '../core/bridge.js';
+import type { RawConfig } from '../core/config.js';
+import { createDemoProvider, demoUsers } from './demo/demo-provider.js';
+import { createDemoServiceProvider } from './demo/demo-service-provider.js';
+import { renderDemoHome } from './demo/demo-home.js';
+import type { Mount } from './standalone-app.js';
+
+/**
+ * Demo mode (`npm start` with no configuration): one server hosts the bridge, a demo OpenID
+ * provider (oidc-provider, at /demo-op) and a demo SAML service provider that plays Atlassian
+ * Guard (node-saml, at /demo-sp), wired together, with a landing page at /.
+ */
+
+const DEMO_CLIENT_ID = 'demo-bridge';
+// Both ends live in this process; a fresh secret each start keeps nothing guessable on disk.
+const demoClientSecret = randomBytes(24).toString('base64url');
+
+export function demoConfig(baseUrl: string): RawConfig {
+  return {
+    baseUrl,
+    oidc: {
+      issuer: `${baseUrl}/demo-op`,
+      clientId: DEMO_CLIENT_ID,
+      clientSecret: demoClientSecret,
+      scopes: ['openid', 'email', 'profile'],
+    },
+    serviceProvider: { entityId: `${baseUrl}/demo-sp/metadata`, acsUrl: `${baseUrl}/demo-sp/acs` },
+    allowedEmailDomains: ['example.com'],
+  };
+}
+
+export async function demoMounts(context: { baseUrl: string; bridge: Bridge }): Promise<Mount[]> {
+  const { baseUrl, bridge } = context;
+  const provider = await createDemoProvider({
+    issuer: `${baseUrl}/demo-op`,
+    clients: [{ client_id: DEMO_CLIENT_ID, client_secret: demoClientSecret, redirect_uris: [`${baseUrl}/oidc/callback`] }],
+  });
+  const serviceProvider = createDemoServiceProvider({
+    baseUrl: `${baseUrl}/demo-sp`,
+    entityId: `${baseUrl}/demo-sp/metadata`,
+    idpSsoUrl: `${baseUrl}/saml/sso`,
+    idpIssuer: `${baseUrl}/saml/metadata`,
+    idpCertificate: async () => (await bridge.signingCredentials()).certificatePem,
+  });
+  const home = renderDemoHome({ spUrl: `${baseUrl}/demo-sp/`, providerUrl: `${baseUrl}/demo-op`, users: demoUsers });
+  return [
+    { prefix: '/demo-op', handle: provider.handle },
+    { prefix: '/demo-sp', handle: serviceProvider.handle },
+    {
+      prefix: '/',
+      handle: (_req, res) => {
+        res.writeHead(home.status ?? 200, home.headers);
+        res.end(home.body);
+      },
+    },
+  ];
+}

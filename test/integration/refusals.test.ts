@@ -1,0 +1,386 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
+import type { Clock } from '../../src/core/ports.js';
+import { demoUsers } from '../../src/standalone/demo/demo-provider.js';
+import { UserAgent, type Page } from '../support/user-agent.js';
+import { ACS_URL, alice, readAutoPost, startHarness, stopAtAcs, type Harness } from '../support/login-harness.js';
+import {
+  authnRequestXml,
+  calledTimes,
+  expectRefusal,
+  isCallback,
+  loginAs,
+  loginUpToCallback,
+  logoutRequestXml,
+  mark,
+  postEncode,
+  providerEndpoints,
+  redirectEncode,
+  ssoUrl,
+  startLoginAtSp,
+  type Since,
+} from '../support/refusals.js';
+
+/**
+ * Every way a login must be refused, each against the real peers: the bridge answers with an
+ * error page (status, code in `X-Bridge-Error`, a reference) and never with a SAML response.
+ */
+
+const mallory = demoUsers.find((u) => u.email_verified === false)!;
+const eve = demoUsers.find((u) => !u.email.endsWith('@example.com'))!;
+
+/** A refusal at the SSO URL: the browser is not sent to the provider and no login is recorded. */
+function expectNoLoginStarted(page: Page, since: Since): void {
+  expect(page.hops).toHaveLength(1);
+  expect(page.hops[0]!.location).toBeUndefined();
+  expect(since.logs().filter((r) => r.event === 'login.started')).toEqual([]);
+}
+
+describe('refusals on the return from the OpenID provider', () => {
+  let harness: Harness;
+  let endpoints: Awaited<ReturnType<typeof providerEndpoints>>;
+  beforeAll(async () => {
+    harness = await startHarness();
+    endpoints = await providerEndpoints(harness);
+  });
+  afterAll(async () => harness.close());
+
+  it('refuses a replayed callback', async () => {
+    const since = mark(harness);
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback, sp } = await loginUpToCallback(harness, agent, alice);
+
+    const first = await agent.get(callback);
+    expect(first.status).toBe(200);
+    const post = readAutoPost(first);
+    expect(post.action).toBe(ACS_URL);
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe(alice.email);
+
+    const replay = mark(harness);
+    const second = await agent.get(callback);
+    expectRefusal(second, replay, { status: 400, code: 'login_unknown' });
+    expect(calledTimes(since, endpoints.token)).toBe(1);
+    expect(since.logs().filter((r) => r.event === 'login.succeeded')).toHaveLength(1);
+  });
+
+  it('refuses the second of two concurrent callbacks', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    const since = mark(harness);
+    const pages = await Promise.all([agent.get(callback), agent.get(callback)]);
+    const winners = pages.filter((p) => p.status === 200);
+    const losers = pages.filter((p) => p.status !== 200);
+    expect(winners).toHaveLength(1);
+    expect(readAutoPost(winners[0]!).SAMLResponse).toBeTruthy();
+    expect(losers).toHaveLength(1);
+    expect({ status: losers[0]!.status, code: losers[0]!.headers.get('x-bridge-error') }).toEqual({ status: 400, code: 'login_unknown' });
+    expect(losers[0]!.body).not.toContain('SAMLResponse');
+    expect(since.logs().filter((r) => r.event === 'login.succeeded')).toHaveLength(1);
+    expect(calledTimes(since, endpoints.token)).toBe(1);
+  });
+
+  it('refuses an unknown state', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    callback.searchParams.set('state', randomBytes(32).toString('base64url'));
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 400, code: 'login_unknown' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+
+  it('refuses a callback without state', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    callback.searchParams.delete('state');
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 400, code: 'login_state_missing' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+
+  it('refuses a callback with an empty state', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    callback.searchParams.set('state', '');
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 400, code: 'login_state_missing' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+
+  it('refuses a callback with the state repeated', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    callback.searchParams.append('state', callback.searchParams.get('state')!);
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 400, code: 'callback_malformed' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+
+  it('refuses a callback without code', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    callback.searchParams.delete('code');
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 400, code: 'oidc_code_missing' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+
+  it('refuses a callback whose iss names another provider (RFC 9207 mix-up)', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    callback.searchParams.set('iss', 'https://attacker.example');
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 400, code: 'oidc_issuer_mismatch' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+
+  it('refuses a user whose email domain is not allowed', async () => {
+    const since = mark(harness);
+    const page = await loginAs(harness, new UserAgent({ stopAt: stopAtAcs }), eve);
+    expectRefusal(page, since, { status: 403, code: 'user_domain_not_allowed' });
+    expect(calledTimes(since, endpoints.token)).toBe(1);
+  });
+
+  it('refuses a user whose email is not verified', async () => {
+    const since = mark(harness);
+    const page = await loginAs(harness, new UserAgent({ stopAt: stopAtAcs }), mallory);
+    expectRefusal(page, since, { status: 403, code: 'user_email_unverified' });
+    expect(calledTimes(since, endpoints.token)).toBe(1);
+  });
+
+  it('refuses a login the user cancelled at the provider (error=access_denied)', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { loginPage } = await startLoginAtSp(harness, agent);
+    const since = mark(harness);
+    const stopped = await agent.submit(loginPage, { form: (f) => f.action.endsWith('/abort'), stopAt: isCallback(harness) });
+    const callback = new URL(stopped.stopped!.url);
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('state')).toBeTruthy();
+    expectRefusal(await agent.get(callback), since, { status: 403, code: 'oidc_access_denied' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+
+  it('refuses a provider error redirect for a started login (error=access_denied)', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { loginPage } = await startLoginAtSp(harness, agent);
+    const authorization = new URL(loginPage.hops.find((h) => h.location?.startsWith(endpoints.authorization))!.location!);
+    const callback = new URL(`${harness.app.baseUrl}/oidc/callback`);
+    callback.searchParams.set('error', 'access_denied');
+    callback.searchParams.set('error_description', 'User is not assigned to the client application.');
+    callback.searchParams.set('state', authorization.searchParams.get('state')!);
+    callback.searchParams.set('iss', harness.providerUrl);
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 403, code: 'oidc_access_denied' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+
+  it('reports a provider error redirect that is not a refusal (error=server_error)', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { loginPage } = await startLoginAtSp(harness, agent);
+    const authorization = new URL(loginPage.hops.find((h) => h.location?.startsWith(endpoints.authorization))!.location!);
+    const callback = new URL(`${harness.app.baseUrl}/oidc/callback`);
+    callback.searchParams.set('error', 'server_error');
+    callback.searchParams.set('state', authorization.searchParams.get('state')!);
+    callback.searchParams.set('iss', harness.providerUrl);
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 502, code: 'oidc_authorization_error' });
+    expect(calledTimes(since, endpoints.token)).toBe(0);
+  });
+});
+
+describe('refusal of an expired login transaction', () => {
+  let harness: Harness;
+  let offsetMs = 0;
+  const clock: Clock = { now: () => Date.now() + offsetMs };
+  beforeAll(async () => {
+    harness = await startHarness({ standalone: { clock } });
+  });
+  afterAll(async () => harness.close());
+
+  it('refuses an expired transaction', async () => {
+    const { token } = await providerEndpoints(harness);
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    // Only the bridge's clock moves: the provider's code is still fresh.
+    offsetMs = (harness.app.config!.loginTimeoutSeconds + 1) * 1000;
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 400, code: 'login_expired' });
+    expect(calledTimes(since, token)).toBe(0);
+    offsetMs = 0;
+    // Expired means burned: the same callback does not work once the clock is back.
+    const again = mark(harness);
+    expectRefusal(await agent.get(callback), again, { status: 400, code: 'login_unknown' });
+  });
+});
+
+describe('refusals of the AuthnRequest', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(async () => harness.close());
+
+  const refuse = async (url: URL, expected: Parameters<typeof expectRefusal>[2]) => {
+    const since = mark(harness);
+    const page = await new UserAgent().get(url, { stopAt: (u) => u.origin === harness.providerUrl });
+    expectRefusal(page, since, expected);
+    expectNoLoginStarted(page, since);
+  };
+
+  const refusePost = async (fields: Record<string, string>, expected: Parameters<typeof expectRefusal>[2]) => {
+    const since = mark(harness);
+    const page = await new UserAgent().post(ssoUrl(harness), fields, {
+      initiator: 'https://auth.atlassian.test/login',
+      stopAt: (u) => u.origin === harness.providerUrl,
+    });
+    expectRefusal(page, since, expected);
+    expectNoLoginStarted(page, since);
+  };
+
+  it('accepts the hand-built AuthnRequest the malformed cases start from', async () => {
+    const page = await new UserAgent().get(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml()) }), {
+      stopAt: (u) => u.origin === harness.providerUrl,
+    });
+    expect(page.hops).toHaveLength(1);
+    expect(page.hops[0]!.status).toBe(302);
+    expect(page.stopped?.url.startsWith(harness.providerUrl)).toBe(true);
+  });
+
+  it('refuses a foreign ACS URL in the AuthnRequest', async () => {
+    const sp = await harness.serviceProvider({ callbackUrl: 'https://attacker.example/acs' });
+    await refuse(new URL(await sp.getAuthorizeUrlAsync('relay', undefined, {})), { status: 400, code: 'saml_acs_mismatch' });
+  });
+
+  it('refuses an AssertionConsumerServiceIndex', async () => {
+    const xml = authnRequestXml({ acsUrl: null, protocolBinding: null, extra: 'AssertionConsumerServiceIndex="1"' });
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { status: 400, code: 'saml_acs_mismatch' });
+  });
+
+  it('refuses an AuthnRequest from an unknown SP issuer', async () => {
+    const sp = await harness.serviceProvider({ issuer: 'https://other-sp.example/saml/metadata' });
+    await refuse(new URL(await sp.getAuthorizeUrlAsync('relay', undefined, {})), { status: 400, code: 'saml_unknown_sp' });
+  });
+
+  it('refuses an AuthnRequest without an Issuer', async () => {
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml({ issuer: null })) }), { status: 400, code: 'saml_unknown_sp' });
+  });
+
+  it('refuses a passive AuthnRequest', async () => {
+    const sp = await harness.serviceProvider({ passive: true });
+    await refuse(new URL(await sp.getAuthorizeUrlAsync('relay', undefined, {})), { status: 400, code: 'saml_request_unsupported' });
+  });
+
+  it('refuses an AuthnRequest asking for the artifact binding', async () => {
+    const xml = authnRequestXml({ protocolBinding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact' });
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { status: 400, code: 'saml_request_unsupported' });
+  });
+
+  it('refuses an AuthnRequest issued an hour ago', async () => {
+    const xml = authnRequestXml({ issueInstant: new Date(Date.now() - 3_600_000).toISOString() });
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { status: 400, code: 'saml_request_stale' });
+  });
+
+  it('refuses a missing SAMLRequest', async () => {
+    await refuse(ssoUrl(harness), { status: 400, code: 'saml_request_missing' });
+  });
+
+  it('refuses an empty SAMLRequest', async () => {
+    await refuse(ssoUrl(harness, { SAMLRequest: '', RelayState: 'relay' }), { status: 400, code: 'saml_request_missing' });
+  });
+
+  it('refuses a repeated SAMLRequest', async () => {
+    const encoded = redirectEncode(authnRequestXml());
+    const url = ssoUrl(harness, { SAMLRequest: encoded });
+    url.searchParams.append('SAMLRequest', encoded);
+    await refuse(url, { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses a SAMLRequest that is not base64', async () => {
+    await refuse(ssoUrl(harness, { SAMLRequest: 'this is *not* base64!' }), { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses a base64 SAMLRequest that is not DEFLATE (HTTP-Redirect)', async () => {
+    // The HTTP-POST encoding sent on the HTTP-Redirect binding: base64 of the bare XML.
+    await refuse(ssoUrl(harness, { SAMLRequest: postEncode(authnRequestXml()) }), { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses base64 bytes that are no DEFLATE stream (HTTP-Redirect)', async () => {
+    await refuse(ssoUrl(harness, { SAMLRequest: Buffer.from([0xff, 0xfe, 0xfd, 0xfc, 0x00, 0x01]).toString('base64') }), {
+      status: 400,
+      code: 'saml_request_malformed',
+    });
+  });
+
+  it('refuses a DEFLATE SAMLRequest that is not XML', async () => {
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode('SAMLRequest, but not XML at all') }), { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses a DEFLATE SAMLRequest that is not UTF-8', async () => {
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(Buffer.from([0x3c, 0xc3, 0x28, 0xff, 0x3e])) }), {
+      status: 400,
+      code: 'saml_request_malformed',
+    });
+  });
+
+  it('refuses XML that is not an AuthnRequest (a LogoutRequest)', async () => {
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(logoutRequestXml()) }), { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses an AuthnRequest that breaks the SAML schema', async () => {
+    const xml = authnRequestXml().replace('</samlp:AuthnRequest>', '<samlp:Bogus/></samlp:AuthnRequest>');
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses an AuthnRequest with a DTD', async () => {
+    const xml = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "e">]>${authnRequestXml()}`;
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses a DEFLATE bomb', async () => {
+    const bomb = deflateRawSync(Buffer.alloc(1024 * 1024, 0x20)).toString('base64');
+    expect(bomb.length).toBeLessThan(4 * 1024);
+    await refuse(ssoUrl(harness, { SAMLRequest: bomb }), { status: 400, code: 'saml_request_too_large' });
+  });
+
+  it('refuses a SAMLRequest that is not base64 (HTTP-POST)', async () => {
+    await refusePost({ SAMLRequest: '<samlp:AuthnRequest/>' }, { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses XML that is not an AuthnRequest (HTTP-POST)', async () => {
+    await refusePost({ SAMLRequest: postEncode(logoutRequestXml()) }, { status: 400, code: 'saml_request_malformed' });
+  });
+
+  it('refuses a missing SAMLRequest (HTTP-POST)', async () => {
+    await refusePost({ RelayState: 'relay' }, { status: 400, code: 'saml_request_missing' });
+  });
+
+  it('refuses a foreign ACS URL in the AuthnRequest (HTTP-POST)', async () => {
+    const xml = authnRequestXml({ acsUrl: 'https://attacker.example/acs' });
+    await refusePost({ SAMLRequest: postEncode(xml) }, { status: 400, code: 'saml_acs_mismatch' });
+  });
+
+  it('refuses an over-long RelayState', async () => {
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml()), RelayState: 'r'.repeat(8 * 1024 + 1) }), {
+      status: 400,
+      code: 'relay_state_invalid',
+    });
+  });
+});
+
+describe('refusal when the provider refuses the client', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ config: (base) => ({ ...base, oidc: { ...base.oidc, clientSecret: 'not-the-client-secret' } }) });
+  });
+  afterAll(async () => harness.close());
+
+  it('refuses a login whose token request the provider rejects (invalid_client)', async () => {
+    const { token } = await providerEndpoints(harness);
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { callback } = await loginUpToCallback(harness, agent, alice);
+    const since = mark(harness);
+    expectRefusal(await agent.get(callback), since, { status: 502, code: 'oidc_response_invalid' });
+    expect(calledTimes(since, token)).toBe(1);
+  });
+});
