@@ -3,7 +3,7 @@ import type { BridgeConfig } from './config.js';
 import type { Ports } from './ports.js';
 import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
 import { htmlHeaders, renderAutoPostPage, renderErrorPage } from './html.js';
-import { finishLogin, startLogin, type LoginContext } from './login-flow.js';
+import { browserBindingCookieName, finishLogin, startLogin, type BrowserBinding, type LoginContext } from './login-flow.js';
 import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
 import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
@@ -91,14 +91,16 @@ export function createBridge(options: BridgeOptions): Bridge {
           relayState,
         });
         ports.logger.log('info', 'login.started', { samlRequestId: started.samlRequestId, binding: request.method === 'POST' ? 'post' : 'redirect' });
-        return { status: 302, headers: { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }, body: '' };
+        const headers: Record<string, string> = { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
+        if (started.browserBinding) headers['Set-Cookie'] = bindingCookie(config.urls.callback, started.browserBinding);
+        return { status: 302, headers, body: '' };
       },
     },
     '/oidc/callback': {
       methods: ['GET'],
       async run(request, reference) {
         const config = await requireConfig();
-        const result = await finishLogin(loginContext(config), request.query, signingCredentials);
+        const result = await finishLogin(loginContext(config), request.query, parseCookies(request), signingCredentials);
         ports.logger.log('info', 'login.succeeded', {
           reference,
           email: result.user.email,
@@ -108,9 +110,14 @@ export function createBridge(options: BridgeOptions): Bridge {
           assertionId: result.assertionId,
         });
         const nonce = ports.random.token(16);
+        const headers = htmlHeaders({ nonce, formAction: result.acsUrl });
+        const state = request.query.state?.[0];
+        if (state && config.bindLoginToBrowser) {
+          headers['Set-Cookie'] = bindingCookie(config.urls.callback, { cookieName: browserBindingCookieName(state), value: '', maxAge: 0 });
+        }
         return {
           status: 200,
-          headers: htmlHeaders({ nonce, formAction: result.acsUrl }),
+          headers,
           body: renderAutoPostPage({ action: result.acsUrl, fields: { SAMLResponse: result.samlResponse, RelayState: result.relayState }, nonce }),
         };
       },
@@ -181,6 +188,28 @@ function renderFailure(error: unknown, reference: string, request: BridgeRequest
 function describeUnexpected(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
   return 'non-error thrown';
+}
+
+/** The login-binding cookie: sent back only to the callback path, never readable by scripts. */
+function bindingCookie(callbackUrl: string, binding: BrowserBinding): string {
+  const url = new URL(callbackUrl);
+  const attributes = [`${binding.cookieName}=${binding.value}`, `Path=${url.pathname}`, `Max-Age=${binding.maxAge}`, 'HttpOnly', 'SameSite=Lax'];
+  if (url.protocol === 'https:') attributes.push('Secure');
+  return attributes.join('; ');
+}
+
+/** Cookies from the Cookie header(s); the first of a repeated name wins, as in RFC 6265 §5.4. */
+function parseCookies(request: BridgeRequest): Record<string, string> {
+  const cookies: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const header of request.headers.cookie ?? []) {
+    for (const pair of header.split(';')) {
+      const at = pair.indexOf('=');
+      if (at <= 0) continue;
+      const name = pair.slice(0, at).trim();
+      if (!(name in cookies)) cookies[name] = pair.slice(at + 1).trim();
+    }
+  }
+  return cookies;
 }
 
 function formParams(request: BridgeRequest): Record<string, string[]> {

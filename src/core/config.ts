@@ -138,6 +138,10 @@ function configSchema(options: ConfigParseOptions) {
         .strict()
         .prefault({})
         .describe('Which OIDC claims become the givenname, surname, display name and stable id attributes.'),
+      bindLoginToBrowser: z
+        .boolean()
+        .default(true)
+        .describe('Require the return from the provider to arrive in the browser that started the login (checked with a cookie). Turn off only behind a proxy that strips cookies.'),
       requireVerifiedEmail: z.boolean().default(true).describe('Refuse users whose provider says email_verified is false.'),
       assertionLifetimeSeconds: z.number().int().min(60).max(3600).default(300).describe('How long the SAML assertion is valid.'),
       clockSkewSeconds: z.number().int().min(0).max(600).default(180).describe('How far NotBefore is set back, for clocks that disagree.'),

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BridgeConfig } from './config.js';
 import { BridgeError } from './errors.js';
 import type { Ports } from './ports.js';
@@ -39,6 +40,29 @@ export interface LoginTransaction {
   expiresAt: number;
   /** The SP the request came from, so a changed configuration cannot redirect a login. */
   spEntityId: string;
+  /** SHA-256 of the browser-binding cookie's value, when the login is bound to the browser. */
+  browserHash: string | null;
+}
+
+/**
+ * The cookie that binds a login to the browser that started it. Without it, an attacker could
+ * start a login as themselves, stop before the callback and make a victim's browser finish it,
+ * signing the victim in to Atlassian as the attacker (login CSRF). One cookie per login, so
+ * parallel logins in two tabs do not clobber each other.
+ */
+export interface BrowserBinding {
+  cookieName: string;
+  value: string;
+  /** Seconds the cookie lives. */
+  maxAge: number;
+}
+
+export function browserBindingCookieName(state: string): string {
+  return `bridge_login_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
 }
 
 /** RelayState is echoed byte for byte, never truncated; this only bounds memory and page size. */
@@ -51,7 +75,10 @@ export interface StartLoginInput {
 }
 
 /** Checks the AuthnRequest, records the login, and returns the provider URL to redirect to. */
-export async function startLogin(context: LoginContext, input: StartLoginInput): Promise<{ redirectTo: string; samlRequestId: string }> {
+export async function startLogin(
+  context: LoginContext,
+  input: StartLoginInput,
+): Promise<{ redirectTo: string; samlRequestId: string; browserBinding?: BrowserBinding }> {
   const { config, ports } = context;
   const now = ports.clock.now();
   if (input.relayState !== undefined && input.relayState.length > RELAY_STATE_MAX_CHARS) {
@@ -65,6 +92,9 @@ export async function startLogin(context: LoginContext, input: StartLoginInput):
     maxFutureSeconds: config.clockSkewSeconds,
   });
   const secrets = newLoginSecrets();
+  const browserBinding: BrowserBinding | undefined = config.bindLoginToBrowser
+    ? { cookieName: browserBindingCookieName(secrets.state), value: ports.random.token(32), maxAge: config.loginTimeoutSeconds }
+    : undefined;
   const redirect = await authorizationUrl(upstream(context), now, secrets, { forceAuthn: request.forceAuthn });
   const transaction: LoginTransaction = {
     v: 1,
@@ -76,13 +106,14 @@ export async function startLogin(context: LoginContext, input: StartLoginInput):
     createdAt: now,
     expiresAt: now + config.loginTimeoutSeconds * 1000,
     spEntityId: config.serviceProvider.entityId,
+    browserHash: browserBinding ? sha256(browserBinding.value) : null,
   };
   const stored = await guardStorage(() =>
     ports.store.set(storageKeys.login(secrets.state), { ...transaction }, { ttlSeconds: config.loginTimeoutSeconds + 60, ifAbsent: true }),
   );
   // A fresh 256-bit state cannot collide; if it does, something is wrong with the store.
   if (!stored) throw new BridgeError('storage_unavailable', 'login key already exists');
-  return { redirectTo: redirect.href, samlRequestId: request.id };
+  return { redirectTo: redirect.href, samlRequestId: request.id, browserBinding };
 }
 
 export interface FinishLoginResult {
@@ -104,6 +135,7 @@ export interface FinishLoginResult {
 export async function finishLogin(
   context: LoginContext,
   query: Record<string, string[]>,
+  cookies: Record<string, string>,
   credentials: () => Promise<SigningCredentials>,
 ): Promise<FinishLoginResult> {
   const { config, ports } = context;
@@ -117,6 +149,14 @@ export async function finishLogin(
   if (!transaction || transaction.v !== 1) throw new BridgeError('login_unknown');
   const now = ports.clock.now();
   if (transaction.expiresAt <= now) throw new BridgeError('login_expired');
+  if (transaction.browserHash) {
+    const cookie = cookies[browserBindingCookieName(state)];
+    const expected = Buffer.from(transaction.browserHash);
+    const actual = Buffer.from(cookie ? sha256(cookie) : '');
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+      throw new BridgeError('login_browser_mismatch', cookie ? 'binding cookie differs' : 'binding cookie missing');
+    }
+  }
   if (transaction.spEntityId !== config.serviceProvider.entityId) {
     throw new BridgeError('login_unknown', 'the service provider changed since the login started');
   }

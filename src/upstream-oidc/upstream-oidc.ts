@@ -191,7 +191,12 @@ const ID_TOKEN_FAILURES = new Set<string>([
 export function toBridgeError(error: unknown, step: 'discovery' | 'token' | 'userinfo'): BridgeError {
   if (error instanceof BridgeError) return error;
   const err = error as { name?: string; code?: string; error?: string; message?: string; cause?: unknown; status?: number };
-  const detail = `${step}: ${err?.name ?? 'Error'} ${err?.code ?? ''} ${(err?.message ?? '').slice(0, 200)}`.trim();
+  const cause = err?.cause as { name?: string; code?: string; message?: string } | undefined;
+  // The log gets the library's own words (and its cause's), so an admin holding the reference
+  // can tell a bad signature from a wrong audience; none of it can carry a token or secret.
+  const detail = [step + ':', err?.name ?? 'Error', err?.code, (err?.message ?? '').slice(0, 200), cause && `(cause: ${cause.name ?? ''} ${cause.code ?? ''} ${(cause.message ?? '').slice(0, 200)})`]
+    .filter(Boolean)
+    .join(' ');
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || (err?.cause as { name?: string })?.name === 'TimeoutError') {
     return new BridgeError('oidc_timeout', detail, { cause: error });
   }
