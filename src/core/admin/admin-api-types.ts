@@ -1,0 +1,184 @@
+/**
+ * The contract between the setup wizard (static/admin, in the browser) and its resolvers (the
+ * same functions on Forge, through `@forge/bridge` `invoke`, and in the standalone server, over
+ * HTTP at `/admin/api/<key>`). One module, imported by both sides; nothing here may carry a
+ * secret toward the browser.
+ */
+
+/** Resolver keys, read like paths. */
+export type AdminResolverKey =
+  | 'config/get'
+  | 'config/save'
+  | 'provider/discover'
+  | 'sp/parse-metadata'
+  | 'test/start'
+  | 'test/result'
+  | 'rollout/save';
+
+export type ProviderPreset = 'okta' | 'entra' | 'google' | 'auth0' | 'keycloak' | 'other';
+
+/** Wizard steps, in order; progress is saved per step so an admin can leave and come back. */
+export type WizardStep =
+  | 'overview'
+  | 'callback'
+  | 'provider'
+  | 'test'
+  | 'idp-values'
+  | 'sp-values'
+  | 'users'
+  | 'enforce';
+
+export interface FieldProblem {
+  /** Dotted config path, as in `ConfigProblem`: `oidc.issuer`, `serviceProvider.acsUrl`. */
+  path: string;
+  message: string;
+}
+
+/** The editable settings: the raw configuration minus `baseUrl` (the host knows it) and minus
+ * the client secret (write-only; see `clientSecret` in `ConfigSaveRequest`). */
+export interface AdminSettings {
+  preset?: ProviderPreset;
+  oidc?: {
+    issuer?: string;
+    clientId?: string;
+    scopes?: string[];
+    clientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+    /** Manual mode (no discovery) when set. */
+    endpoints?: { authorizationEndpoint?: string; tokenEndpoint?: string; userinfoEndpoint?: string; jwksUri?: string };
+  };
+  serviceProvider?: { entityId?: string; acsUrl?: string };
+  allowedEmailDomains?: string[];
+  nameIdClaim?: string;
+  attributeClaims?: { givenName?: string; surname?: string; displayName?: string; stableId?: string };
+  requireVerifiedEmail?: boolean;
+}
+
+/** The bridge's own values, shown to the admin to paste into the provider and into Guard. */
+export interface BridgeValues {
+  baseUrl: string;
+  /** OIDC redirect URI to register at the provider. */
+  callbackUrl: string;
+  /** IdP Entity ID for Guard. */
+  idpEntityId: string;
+  /** IdP SSO URL for Guard. */
+  ssoUrl: string;
+  metadataUrl: string;
+  /** The public signing certificate (PEM, exact line layout to paste into Guard). */
+  certificatePem: string;
+}
+
+export interface RolloutChecklist {
+  domainLinked: boolean;
+  testPolicyCreated: boolean;
+  adminOutsideSso: boolean;
+  enforced: boolean;
+}
+
+export interface SetupStatus {
+  /** True when the saved settings plus the stored secret form a valid, complete configuration:
+   * the SSO URL serves logins. */
+  configured: boolean;
+  /** Config paths still missing or invalid before `configured`. */
+  missing: string[];
+  clientSecretSet: boolean;
+  /** A test login succeeded with the current provider settings. */
+  testPassed: boolean;
+  /** Every rollout step ticked and the configuration complete. */
+  live: boolean;
+  completedSteps: WizardStep[];
+  /** The step the overview suggests next. */
+  nextStep: WizardStep;
+}
+
+export interface ConfigGetResponse {
+  settings: AdminSettings;
+  bridge: BridgeValues;
+  status: SetupStatus;
+  rollout: RolloutChecklist;
+  /** Field help, from the one config schema (`describeConfigFields`). */
+  fieldHelp: Record<string, string>;
+  /** Non-blocking remarks (e.g. an ACS URL that does not look like Atlassian's). */
+  warnings: FieldProblem[];
+}
+
+export interface ConfigSaveRequest {
+  /** Fields to change; omitted fields keep their saved value. */
+  settings: AdminSettings;
+  /** Write-only: a new client secret. Omitted or empty keeps the saved one. */
+  clientSecret?: string;
+  /** The step this save completes, for resumable progress. */
+  step?: WizardStep;
+}
+
+export type ConfigSaveResponse =
+  | { ok: true; status: SetupStatus; warnings: FieldProblem[] }
+  | { ok: false; errors: FieldProblem[]; warnings: FieldProblem[] };
+
+export interface DiscoverRequest {
+  issuer: string;
+}
+
+export type DiscoverFailure = 'invalid_url' | 'unreachable' | 'timeout' | 'not_json' | 'issuer_mismatch' | 'missing_endpoints' | 'http_error';
+
+export type DiscoverResponse =
+  | {
+      ok: true;
+      issuer: string;
+      endpoints: { authorizationEndpoint: string; tokenEndpoint: string; userinfoEndpoint?: string; jwksUri: string };
+      scopesSupported?: string[];
+      tokenEndpointAuthMethods?: string[];
+    }
+  | { ok: false; failure: DiscoverFailure; message: string };
+
+export interface ParseSpMetadataRequest {
+  xml: string;
+}
+
+export type ParseSpMetadataResponse = { ok: true; entityId: string; acsUrl: string } | { ok: false; message: string };
+
+export interface TestStartResponse {
+  testId: string;
+  /** Open in a new tab: the provider's authorization URL for a test login. */
+  authorizationUrl: string;
+}
+
+export interface TestResultRequest {
+  testId: string;
+}
+
+export type TestResultResponse =
+  | { state: 'pending' }
+  | {
+      state: 'succeeded';
+      claims: Record<string, unknown>;
+      /** Exactly what would be sent to Atlassian, without sending it. */
+      nameId: string;
+      nameIdFormat: string;
+      attributes: { name: string; values: string[] }[];
+    }
+  | { state: 'failed'; code: string; title: string; message: string; reference: string; claims?: Record<string, unknown> };
+
+export interface RolloutSaveRequest {
+  rollout: Partial<RolloutChecklist>;
+}
+
+export interface RolloutSaveResponse {
+  rollout: RolloutChecklist;
+  status: SetupStatus;
+}
+
+/** A refusal the resolvers return instead of data (not an exception across the bridge). */
+export interface AdminRefusal {
+  error: 'not_admin' | 'admin_check_failed' | 'bad_request' | 'unauthorized';
+  message: string;
+}
+
+export interface AdminResolverMap {
+  'config/get': { request: Record<string, never>; response: ConfigGetResponse };
+  'config/save': { request: ConfigSaveRequest; response: ConfigSaveResponse };
+  'provider/discover': { request: DiscoverRequest; response: DiscoverResponse };
+  'sp/parse-metadata': { request: ParseSpMetadataRequest; response: ParseSpMetadataResponse };
+  'test/start': { request: Record<string, never>; response: TestStartResponse };
+  'test/result': { request: TestResultRequest; response: TestResultResponse };
+  'rollout/save': { request: RolloutSaveRequest; response: RolloutSaveResponse };
+}
