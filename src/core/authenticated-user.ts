@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import { normalizeDomain, type BridgeConfig } from './config.js';
 import { BridgeError } from './errors.js';
 import { NAMEID_FORMAT, SAML_ATTRIBUTE, type SamlAttribute } from '../downstream-saml/saml-attributes.js';
@@ -24,10 +25,16 @@ export interface SamlSubject {
   attributes: SamlAttribute[];
 }
 
+/** Characters XML 1.0 cannot carry (§2.2), lone surrogates included: a claim holding one would make the signed response unparseable. */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\p{Cs}]/u;
+
+/** Control, format (bidi overrides, soft hyphens, zero-width) and surrogate code points: never part of a real address. */
+const NOT_IN_EMAIL = /[\p{Cc}\p{Cf}\p{Cs}\uFFFE\uFFFF]/u;
+
 function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
-  return trimmed && trimmed.length <= 1024 ? trimmed : undefined;
+  return trimmed && trimmed.length <= 1024 && !NOT_XML.test(trimmed) ? trimmed : undefined;
 }
 
 /**
@@ -40,14 +47,24 @@ export function authenticatedUserFrom(claims: Readonly<Record<string, unknown>>,
   const subject = text(claims.sub);
   if (!subject) throw new BridgeError('oidc_id_token_invalid', 'no sub claim');
   const email = text(claims.email);
-  if (!email) throw new BridgeError('user_email_missing');
+  if (!email) {
+    // A string that text() drops (too long, or not representable in XML) is an unusable address, not a missing one.
+    throw new BridgeError(typeof claims.email === 'string' && claims.email.trim() ? 'user_email_invalid' : 'user_email_missing');
+  }
   const at = email.indexOf('@');
-  if (at <= 0 || at !== email.lastIndexOf('@') || /[\s<>"(),;:\\[\]]/.test(email)) {
+  if (at <= 0 || at !== email.lastIndexOf('@') || /[\s<>"(),;:\\[\]]/.test(email) || NOT_IN_EMAIL.test(email)) {
     throw new BridgeError('user_email_invalid', 'not a single plain address');
   }
   const rawDomain = email.slice(at + 1);
   const domain = normalizeDomain(rawDomain);
   if (!domain) throw new BridgeError('user_email_invalid', 'domain is not a host name');
+  // The domain must already be in its canonical form, up to letter case and the A-label/U-label
+  // spelling: IDNA mapping would otherwise turn full-width letters, ideographic dots and the like
+  // into the allowed ASCII domain, and the NameID would name an address the provider never sent.
+  const spelled = rawDomain.normalize('NFC').toLowerCase();
+  if (domain !== spelled && domainToUnicode(domain) !== spelled) {
+    throw new BridgeError('user_email_invalid', 'domain is not in canonical form');
+  }
   // Some providers (Cognito among them) send the boolean as a string.
   const verified = claims.email_verified;
   if (config.requireVerifiedEmail && (verified === false || verified === 'false')) {

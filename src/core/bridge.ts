@@ -2,8 +2,18 @@ import type { BridgeRequest, BridgeResponse } from './http-types.js';
 import type { BridgeConfig } from './config.js';
 import type { Ports } from './ports.js';
 import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
-import { htmlHeaders, renderAutoPostPage, renderErrorPage } from './html.js';
-import { browserBindingCookieName, finishLogin, startLogin, type BrowserBinding, type LoginContext } from './login-flow.js';
+import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage } from './html.js';
+import {
+  browserBindingCookieName,
+  finishLogin,
+  finishTestLogin,
+  startLogin,
+  takeLoginTransaction,
+  type BrowserBinding,
+  type LoginContext,
+  type TakenLogin,
+} from './login-flow.js';
+import { recordTestOutcome, type TestConfig, type TestConfigSource, type TestOutcome } from './test-login.js';
 import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
 import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
@@ -33,6 +43,11 @@ export interface BridgeOptions {
   /** Accept `http://` provider URLs on loopback hosts: local runs and tests only, never Forge. */
   allowLoopbackHttp: boolean;
   caches?: BridgeCaches;
+  /**
+   * The configuration of the wizard's connection tests (`stored-config.ts`). Without it, a
+   * test transaction arriving at the callback is refused as unknown.
+   */
+  testConfig?: TestConfigSource;
 }
 
 export interface Bridge {
@@ -70,6 +85,56 @@ export function createBridge(options: BridgeOptions): Bridge {
     return config;
   };
 
+  const requireTestConfig = async (): Promise<TestConfig> => {
+    if (!options.testConfig) throw new BridgeError('login_unknown', 'connection tests are not enabled on this host');
+    let test: TestConfig | undefined;
+    try {
+      test = await options.testConfig();
+    } catch (error) {
+      if (error instanceof BridgeError) throw error;
+      throw new BridgeError('config_invalid', (error as Error)?.message?.slice(0, 500), { cause: error });
+    }
+    if (!test) throw new BridgeError('config_missing', 'the provider settings are incomplete');
+    return test;
+  };
+
+  /**
+   * The callback of a connection test: the same checks and mapping as a login, then the result
+   * is stored for the wizard and the admin sees a plain page. Whatever fails is stored with the
+   * reference of the error page the admin sees, so both show the same id.
+   */
+  const finishTest = async (request: BridgeRequest, reference: string, taken: TakenLogin): Promise<BridgeResponse> => {
+    const testId = taken.transaction.testId!;
+    let outcome: TestOutcome;
+    let fingerprint: string | undefined;
+    try {
+      const test = await requireTestConfig();
+      fingerprint = test.providerFingerprint;
+      outcome = await finishTestLogin(loginContext(test.config), request.query, taken, { checksDomains: test.checksDomains });
+    } catch (error) {
+      const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error });
+      outcome = { ok: false, code: bridgeError.code, error: bridgeError };
+    }
+    await recordTestOutcome(ports.store, { testId, reference, outcome, fingerprint, now: ports.clock.now() }).catch((error: unknown) => {
+      throw new BridgeError('storage_unavailable', (error as Error)?.message?.slice(0, 200), { cause: error });
+    });
+    if (!outcome.ok) {
+      ports.logger.log('warn', 'test.failed', { reference, testId, code: outcome.code });
+      throw outcome.error;
+    }
+    ports.logger.log('info', 'test.succeeded', { reference, testId });
+    const nonce = ports.random.token(16);
+    return {
+      status: 200,
+      headers: htmlHeaders({ nonce }),
+      body: renderNoticePage({
+        title: 'Test finished — return to the setup page',
+        message: 'The connection test is finished. Return to the setup page to see what the provider sent and what Atlassian would receive. Nothing was sent to Atlassian.',
+        nonce,
+      }),
+    };
+  };
+
   const loginContext = (config: BridgeConfig): LoginContext => ({
     ports,
     config,
@@ -99,8 +164,11 @@ export function createBridge(options: BridgeOptions): Bridge {
     '/oidc/callback': {
       methods: ['GET'],
       async run(request, reference) {
+        const cookies = parseCookies(request);
+        const taken = await takeLoginTransaction(ports, request.query, cookies);
+        if (taken.transaction.kind === 'test') return finishTest(request, reference, taken);
         const config = await requireConfig();
-        const result = await finishLogin(loginContext(config), request.query, parseCookies(request), signingCredentials);
+        const result = await finishLogin(loginContext(config), request.query, cookies, signingCredentials, taken);
         ports.logger.log('info', 'login.succeeded', {
           reference,
           email: result.user.email,

@@ -123,7 +123,13 @@ function configSchema(options: ConfigParseOptions) {
         })
         .strict(),
       allowedEmailDomains: z
-        .array(z.string())
+        // Checked per entry (not in a refinement of the whole object, which zod runs only once
+        // every other field is valid), so the wizard can report a bad domain on its own.
+        .array(
+          z.string().superRefine((domain, ctx) => {
+            if (!normalizeDomain(domain)) ctx.addIssue({ code: 'custom', message: `"${domain}" is not a domain name such as example.com.` });
+          }),
+        )
         .min(1, 'List at least one email domain, such as example.com.')
         .describe('Only users whose email is in one of these domains (exactly, not subdomains) may sign in.'),
       idpEntityId: z.string().trim().min(1).max(1024).optional().describe('The IdP Entity ID shown to Atlassian Guard. Default: the metadata URL.'),
@@ -148,17 +154,23 @@ function configSchema(options: ConfigParseOptions) {
       loginTimeoutSeconds: z.number().int().min(60).max(3600).default(600).describe('How long a user has to finish signing in at the provider.'),
       upstreamTimeoutSeconds: z.number().int().min(1).max(30).default(10).describe('How long to wait for the provider before giving up (well inside Forge\'s 55 s limit).'),
     })
-    .strict()
-    .superRefine((cfg, ctx) => {
-      cfg.allowedEmailDomains.forEach((domain, index) => {
-        if (!normalizeDomain(domain)) {
-          ctx.addIssue({ code: 'custom', path: ['allowedEmailDomains', index], message: `"${domain}" is not a domain name such as example.com.` });
-        }
-      });
-    });
+    .strict();
 }
 
 type ParsedConfig = z.output<ReturnType<typeof configSchema>>;
+
+// The stored configuration is parsed on every request (so a saved change applies at once);
+// building the schema is the costly part, and it depends on one boolean only.
+const schemaCache = new Map<boolean, ReturnType<typeof configSchema>>();
+
+function cachedSchema(options: ConfigParseOptions): ReturnType<typeof configSchema> {
+  let schema = schemaCache.get(options.allowLoopbackHttp);
+  if (!schema) {
+    schema = configSchema({ allowLoopbackHttp: options.allowLoopbackHttp });
+    schemaCache.set(options.allowLoopbackHttp, schema);
+  }
+  return schema;
+}
 
 export type BridgeConfig = DeepReadonly<
   Omit<ParsedConfig, 'allowedEmailDomains' | 'idpEntityId'> & {
@@ -186,13 +198,24 @@ function bridgeUrls(baseUrl: string) {
 
 /** Validates and normalizes; throws `ConfigError` listing every problem. */
 export function parseConfig(raw: unknown, options: ConfigParseOptions): BridgeConfig {
-  const result = configSchema(options).safeParse(raw);
+  const checked = checkConfig(raw, options);
+  if (!checked.ok) throw new ConfigError(checked.problems);
+  return checked.config;
+}
+
+/**
+ * `parseConfig` without the exception: the configuration, or every problem with its path. The
+ * wizard uses it to tell missing fields (a later step) from invalid ones (an error to show).
+ */
+export function checkConfig(raw: unknown, options: ConfigParseOptions): { ok: true; config: BridgeConfig } | { ok: false; problems: ConfigProblem[] } {
+  const result = cachedSchema(options).safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-    );
+    return { ok: false, problems: result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })) };
   }
-  const cfg = result.data;
+  return { ok: true, config: normalizeConfig(result.data) };
+}
+
+function normalizeConfig(cfg: ParsedConfig): BridgeConfig {
   const urls = bridgeUrls(cfg.baseUrl);
   const normalized = {
     ...cfg,

@@ -70,6 +70,17 @@ export function renderErrorPage(options: { title: string; message: string; refer
 </main></body></html>`;
 }
 
+/** A page that only tells the user something (the end of a connection test): no form, no script. */
+export function renderNoticePage(options: { title: string; message: string; nonce: string }): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(options.title)}</title><style nonce="${options.nonce}">${STYLE}</style></head>
+<body><main role="status">
+<h1>${escapeHtml(options.title)}</h1>
+<p>${escapeHtml(options.message)}</p>
+</main></body></html>`;
+}
+
 /**
  * The page that posts a SAML message to the service provider (SAML bindings §3.5, HTTP-POST).
  * A nonce'd script submits it at once; without JavaScript the user presses the button.

@@ -3,7 +3,9 @@ import type { BridgeConfig } from './config.js';
 import { BridgeError } from './errors.js';
 import type { Ports } from './ports.js';
 import { storageKeys } from './storage-keys.js';
-import { authenticatedUserFrom, samlSubjectFor, type AuthenticatedUser } from './authenticated-user.js';
+import { authenticatedUserFrom, samlSubjectFor, type AuthenticatedUser, type SamlSubject } from './authenticated-user.js';
+import { normalizeDomain, type ConfigProblem } from './config.js';
+import type { TestOutcome } from './test-login.js';
 import { readAuthnRequest, type SamlBinding } from '../downstream-saml/authn-request.js';
 import { createSignedSamlResponse } from '../downstream-saml/saml-response.js';
 import type { SigningCredentials } from '../downstream-saml/signing-key.js';
@@ -30,6 +32,14 @@ export interface LoginContext {
 /** A login in flight. Stored as JSON; `v` versions the shape. */
 export interface LoginTransaction {
   v: 1;
+  /**
+   * `login`: started by an AuthnRequest, ends in a SAML response. `test`: the wizard's
+   * connection test, ends in a stored result and never in a SAML response. Transactions stored
+   * before this field existed are logins.
+   */
+  kind: 'login' | 'test';
+  /** For a test: where its result is stored (`storageKeys.testResult`). */
+  testId?: string;
   samlRequestId: string;
   relayState: string | null;
   nonce: string;
@@ -98,6 +108,7 @@ export async function startLogin(
   const redirect = await authorizationUrl(upstream(context), now, secrets, { forceAuthn: request.forceAuthn });
   const transaction: LoginTransaction = {
     v: 1,
+    kind: 'login',
     samlRequestId: request.id,
     relayState: input.relayState ?? null,
     nonce: secrets.nonce,
@@ -127,26 +138,28 @@ export interface FinishLoginResult {
   usedUserinfo: boolean;
 }
 
+/** A login transaction taken from the store by its callback: checked, and gone from the store. */
+export interface TakenLogin {
+  state: string;
+  transaction: LoginTransaction;
+}
+
 /**
- * Burns the login transaction first (a replayed callback never reaches the token endpoint),
- * then lets openid-client check everything (state, PKCE, ID token signature, iss, aud, exp,
- * nonce), then checks the user and signs the SAML response.
+ * The first step of every callback: burns the login transaction (a replayed callback never
+ * reaches the token endpoint), then checks its expiry and the browser binding. What kind of
+ * login it was (`login` or `test`) is known only after this.
  */
-export async function finishLogin(
-  context: LoginContext,
-  query: Record<string, string[]>,
-  cookies: Record<string, string>,
-  credentials: () => Promise<SigningCredentials>,
-): Promise<FinishLoginResult> {
-  const { config, ports } = context;
+export async function takeLoginTransaction(ports: Ports, query: Record<string, string[]>, cookies: Record<string, string>): Promise<TakenLogin> {
   for (const name of ['state', 'code', 'iss', 'error']) {
     if ((query[name]?.length ?? 0) > 1) throw new BridgeError('callback_malformed', `${name} repeated`);
   }
   const state = query.state?.[0];
   if (!state) throw new BridgeError('login_state_missing');
   if (state.length > 512) throw new BridgeError('callback_malformed', 'state too long');
-  const transaction = await guardStorage(() => ports.store.take<LoginTransaction & Record<string, never>>(storageKeys.login(state)));
-  if (!transaction || transaction.v !== 1) throw new BridgeError('login_unknown');
+  const stored = await guardStorage(() => ports.store.take<LoginTransaction & Record<string, never>>(storageKeys.login(state)));
+  if (!stored || stored.v !== 1) throw new BridgeError('login_unknown');
+  const transaction: LoginTransaction = { ...stored, kind: stored.kind === 'test' ? 'test' : 'login' };
+  if (transaction.kind === 'test' && typeof transaction.testId !== 'string') throw new BridgeError('login_unknown', 'test without id');
   const now = ports.clock.now();
   if (transaction.expiresAt <= now) throw new BridgeError('login_expired');
   if (transaction.browserHash) {
@@ -157,21 +170,30 @@ export async function finishLogin(
       throw new BridgeError('login_browser_mismatch', cookie ? 'binding cookie differs' : 'binding cookie missing');
     }
   }
+  return { state, transaction };
+}
+
+/**
+ * Burns the login transaction first (or takes the one the caller already took), then lets
+ * openid-client check everything (state, PKCE, ID token signature, iss, aud, exp, nonce), then
+ * checks the user and signs the SAML response.
+ */
+export async function finishLogin(
+  context: LoginContext,
+  query: Record<string, string[]>,
+  cookies: Record<string, string>,
+  credentials: () => Promise<SigningCredentials>,
+  taken?: TakenLogin,
+): Promise<FinishLoginResult> {
+  const { config, ports } = context;
+  const { state, transaction } = taken ?? (await takeLoginTransaction(ports, query, cookies));
+  // A connection test must never end in a SAML response, whatever else went wrong.
+  if (transaction.kind !== 'login') throw new BridgeError('login_unknown', 'a connection test cannot complete a login');
   if (transaction.spEntityId !== config.serviceProvider.entityId) {
     throw new BridgeError('login_unknown', 'the service provider changed since the login started');
   }
-  // RFC 9207: an `iss` that names another provider means a mix-up attack.
-  const iss = query.iss?.[0];
-  if (iss !== undefined && iss !== config.oidc.issuer) throw new BridgeError('oidc_issuer_mismatch');
-  if (!query.error?.[0] && !query.code?.[0]) throw new BridgeError('oidc_code_missing');
-
-  const callbackUrl = new URL(config.urls.callback);
-  for (const [name, values] of Object.entries(query)) for (const value of values) callbackUrl.searchParams.append(name, value);
-  const { claims, authTime, usedUserinfo } = await completeAuthorization(upstream(context), now, callbackUrl, {
-    state,
-    nonce: transaction.nonce,
-    codeVerifier: transaction.codeVerifier,
-  });
+  const now = ports.clock.now();
+  const { claims, authTime, usedUserinfo } = await exchangeCode(context, { state, transaction }, query, now);
   const user = authenticatedUserFrom(claims, config);
   const subject = samlSubjectFor(user, config);
   const signed = await createSignedSamlResponse(config, await credentials(), ports.random, {
@@ -193,6 +215,101 @@ export async function finishLogin(
     samlRequestId: transaction.samlRequestId,
     usedUserinfo,
   };
+}
+
+/** The provider's half of a callback: mix-up check, then code exchange, ID token and userinfo. */
+async function exchangeCode(context: LoginContext, taken: TakenLogin, query: Record<string, string[]>, now: number) {
+  const { config } = context;
+  // RFC 9207: an `iss` that names another provider means a mix-up attack.
+  const iss = query.iss?.[0];
+  if (iss !== undefined && iss !== config.oidc.issuer) throw new BridgeError('oidc_issuer_mismatch');
+  if (!query.error?.[0] && !query.code?.[0]) throw new BridgeError('oidc_code_missing');
+
+  const callbackUrl = new URL(config.urls.callback);
+  for (const [name, values] of Object.entries(query)) for (const value of values) callbackUrl.searchParams.append(name, value);
+  return completeAuthorization(upstream(context), now, callbackUrl, {
+    state: taken.state,
+    nonce: taken.transaction.nonce,
+    codeVerifier: taken.transaction.codeVerifier,
+  });
+}
+
+/**
+ * Starts the wizard's connection test: a login transaction marked as a test, and the
+ * provider's authorization URL for the admin to open. Not bound to a browser: the start is a
+ * resolver call, which on Forge cannot set a cookie on the web trigger's domain, and a test can
+ * never sign anyone in to Atlassian, so there is no login CSRF to defend against.
+ */
+export async function startTestLogin(context: LoginContext, testId: string): Promise<{ redirectTo: string; expiresAt: number }> {
+  const { config, ports } = context;
+  const now = ports.clock.now();
+  const secrets = newLoginSecrets();
+  const redirect = await authorizationUrl(upstream(context), now, secrets, { forceAuthn: false });
+  const transaction: LoginTransaction = {
+    v: 1,
+    kind: 'test',
+    testId,
+    samlRequestId: '',
+    relayState: null,
+    nonce: secrets.nonce,
+    codeVerifier: secrets.codeVerifier,
+    forceAuthn: false,
+    createdAt: now,
+    expiresAt: now + config.loginTimeoutSeconds * 1000,
+    spEntityId: '',
+    browserHash: null,
+  };
+  const stored = await guardStorage(() =>
+    ports.store.set(storageKeys.login(secrets.state), { ...transaction }, { ttlSeconds: config.loginTimeoutSeconds + 60, ifAbsent: true }),
+  );
+  if (!stored) throw new BridgeError('storage_unavailable', 'login key already exists');
+  return { redirectTo: redirect.href, expiresAt: transaction.expiresAt };
+}
+
+/**
+ * Finishes a connection test with the same checks and mapping as a login (code exchange, ID
+ * token, userinfo, email, verified flag, domain, NameID, attributes) and returns what would be
+ * sent to Atlassian, without signing or sending anything. Claims that arrived are kept in a
+ * failure too, so the admin sees why a user was refused.
+ */
+export async function finishTestLogin(
+  context: LoginContext,
+  query: Record<string, string[]>,
+  taken: TakenLogin,
+  options: { checksDomains: boolean },
+): Promise<TestOutcome> {
+  if (taken.transaction.kind !== 'test') throw new BridgeError('login_unknown', 'not a connection test');
+  let claims: Readonly<Record<string, unknown>> | undefined;
+  try {
+    ({ claims } = await exchangeCode(context, taken, query, context.ports.clock.now()));
+    return { ok: true, claims, ...mapTestUser(claims, context.config, options.checksDomains) };
+  } catch (error) {
+    const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', (error as Error)?.message?.slice(0, 200), { cause: error });
+    return { ok: false, code: bridgeError.code, error: bridgeError, ...(claims ? { claims } : {}) };
+  }
+}
+
+/**
+ * The login's user checks and mapping, for a test or a preview: exactly what a login does,
+ * except that while no allowed email domains are set (they come in a later step) the user's own
+ * domain is accepted and a warning says so, rather than refusing everyone. Throws `BridgeError`
+ * with the code a login would fail with.
+ */
+export function mapTestUser(
+  claims: Readonly<Record<string, unknown>>,
+  config: BridgeConfig,
+  checksDomains: boolean,
+): { subject: SamlSubject; warnings: ConfigProblem[] } {
+  const warnings: ConfigProblem[] = [];
+  let effective = config;
+  if (!checksDomains) {
+    const email = claims.email;
+    const domain = typeof email === 'string' ? normalizeDomain(email.slice(email.lastIndexOf('@') + 1)) : undefined;
+    if (domain) effective = { ...config, allowedEmailDomains: [domain] };
+    warnings.push({ path: 'allowedEmailDomains', message: `No allowed email domains are set yet, so the domain ${domain ?? '(none)'} was not checked.` });
+  }
+  const user = authenticatedUserFrom(claims, effective);
+  return { subject: samlSubjectFor(user, effective), warnings };
 }
 
 function upstream(context: LoginContext) {

@@ -1,22 +1,15 @@
 import samlify from 'samlify';
-import type { BridgeConfig } from '../core/config.js';
 import { NAMEID_FORMAT } from './saml-attributes.js';
 import type { SigningCredentials } from './signing-key.js';
 
 /**
- * samlify's view of the two parties: the bridge as IdP, the configured service provider.
- * Building them parses certificates and metadata templates, so they are cached for as long as
- * the configuration and the credentials are the same objects.
+ * samlify's view of the bridge as an IdP, from which the metadata is generated. Responses are
+ * signed by `saml-response.ts` with xml-crypto directly (samlify's signing path parses the
+ * certificate again for every signature), so samlify never holds the private key.
  */
-export interface SamlParties {
-  idp: ReturnType<typeof samlify.IdentityProvider>;
-  sp: ReturnType<typeof samlify.ServiceProvider>;
-}
 
 const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
-
-const cache = new WeakMap<BridgeConfig, WeakMap<SigningCredentials, SamlParties>>();
 
 let validatorInstalled = false;
 
@@ -30,18 +23,6 @@ function installValidator(): void {
   }
 }
 
-export function samlParties(config: BridgeConfig, credentials: SigningCredentials): SamlParties {
-  installValidator();
-  let byCredentials = cache.get(config);
-  if (!byCredentials) cache.set(config, (byCredentials = new WeakMap()));
-  let parties = byCredentials.get(credentials);
-  if (!parties) {
-    parties = buildParties(config, credentials);
-    byCredentials.set(credentials, parties);
-  }
-  return parties;
-}
-
 /** Who the bridge is as an IdP: all that metadata needs, available before an SP is configured. */
 export interface IdpIdentity {
   entityId: string;
@@ -52,7 +33,6 @@ export function samlIdentityProvider(identity: IdpIdentity, credentials: Signing
   installValidator();
   return samlify.IdentityProvider({
     entityID: identity.entityId,
-    privateKey: credentials.privateKeyPem,
     signingCert: credentials.certificatePem,
     wantAuthnRequestsSigned: false,
     isAssertionEncrypted: false,
@@ -63,17 +43,4 @@ export function samlIdentityProvider(identity: IdpIdentity, credentials: Signing
     ],
     requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
   });
-}
-
-function buildParties(config: BridgeConfig, credentials: SigningCredentials): SamlParties {
-  const idp = samlIdentityProvider({ entityId: config.idpEntityId, ssoUrl: config.urls.sso }, credentials);
-  const sp = samlify.ServiceProvider({
-    entityID: config.serviceProvider.entityId,
-    assertionConsumerService: [{ Binding: POST, Location: config.serviceProvider.acsUrl }],
-    // Both the Response and the Assertion are signed (PLATFORM.md §1).
-    wantAssertionsSigned: true,
-    wantMessageSigned: true,
-    transformationAlgorithms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
-  });
-  return { idp, sp };
 }

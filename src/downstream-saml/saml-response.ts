@@ -1,9 +1,8 @@
-import samlify from 'samlify';
 import type { BridgeConfig } from '../core/config.js';
 import type { RandomSource } from '../core/ports.js';
 import { NAMEID_FORMAT, type SamlAttribute } from './saml-attributes.js';
-import { samlParties } from './saml-identity-provider.js';
 import type { SigningCredentials } from './signing-key.js';
+import { exclusiveCanonicalXml, signatureElement } from './xml-signature.js';
 
 /** What the downstream half needs to answer one AuthnRequest. */
 export interface SamlAssertionInput {
@@ -25,15 +24,16 @@ export interface SignedSamlResponse {
   samlResponse: string;
 }
 
-// The Response template (SAML core §3.3.3 and §2.3.3). Element order follows the schema: the
-// signatures go right after each Issuer (samlify inserts them there). Values are filled in by
-// samlify's replaceTagsByValue, which XML-escapes every value.
-const RESPONSE_TEMPLATE =
-  '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}" InResponseTo="{InResponseTo}">' +
-  '<saml:Issuer>{Issuer}</saml:Issuer>' +
-  '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>' +
-  '<saml:Assertion ID="{AssertionID}" Version="2.0" IssueInstant="{IssueInstant}">' +
-  '<saml:Issuer>{Issuer}</saml:Issuer>' +
+// The Response (SAML core §3.3.3 and §2.3.3) in the pieces the signatures go between: the
+// schema puts each ds:Signature right after its element's Issuer. `fill` puts the values in.
+const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
+const RESPONSE_HEAD =
+  `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="${SAML_NS}" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}" InResponseTo="{InResponseTo}">` +
+  '<saml:Issuer>{Issuer}</saml:Issuer>';
+const STATUS = '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>';
+const RESPONSE_TAIL = '</samlp:Response>';
+const ASSERTION_HEAD = '<saml:Assertion ID="{AssertionID}" Version="2.0" IssueInstant="{IssueInstant}"><saml:Issuer>{Issuer}</saml:Issuer>';
+const ASSERTION_BODY =
   '<saml:Subject>' +
   '<saml:NameID Format="{NameIDFormat}">{NameID}</saml:NameID>' +
   '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">' +
@@ -47,15 +47,26 @@ const RESPONSE_TEMPLATE =
   '<saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext>' +
   '</saml:AuthnStatement>' +
   '@@ATTRIBUTES@@' +
-  '</saml:Assertion>' +
-  '</samlp:Response>';
+  '</saml:Assertion>';
 
 const ATTRIBUTE_TEMPLATE =
   '<saml:Attribute Name="{Name}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">@@VALUES@@</saml:Attribute>';
 const VALUE_TEMPLATE =
   '<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">{Value}</saml:AttributeValue>';
 
-const replaceTags = samlify.SamlLib.replaceTagsByValue as (template: string, values: Record<string, string>) => string;
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/**
+ * Fills `{Name}` placeholders with XML-escaped values, in one pass over the template: a value
+ * that itself reads like a placeholder stays as it is.
+ */
+function fill(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new TypeError(`No value for ${placeholder}`);
+    return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+  });
+}
 
 /**
  * Builds the SAML Response for a successful login and signs the Assertion, then the Response
@@ -67,7 +78,6 @@ export async function createSignedSamlResponse(
   random: RandomSource,
   input: SamlAssertionInput,
 ): Promise<SignedSamlResponse> {
-  const { idp, sp } = samlParties(config, credentials);
   // IDs are xs:ID (an NCName): they must not start with a digit.
   const responseId = `_${random.token(20)}`;
   const assertionId = `_${random.token(20)}`;
@@ -90,18 +100,25 @@ export async function createSignedSamlResponse(
   const attributeXml = input.attributes.length
     ? `<saml:AttributeStatement>${input.attributes
         .map((attribute) =>
-          replaceTags(ATTRIBUTE_TEMPLATE, { Name: attribute.name }).replace(
+          fill(ATTRIBUTE_TEMPLATE, { Name: attribute.name }).replace(
             '@@VALUES@@',
-            attribute.values.map((value) => replaceTags(VALUE_TEMPLATE, { Value: value })).join(''),
+            () => attribute.values.map((value) => fill(VALUE_TEMPLATE, { Value: value })).join(''),
           ),
         )
         .join('')}</saml:AttributeStatement>`
     : '';
-  const xml = replaceTags(RESPONSE_TEMPLATE, values).replace('@@ATTRIBUTES@@', attributeXml);
-  const result = await idp.createLoginResponse(sp, { extract: { request: { id: input.inResponseTo } } } as Parameters<typeof idp.createLoginResponse>[1], 'post', {}, {
-    customTagReplacement: () => ({ id: responseId, context: xml }),
-  });
-  return { responseId, assertionId, samlResponse: result.context };
+  const assertionHead = fill(ASSERTION_HEAD, values);
+  const assertionBody = fill(ASSERTION_BODY, values).replace('@@ATTRIBUTES@@', () => attributeXml);
+  const responseHead = fill(RESPONSE_HEAD, values);
+
+  // The Assertion first, so that the Response signature covers the Assertion's signature too.
+  // Exclusive C14N renders only the namespaces an element uses, so the Assertion canonicalizes
+  // the same on its own (declaring the saml prefix it uses) as inside the Response.
+  const assertionAlone = `<saml:Assertion xmlns:saml="${SAML_NS}"${assertionHead.slice('<saml:Assertion'.length)}${assertionBody}`;
+  const assertion = assertionHead + signatureElement(assertionId, exclusiveCanonicalXml(assertionAlone), credentials) + assertionBody;
+  const responseSignature = signatureElement(responseId, exclusiveCanonicalXml(responseHead + STATUS + assertion + RESPONSE_TAIL), credentials);
+  const response = responseHead + responseSignature + STATUS + assertion + RESPONSE_TAIL;
+  return { responseId, assertionId, samlResponse: Buffer.from(response, 'utf8').toString('base64') };
 }
 
 export { NAMEID_FORMAT };

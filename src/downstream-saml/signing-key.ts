@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPair, randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import type { Clock, SecretStore } from '../core/ports.js';
@@ -13,7 +13,8 @@ export interface SigningKey {
 
 /** The public half plus the parsed forms the signer needs; never carries the PEM outward. */
 export interface SigningCredentials {
-  privateKeyPem: string;
+  /** Parsed once: signing with a PEM string would parse it again for every signature. */
+  privateKey: KeyObject;
   certificatePem: string;
   /** Base64 DER of the certificate, as it goes into KeyInfo and metadata. */
   certificateBase64: string;
@@ -74,11 +75,12 @@ export async function createSigningKey(clock: Clock, commonName: string): Promis
  * responses no service provider can verify. */
 export function toCredentials(key: SigningKey): SigningCredentials {
   const certificate = new X509Certificate(key.certificatePem);
-  if (!certificate.checkPrivateKey(createPrivateKey(key.privateKeyPem))) {
+  const privateKey = createPrivateKey(key.privateKeyPem);
+  if (!certificate.checkPrivateKey(privateKey)) {
     throw new TypeError('The stored signing certificate does not match the stored private key');
   }
   return {
-    privateKeyPem: key.privateKeyPem,
+    privateKey,
     certificatePem: normalizePem(key.certificatePem),
     certificateBase64: certificate.raw.toString('base64'),
   };

@@ -2,7 +2,7 @@ import { BridgeCaches, type Bridge, type BridgeOptions } from '../core/bridge.js
 import { jsonLogger } from '../core/default-ports.js';
 import type { BridgeRequest, BridgeResponse } from '../core/http-types.js';
 import type { Logger, Ports } from '../core/ports.js';
-import { createForgeConfigSource } from './forge-config-source.js';
+import { createForgeConfigSources } from './forge-config-source.js';
 import { createForgePorts } from './forge-ports.js';
 
 /**
@@ -154,9 +154,11 @@ export function createWebTriggerHandler(options: WebTriggerHandlerOptions) {
       const ports = buildPorts();
       logger = ports.logger;
       const { baseUrl, caches } = await installation(context);
+      const sources = createForgeConfigSources({ store: ports.store, secrets: ports.secrets, baseUrl });
       const bridge = options.createBridge({
         ports,
-        config: createForgeConfigSource({ store: ports.store, secrets: ports.secrets, baseUrl }),
+        config: sources.config,
+        testConfig: sources.test,
         baseUrl,
         allowLoopbackHttp: false,
         caches,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Bridge } from '../core/bridge.js';
+import type { AdminSettings } from '../core/admin/admin-api-types.js';
 import type { RawConfig } from '../core/config.js';
 import { createDemoProvider, demoUsers } from './demo/demo-provider.js';
 import { createDemoServiceProvider } from './demo/demo-service-provider.js';
@@ -27,6 +28,24 @@ export function demoConfig(baseUrl: string): RawConfig {
     },
     serviceProvider: { entityId: `${baseUrl}/demo-sp/metadata`, acsUrl: `${baseUrl}/demo-sp/acs` },
     allowedEmailDomains: ['example.com'],
+  };
+}
+
+/**
+ * The demo configuration as wizard settings, written to the store at every demo start (see
+ * `StandaloneOptions.seed`): the wizard at /admin then shows a configured bridge that an admin
+ * can look through, test with the demo users and change until the next start.
+ */
+export function demoSeed(baseUrl: string): { settings: AdminSettings; clientSecret: string } {
+  const { oidc, serviceProvider, allowedEmailDomains } = demoConfig(baseUrl);
+  return {
+    settings: {
+      preset: 'other',
+      oidc: { issuer: oidc.issuer, clientId: oidc.clientId, scopes: oidc.scopes },
+      serviceProvider: { entityId: serviceProvider.entityId, acsUrl: serviceProvider.acsUrl },
+      allowedEmailDomains,
+    },
+    clientSecret: demoClientSecret,
   };
 }
 

@@ -3,53 +3,103 @@ import path from 'node:path';
 import { ConfigError, type RawConfig } from '../core/config.js';
 import { secretKeyFromEnv } from './sqlite-store.js';
 import { startStandalone, type StandaloneApp } from './standalone-app.js';
-import { demoMounts, demoConfig } from './demo-mode.js';
+import { demoMounts, demoSeed } from './demo-mode.js';
 
 /**
  * `npm start`: the standalone server. Environment:
  * - `PORT` (default 8080), `HOST` (default 127.0.0.1)
  * - `BRIDGE_CONFIG`: path of a JSON config file (see README); without it, demo mode
- * - `BRIDGE_DEMO=0`: no config file and no demo: start unconfigured
- * - `BRIDGE_DATA_DIR`: where the embedded store lives (default ./.data)
+ * - `BRIDGE_DEMO=0`: no config file and no demo: start unconfigured, with the setup wizard at /admin
+ * - `BRIDGE_BASE_URL`: the public URL when it is not http://HOST:PORT (a reverse proxy)
+ * - `BRIDGE_ADMIN_TOKEN`: the token /admin asks for; unset, one is generated and printed once
+ * - `BRIDGE_RESET_ADMIN_TOKEN=1`: replace the stored admin token with a new one, printed once
+ * - `BRIDGE_DATA_DIR`: where the embedded store lives (default ./.data; demo mode ./.data/demo)
  * - `BRIDGE_SECRET_KEY`: 32-byte base64 key for secrets at rest (default: a 0600 key file)
  */
+
+/** A token an admin chose: long enough that guessing it over HTTP is hopeless. */
+const MIN_ADMIN_TOKEN_CHARS = 16;
+
 async function main(): Promise<StandaloneApp> {
   const env = process.env;
   const port = Number(env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not "${env.PORT}"`);
-  const dataDir = path.resolve(env.BRIDGE_DATA_DIR ?? './.data');
-  const common = { port, host: env.HOST, dataDir, secretKey: secretKeyFromEnv(env.BRIDGE_SECRET_KEY) };
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartupError(`PORT must be a port number, not "${env.PORT}"`);
+  const adminToken = env.BRIDGE_ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && adminToken.trim().length < MIN_ADMIN_TOKEN_CHARS) {
+    throw new StartupError(`BRIDGE_ADMIN_TOKEN must have at least ${MIN_ADMIN_TOKEN_CHARS} characters (or leave it unset to have one generated).`);
+  }
+  const wizard = { adminToken, resetAdminToken: env.BRIDGE_RESET_ADMIN_TOKEN === '1' };
+  const secretKey = secretKeyFromEnv(env.BRIDGE_SECRET_KEY);
 
   if (env.BRIDGE_CONFIG) {
     // Untrusted shape: parseConfig validates every field before anything starts.
     const raw = readConfigFile(env.BRIDGE_CONFIG) as RawConfig;
-    const app = await startStandalone({ ...common, config: raw });
+    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, config: raw });
     console.log(`OIDC→SAML bridge listening on ${app.serverUrl}; IdP metadata at ${app.baseUrl}/saml/metadata`);
+    console.log('The configuration comes from BRIDGE_CONFIG, so the setup wizard (/admin) is off.');
     return app;
   }
   if (env.BRIDGE_DEMO === '0') {
-    const app = await startStandalone(common);
-    console.log(`OIDC→SAML bridge listening on ${app.serverUrl}, not configured (no BRIDGE_CONFIG).`);
+    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, baseUrl: env.BRIDGE_BASE_URL || undefined, ...wizard });
+    console.log(
+      [
+        `OIDC→SAML bridge listening on ${app.serverUrl}, configured through the setup wizard (no BRIDGE_CONFIG).`,
+        `  Setup wizard:                ${app.admin!.url}`,
+        ...adminTokenLines(app),
+        `  SSO URL (until set up, it answers "not set up yet"): ${app.baseUrl}/saml/sso`,
+        '',
+      ].join('\n'),
+    );
     return app;
   }
   const demoBase = (serverUrl: string) => serverUrl.replace('127.0.0.1', 'localhost');
   const app = await startStandalone({
-    ...common,
-    config: (serverUrl) => demoConfig(demoBase(serverUrl)),
+    port,
+    host: env.HOST,
+    // Its own directory: the demo writes its configuration to the store at every start, which
+    // must not end up in a real setup's store.
+    dataDir: dataDir('./.data/demo'),
+    secretKey,
+    baseUrl: demoBase,
+    seed: demoSeed,
     mounts: (context) => demoMounts({ ...context, baseUrl: demoBase(context.serverUrl) }),
+    ...wizard,
   });
   console.log(
     [
       '',
       'OIDC→SAML bridge: demo mode (no BRIDGE_CONFIG).',
-      `  Open ${demoBase(app.serverUrl)}/ and start a demo login.`,
-      `  Demo OpenID provider:        ${demoBase(app.serverUrl)}/demo-op`,
-      `  Demo Atlassian (SAML SP):    ${demoBase(app.serverUrl)}/demo-sp/`,
+      `  Open ${app.baseUrl}/ and start a demo login.`,
+      `  Demo OpenID provider:        ${app.baseUrl}/demo-op`,
+      `  Demo Atlassian (SAML SP):    ${app.baseUrl}/demo-sp/`,
       `  Bridge IdP metadata:         ${app.baseUrl}/saml/metadata`,
+      `  Setup wizard (demo values, reset at every start): ${app.admin!.url}`,
+      ...adminTokenLines(app),
       '',
     ].join('\n'),
   );
   return app;
+
+  function dataDir(fallback: string): string {
+    return path.resolve(env.BRIDGE_DATA_DIR ?? fallback);
+  }
+}
+
+/** How to get into the wizard. A generated token is printed here, once, and nowhere else. */
+function adminTokenLines(app: StandaloneApp): string[] {
+  switch (app.admin?.tokenSource) {
+    case 'generated':
+      return [
+        `  Admin token (shown only now; keep it): ${app.admin.generatedToken}`,
+        '  (Only its hash is stored. Lost it? Start once with BRIDGE_RESET_ADMIN_TOKEN=1 for a new one.)',
+      ];
+    case 'stored':
+      return ['  Admin token: the one printed when it was generated. Lost it? Start once with BRIDGE_RESET_ADMIN_TOKEN=1 for a new one, or set BRIDGE_ADMIN_TOKEN.'];
+    case 'given':
+      return ['  Admin token: the value of BRIDGE_ADMIN_TOKEN.'];
+    default:
+      return [];
+  }
 }
 
 function readConfigFile(file: string): unknown {

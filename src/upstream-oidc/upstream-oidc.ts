@@ -136,6 +136,15 @@ export async function completeAuthorization(
   secrets: LoginSecrets,
 ): Promise<{ claims: ProviderClaims; authTime?: number; usedUserinfo: boolean }> {
   const configuration = await upstreamConfiguration(context, now);
+  // RFC 9207 §2.4: iss must be the issuer the provider's metadata names, exactly, and a
+  // provider that announces the parameter always sends it. openid-client checks both too, but
+  // reports them as an invalid response; here they are a mix-up (or cut-short) callback.
+  const metadata = configuration.serverMetadata();
+  const iss = callbackUrl.searchParams.get('iss');
+  if (iss !== null && iss !== metadata.issuer) throw new BridgeError('oidc_issuer_mismatch', 'iss names another issuer');
+  if (iss === null && metadata.authorization_response_iss_parameter_supported) {
+    throw new BridgeError('oidc_issuer_mismatch', 'iss missing, though the provider announces it (RFC 9207)');
+  }
   let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
     tokens = await client.authorizationCodeGrant(
@@ -149,6 +158,15 @@ export async function completeAuthorization(
   }
   const idClaims = tokens.claims();
   if (!idClaims) throw new BridgeError('oidc_id_token_invalid', 'no ID token');
+  // Two checks openid-client leaves out: it compares azp only when there are several
+  // audiences (OIDC Core §3.1.3.7 step 5 asks for it whenever azp is present), and it accepts
+  // an iat in the future.
+  if (idClaims.azp !== undefined && idClaims.azp !== context.config.oidc.clientId) {
+    throw new BridgeError('oidc_id_token_invalid', 'azp names another client');
+  }
+  if (typeof idClaims.iat === 'number' && idClaims.iat * 1000 > now + context.config.clockSkewSeconds * 1000) {
+    throw new BridgeError('oidc_id_token_invalid', 'iat is in the future');
+  }
   const { attributeClaims, nameIdClaim } = context.config;
   const wanted = [nameIdClaim, 'email', attributeClaims.givenName, attributeClaims.surname, attributeClaims.displayName];
   const missing = wanted.some((claim) => idClaims[claim] === undefined);
@@ -203,8 +221,18 @@ export function toBridgeError(error: unknown, step: 'discovery' | 'token' | 'use
   if (error instanceof client.AuthorizationResponseError) {
     return new BridgeError(USER_REFUSALS.has(error.error) ? 'oidc_access_denied' : 'oidc_authorization_error', `${detail} error=${error.error}`, { cause: error });
   }
-  if (error instanceof TypeError && /fetch failed|network|ECONN|ENOTFOUND|socket/i.test(`${err.message} ${(err.cause as Error | undefined)?.message ?? ''}`)) {
+  // fetch's network failure is a TypeError (by name: it may come from another realm);
+  // openid-client hands it on wrapped in a ClientError.
+  const isNetworkFailure = (e: unknown) =>
+    (e as Error | undefined)?.name === 'TypeError' &&
+    /fetch failed|network|ECONN|ENOTFOUND|socket/i.test(`${(e as Error).message} ${((e as Error).cause as Error | undefined)?.message ?? ''}`);
+  if (isNetworkFailure(error) || isNetworkFailure(err?.cause)) {
     return new BridgeError('oidc_unreachable', detail, { cause: error });
+  }
+  // RFC 6749 §5.2: invalid_grant means the code the browser brought is not good (used, expired,
+  // issued for another login or PKCE verifier): bad input, like an unknown state, not a fault.
+  if (step === 'token' && error instanceof client.ResponseBodyError && error.error === 'invalid_grant') {
+    return new BridgeError('login_unknown', `${detail} status=${err.status ?? '?'} error=invalid_grant`, { cause: error });
   }
   if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError) {
     return new BridgeError('oidc_response_invalid', `${detail} status=${err.status ?? '?'} error=${err.error ?? ''}`, { cause: error });

@@ -1,19 +1,40 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { ConfigGetResponse, ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
+import { ADMIN_RESOLVER_KEYS } from '../../src/core/admin/admin-resolvers.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
-import { adminResolver } from '../../src/forge/index.js';
-import { ForgeKeyValueStore, ForgeSecretStore } from '../../src/forge/kvs-stores.js';
+import { actorHash, writeTestRecord } from '../../src/core/test-login.js';
+import { adminResolver, bridgeTrigger } from '../../src/forge/index.js';
+import { ForgeKeyValueStore } from '../../src/forge/kvs-stores.js';
 import { AdminCheckError, requireAdmin } from '../../src/forge/require-admin.js';
-import { installForgePlatform, type ForgePlatform } from './forge-platform.js';
+import { installForgePlatform, TEST_WEB_TRIGGER_URL, type ForgePlatform } from './forge-platform.js';
 
-// The resolver runs as Forge runs it: @forge/resolver's definitions handler with the invocation
-// payload and the backend runtime payload, the admin check through @forge/api's asUser() and
-// storage through @forge/kvs, all over the platform stand-in.
+// The resolvers run as Forge runs them: @forge/resolver's definitions handler with the
+// invocation payload and the backend runtime payload, the admin check through @forge/api's
+// asUser(), the web trigger URL through webTrigger.getUrl and storage through @forge/kvs, all
+// over the platform stand-in.
 
 const JIRA = { extension: { type: 'jira:adminPage' } };
 const CONFLUENCE = { extension: { type: 'confluence:globalSettings' } };
 
-function invoke(functionKey: string, context: Record<string, unknown>, principal: { accountId: string } | null = { accountId: 'user-1' }) {
-  return adminResolver({ call: { functionKey, payload: {} }, context }, principal ? { principal } : {});
+const CLIENT_SECRET = 'forge-client-secret-do-not-leak-7f3a9c';
+
+const SETTINGS = {
+  preset: 'okta' as const,
+  oidc: { issuer: 'https://example.okta.com/oauth2/default', clientId: '0oa123' },
+  serviceProvider: {
+    entityId: 'https://auth.atlassian.com/saml/6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+    acsUrl: 'https://auth.atlassian.com/login/callback?connection=saml-6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+  },
+  allowedEmailDomains: ['example.com'],
+};
+
+function invoke(
+  functionKey: string,
+  context: Record<string, unknown>,
+  payload: unknown = {},
+  principal: { accountId: string } | null = { accountId: 'admin-1' },
+): Promise<unknown> {
+  return adminResolver({ call: { functionKey, payload }, context }, principal ? { principal } : {});
 }
 
 async function failureCode(promise: Promise<unknown>): Promise<string | undefined> {
@@ -25,7 +46,7 @@ async function failureCode(promise: Promise<unknown>): Promise<string | undefine
   return (error as AdminCheckError).code;
 }
 
-describe('admin resolver', () => {
+describe('admin resolver on Forge', () => {
   let platform: ForgePlatform;
 
   beforeEach(() => {
@@ -34,46 +55,133 @@ describe('admin resolver', () => {
 
   afterEach(() => platform.uninstall());
 
-  describe('config/status', () => {
-    it('tells a Jira admin that nothing is configured yet', async () => {
-      await expect(invoke('config/status', JIRA)).resolves.toEqual({ configured: false });
-      expect(platform.productRequests).toEqual([
-        { provider: 'user', remote: 'jira', path: '/rest/api/3/mypermissions?permissions=ADMINISTER', method: 'GET' },
-      ]);
+  it('answers config/get for a Jira admin with the web trigger URLs and nothing configured', async () => {
+    const answer = (await invoke('config/get', JIRA)) as ConfigGetResponse;
+    expect(platform.productRequests).toEqual([
+      { provider: 'user', remote: 'jira', path: '/rest/api/3/mypermissions?permissions=ADMINISTER', method: 'GET' },
+    ]);
+    expect(answer.bridge).toMatchObject({
+      baseUrl: TEST_WEB_TRIGGER_URL,
+      callbackUrl: `${TEST_WEB_TRIGGER_URL}/oidc/callback`,
+      ssoUrl: `${TEST_WEB_TRIGGER_URL}/saml/sso`,
+      idpEntityId: `${TEST_WEB_TRIGGER_URL}/saml/metadata`,
     });
+    expect(answer.bridge.certificatePem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    expect(answer.status).toMatchObject({ configured: false, clientSecretSet: false, testPassed: false, live: false, nextStep: 'callback' });
+    expect(answer.status.missing).toEqual(expect.arrayContaining(['oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'serviceProvider.acsUrl', 'allowedEmailDomains']));
+    // The signing key went to secret storage, never to plain storage.
+    expect(platform.kvs.secrets.has(storageKeys.signingKey())).toBe(true);
+    expect(platform.kvs.data.has(storageKeys.signingKey())).toBe(false);
+  });
 
-    it('reports configured once the configuration and the client secret are stored', async () => {
-      await new ForgeKeyValueStore({ now: () => Date.now() }).set(storageKeys.config(), { oidc: {} });
-      await expect(invoke('config/status', JIRA)).resolves.toEqual({ configured: false });
-      await new ForgeSecretStore().setSecret(storageKeys.clientSecret(), 'secret');
-      await expect(invoke('config/status', JIRA)).resolves.toEqual({ configured: true });
-    });
+  it('asks Confluence when called from the Confluence settings page', async () => {
+    await expect(invoke('config/get', CONFLUENCE)).resolves.toHaveProperty('status');
+    expect(platform.productRequests).toEqual([
+      { provider: 'user', remote: 'confluence', path: '/wiki/rest/api/user/current?expand=operations', method: 'GET' },
+    ]);
+  });
 
-    it('asks Confluence when called from the Confluence settings page', async () => {
-      await expect(invoke('config/status', CONFLUENCE)).resolves.toEqual({ configured: false });
-      expect(platform.productRequests).toEqual([
-        { provider: 'user', remote: 'confluence', path: '/wiki/rest/api/user/current?expand=operations', method: 'GET' },
-      ]);
-    });
+  it('saves the whole configuration, with the secret in secret storage only, and reports it configured', async () => {
+    const saved = (await invoke('config/save', JIRA, { settings: SETTINGS, clientSecret: CLIENT_SECRET, step: 'provider' })) as ConfigSaveResponse;
+    expect(saved).toMatchObject({ ok: true, warnings: [] });
+    expect(saved.ok && saved.status).toMatchObject({ configured: true, clientSecretSet: true, missing: [] });
+    expect(platform.kvs.secrets.has(storageKeys.clientSecret())).toBe(true);
+    expect(JSON.stringify([...platform.kvs.data.values()])).not.toContain(CLIENT_SECRET);
+  });
 
-    it('refuses a Jira user without ADMINISTER, before reading storage', async () => {
-      platform.user.jiraAdmin = false;
-      await expect(failureCode(invoke('config/status', JIRA))).resolves.toBe('admin_required');
-      expect(platform.kvs.requests).toEqual([]);
-    });
+  it('never accepts a loopback http issuer on Forge', async () => {
+    const saved = (await invoke('config/save', JIRA, { settings: { oidc: { issuer: 'http://127.0.0.1:3000' } } })) as ConfigSaveResponse;
+    expect(saved.ok).toBe(false);
+    expect(!saved.ok && saved.errors.map((e) => e.path)).toEqual(['oidc.issuer']);
+  });
 
-    it('refuses a Confluence user who cannot administer the application', async () => {
-      platform.user.confluenceAdmin = false;
-      await expect(failureCode(invoke('config/status', CONFLUENCE))).resolves.toBe('admin_required');
+  it('never returns the client secret or the private key from any resolver', async () => {
+    await invoke('config/save', JIRA, { settings: SETTINGS, clientSecret: CLIENT_SECRET });
+    const payloads: Record<string, unknown[]> = {
+      'config/get': [{}],
+      'config/save': [{ settings: { allowedEmailDomains: ['example.com', 'example.org'] } }, { settings: { oidc: { clientId: '' } }, clientSecret: 'x' }],
+      'provider/discover': [{ issuer: 'https://example.okta.com/oauth2/default' }],
+      'sp/parse-metadata': [{ xml: '<x/>' }],
+      'test/start': [{}],
+      'test/result': [{ testId: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+      'rollout/save': [{ rollout: { domainLinked: true } }],
+      'users/preview': [{}],
+      'idp/metadata': [{}],
+    };
+    expect(Object.keys(payloads).sort()).toEqual([...ADMIN_RESOLVER_KEYS].sort());
+    const answers: unknown[] = [];
+    for (const [key, list] of Object.entries(payloads)) {
+      for (const payload of list) answers.push(await invoke(key, JIRA, payload).catch((error: unknown) => String(error)));
+    }
+    const privateKey = (platform.kvs.secrets.get(storageKeys.signingKey())?.value as { v?: { privateKeyPem?: string } } | undefined)?.v?.privateKeyPem;
+    const serialized = JSON.stringify(answers);
+    expect(serialized).not.toContain(CLIENT_SECRET);
+    expect(privateKey).toMatch(/PRIVATE KEY/);
+    const keyBody = privateKey!.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+    expect(serialized.replace(/\\n/g, '')).not.toContain(keyBody.slice(0, 64));
+    expect(serialized).not.toContain('PRIVATE KEY');
+  });
+
+  it.each(ADMIN_RESOLVER_KEYS)('refuses %s to a Jira user without ADMINISTER, before reading storage', async (key) => {
+    platform.user.jiraAdmin = false;
+    await expect(invoke(key, JIRA, {})).resolves.toEqual({ error: 'not_admin', message: expect.any(String) });
+    expect(platform.kvs.requests).toEqual([]);
+  });
+
+  it('refuses a Confluence user who cannot administer the application', async () => {
+    platform.user.confluenceAdmin = false;
+    await expect(invoke('config/save', CONFLUENCE, { settings: SETTINGS, clientSecret: CLIENT_SECRET })).resolves.toMatchObject({ error: 'not_admin' });
+    expect(platform.kvs.secrets.has(storageKeys.clientSecret())).toBe(false);
+  });
+
+  it('refuses a call without a user, without asking the product', async () => {
+    await expect(invoke('config/get', JIRA, {}, null)).resolves.toMatchObject({ error: 'not_admin' });
+    expect(platform.productRequests).toEqual([]);
+  });
+
+  it('fails closed with admin_check_failed when the product cannot answer', async () => {
+    platform.user.productStatus = 500;
+    await expect(invoke('config/get', JIRA)).resolves.toMatchObject({ error: 'admin_check_failed' });
+    expect(platform.kvs.requests).toEqual([]);
+  });
+
+  it('answers bad_request for a payload that is not what the resolver takes', async () => {
+    await expect(invoke('config/save', JIRA, { settings: { oidc: { issuer: 42 } } })).resolves.toMatchObject({ error: 'bad_request' });
+    await expect(invoke('config/get', JIRA, { unexpected: true })).resolves.toMatchObject({ error: 'bad_request' });
+  });
+
+  it('reads back a connection test that ended at the web trigger, with the reference of the page', async () => {
+    // A test whose provider settings were removed before the callback: the web trigger answers
+    // its error page and stores the failure, which test/result shows with the same reference.
+    const store = new ForgeKeyValueStore({ now: () => Date.now() });
+    const now = Date.now();
+    const testId = 'ForgeTest000000000000001';
+    await writeTestRecord(store, testId, { v: 1, state: 'pending', actorHash: actorHash('admin-1'), createdAt: now, expiresAt: now + 600_000 });
+    await store.set(storageKeys.login('forge-test-state'), {
+      v: 1,
+      kind: 'test',
+      testId,
+      samlRequestId: '',
+      relayState: null,
+      nonce: 'n',
+      codeVerifier: 'c',
+      forceAuthn: false,
+      createdAt: now,
+      expiresAt: now + 600_000,
+      spEntityId: '',
+      browserHash: null,
     });
+    const page = await bridgeTrigger(
+      { method: 'GET', userPath: '/oidc/callback', queryParameters: { state: ['forge-test-state'], code: ['code'] }, headers: {}, body: '' },
+      { installContext: 'ari:cloud:jira::site/test' },
+    );
+    expect(page.statusCode).toBe(503);
+    expect(page.headers['X-Bridge-Error']).toEqual(['config_missing']);
+    const reference = page.headers['X-Bridge-Reference']![0];
+    await expect(invoke('test/result', JIRA, { testId })).resolves.toMatchObject({ state: 'failed', code: 'config_missing', reference });
   });
 
   describe('requireAdmin', () => {
-    it('refuses a call without a user', async () => {
-      await expect(failureCode(invoke('config/status', JIRA, null))).resolves.toBe('admin_required');
-      expect(platform.productRequests).toEqual([]);
-    });
-
     it('refuses a call from a module of another product', async () => {
       await expect(failureCode(requireAdmin({ accountId: 'u', extension: { type: 'bitbucket:repoSettings' } }))).resolves.toBe(
         'admin_required',

@@ -281,11 +281,18 @@ describe('Forge config source', () => {
     await expect(source()()).resolves.toBeUndefined();
   });
 
-  it('reports a stored configuration without a client secret', async () => {
+  it('is undefined while the stored configuration is incomplete (no client secret yet)', async () => {
+    // The wizard saves step by step: missing fields mean "not set up yet" (config_missing),
+    // not a broken configuration.
     await new ForgeKeyValueStore(clock).set(storageKeys.config(), STORED_CONFIG);
+    await expect(source()()).resolves.toBeUndefined();
+  });
+
+  it('reports a stored value that is wrong even while others are missing', async () => {
+    await new ForgeKeyValueStore(clock).set(storageKeys.config(), { ...STORED_CONFIG, allowedEmailDomains: ['not a domain'] });
     const error = await source()().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.path)).toEqual(['oidc.clientSecret']);
+    expect((error as ConfigError).problems.map((p) => p.path)).toEqual(['allowedEmailDomains.0']);
   });
 
   it('never accepts loopback http on Forge', async () => {

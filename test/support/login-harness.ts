@@ -38,7 +38,15 @@ export interface Harness {
     /** The requests behind `calls`, in the same order (to see how the client authenticated). */
     requests: UpstreamRequest[];
     intercept?: (url: string, response: Response) => Promise<Response>;
+    /**
+     * Runs before the real request: a Response (or a rejection) here replaces the provider's
+     * answer, so tests can take an endpoint down, slow it or break it; undefined lets the call
+     * through. Receives the `init` the bridge passed (with its timeout `signal`).
+     */
+    respond?: (url: string, init: RequestInit | undefined) => Promise<Response | undefined> | undefined;
   };
+  /** The fetch the bridge's ports use (with `upstream` recording and tampering). */
+  fetch: Fetch;
   /** A node-saml SP configured against the bridge (certificate from its metadata). */
   serviceProvider(overrides?: Partial<ConstructorParameters<typeof SAML>[0]>): Promise<SAML>;
   close(): Promise<void>;
@@ -63,7 +71,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await new Promise<void>((resolve) => providerServer.listen(0, '127.0.0.1', resolve));
   const providerUrl = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
   const logs: LogRecord[] = [];
-  const logger: Logger = { log: (level, event, fields) => logs.push({ level, event, fields: { ...fields } }) };
+  const logger: Logger = {
+    log: (level, event, fields) => {
+      logs.push({ level, event, fields: { ...fields } });
+      // The whole-suite secret watch (test/support/secret-watch.ts) reads every record, if installed.
+      (globalThis as { __bridgeLogSink?: (line: string) => void }).__bridgeLogSink?.(JSON.stringify({ level, event, ...fields }));
+    },
+  };
   const upstream: Harness['upstream'] = { calls: [], requests: [] };
   const tamperingFetch: Fetch = async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
@@ -72,7 +86,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     new Headers(init?.headers).forEach((value, name) => headers.set(name, value));
     const body = init?.body instanceof URLSearchParams ? init.body.toString() : typeof init?.body === 'string' ? init.body : undefined;
     upstream.requests.push({ url, method: init?.method ?? (input instanceof Request ? input.method : 'GET'), headers, ...(body !== undefined ? { body } : {}) });
-    const response = await fetch(input, init);
+    const replaced = await upstream.respond?.(url, init);
+    const response = replaced ?? (await fetch(input, init));
     return upstream.intercept ? upstream.intercept(url, response) : response;
   };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-test-'));
@@ -126,6 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     app,
     logs,
     upstream,
+    fetch: tamperingFetch,
     async serviceProvider(overrides = {}) {
       return new SAML({
         entryPoint: `${app.baseUrl}/saml/sso`,

@@ -13,7 +13,9 @@ export type AdminResolverKey =
   | 'sp/parse-metadata'
   | 'test/start'
   | 'test/result'
-  | 'rollout/save';
+  | 'rollout/save'
+  | 'users/preview'
+  | 'idp/metadata';
 
 export type ProviderPreset = 'okta' | 'entra' | 'google' | 'auth0' | 'keycloak' | 'other';
 
@@ -99,10 +101,17 @@ export interface ConfigGetResponse {
   fieldHelp: Record<string, string>;
   /** Non-blocking remarks (e.g. an ACS URL that does not look like Atlassian's). */
   warnings: FieldProblem[];
+  /** The latest connection test this admin started and can still read with `test/result`. */
+  lastTestId?: string;
 }
 
 export interface ConfigSaveRequest {
-  /** Fields to change; omitted fields keep their saved value. */
+  /**
+   * Fields to change; omitted fields keep their saved value. Objects merge field by field,
+   * except `oidc.endpoints`, which is replaced as a whole: `{}` (or all four empty) turns manual
+   * mode off again. An empty string for an optional field (`oidc.endpoints.userinfoEndpoint`)
+   * removes it. Arrays replace the saved array.
+   */
   settings: AdminSettings;
   /** Write-only: a new client secret. Omitted or empty keeps the saved one. */
   clientSecret?: string;
@@ -134,7 +143,28 @@ export interface ParseSpMetadataRequest {
   xml: string;
 }
 
-export type ParseSpMetadataResponse = { ok: true; entityId: string; acsUrl: string } | { ok: false; message: string };
+export type ParseSpMetadataResponse =
+  | {
+      ok: true;
+      entityId: string;
+      acsUrl: string;
+      /** As for `config/save`: values that do not look like Atlassian Guard's. */
+      warnings?: FieldProblem[];
+    }
+  | { ok: false; message: string; problem?: SpMetadataProblem };
+
+/** Why SP metadata could not be read (the message says it for people). */
+export type SpMetadataProblem =
+  | 'empty'
+  | 'too_large'
+  | 'dtd'
+  | 'not_xml'
+  | 'not_metadata'
+  | 'no_service_provider'
+  | 'several_service_providers'
+  | 'no_entity_id'
+  | 'no_post_acs'
+  | 'invalid_values';
 
 export interface TestStartResponse {
   testId: string;
@@ -155,6 +185,8 @@ export type TestResultResponse =
       nameId: string;
       nameIdFormat: string;
       attributes: { name: string; values: string[] }[];
+      /** Checks the test could not make yet, e.g. `allowedEmailDomains` before step 7. */
+      warnings?: FieldProblem[];
     }
   | { state: 'failed'; code: string; title: string; message: string; reference: string; claims?: Record<string, unknown> };
 
@@ -167,10 +199,45 @@ export interface RolloutSaveResponse {
   status: SetupStatus;
 }
 
+/** Step 7: the user settings tried against the claims of the last connection test, unsaved. */
+export interface UsersPreviewRequest {
+  /** Candidate values; omitted fields use the saved ones. */
+  settings?: Pick<AdminSettings, 'nameIdClaim' | 'attributeClaims' | 'allowedEmailDomains' | 'requireVerifiedEmail'>;
+}
+
+export type UsersPreviewResponse =
+  /** No connection test has brought claims yet (or they have expired). */
+  | { state: 'no_test' }
+  /** The candidate settings themselves are not valid. */
+  | { state: 'invalid'; errors: FieldProblem[] }
+  | {
+      state: 'accepted';
+      claims: Record<string, unknown>;
+      nameId: string;
+      nameIdFormat: string;
+      attributes: { name: string; values: string[] }[];
+      /** Checks the preview could not make, e.g. no `allowedEmailDomains` yet. */
+      warnings?: FieldProblem[];
+    }
+  /** This user would be refused at login (`code` as on the end-user page, e.g. user_domain_not_allowed). */
+  | { state: 'refused'; claims: Record<string, unknown>; code: string; title: string; message: string };
+
+/** Step 5: the IdP metadata XML to download and upload to Guard (or keep). */
+export interface IdpMetadataResponse {
+  xml: string;
+  fileName: string;
+}
+
 /** A refusal the resolvers return instead of data (not an exception across the bridge). */
 export interface AdminRefusal {
   error: 'not_admin' | 'admin_check_failed' | 'bad_request' | 'unauthorized';
   message: string;
+  /** With `bad_request` from `test/start`: what must be completed first. */
+  problems?: FieldProblem[];
+  /** With `bad_request` from `test/start` when the provider failed: the failure code. */
+  code?: string;
+  /** The reference written to the log for this refusal, when there is one. */
+  reference?: string;
 }
 
 export interface AdminResolverMap {
@@ -181,4 +248,6 @@ export interface AdminResolverMap {
   'test/start': { request: Record<string, never>; response: TestStartResponse };
   'test/result': { request: TestResultRequest; response: TestResultResponse };
   'rollout/save': { request: RolloutSaveRequest; response: RolloutSaveResponse };
+  'users/preview': { request: UsersPreviewRequest; response: UsersPreviewResponse };
+  'idp/metadata': { request: Record<string, never>; response: IdpMetadataResponse };
 }

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { storageKeys } from '../storage-keys.js';
+import { adminSettingsSchema, evaluateSettings } from '../stored-config.js';
+import type { AdminSettings, ConfigSaveResponse, WizardStep } from './admin-api-types.js';
+import { fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+import { loadSetupState, progressRecord, settingsWarnings, setupStatus, updatedState, WIZARD_STEPS } from './setup-state.js';
+
+const requestSchema = z.strictObject({
+  settings: adminSettingsSchema('strict'),
+  clientSecret: z.string().max(4096).optional(),
+  step: z.enum(WIZARD_STEPS).optional(),
+});
+
+/**
+ * `config/save`: merges the patch into the saved settings, validates the merged whole with the
+ * one config schema, and stores it only when the fields in the patch are valid. Fields of later
+ * steps that are still missing are not errors (they show in `status.missing`). The client secret
+ * goes to secret storage only, and every change is written to the log as `config.changed` with
+ * the changed paths and who changed them, never a value.
+ */
+export async function configSave(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<ConfigSaveResponse>> {
+  const parsed = parsePayload(requestSchema, payload);
+  if (!parsed.ok) return parsed.refusal;
+  const { settings: patch, step } = parsed.value;
+  // A pasted secret often carries a line break or space from the clipboard; no provider issues
+  // secrets with leading or trailing whitespace.
+  const newSecret = parsed.value.clientSecret?.trim() || undefined;
+
+  const before = await loadSetupState(ctx);
+  const merged = mergeSettings(before.settings, patch);
+  const clientSecret = newSecret ?? before.clientSecret;
+  const evaluation = evaluateSettings(merged, clientSecret, ctx.baseUrl, { allowLoopbackHttp: ctx.allowLoopbackHttp });
+  const touched = touchedPaths(patch);
+  if (newSecret !== undefined) touched.push('oidc.clientSecret');
+  const errors = evaluation.ok ? [] : evaluation.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)));
+  const warnings = settingsWarnings(merged);
+  if (errors.length) return { ok: false, errors: fieldProblems(errors), warnings };
+
+  const changed = changedPaths(before.settings, merged);
+  const secretChanged = newSecret !== undefined && newSecret !== before.clientSecret;
+  if (changed.length || before.read.state !== 'ok') await ctx.ports.store.set(storageKeys.config(), JSON.parse(JSON.stringify(merged)));
+  if (secretChanged) await ctx.ports.secrets.setSecret(storageKeys.clientSecret(), newSecret);
+  let progress = before.progress;
+  if (step && !progress.includes(step)) {
+    progress = [...progress, step];
+    await ctx.ports.store.set(storageKeys.wizardProgress(), progressRecord(progress));
+  }
+  if (changed.length || secretChanged) {
+    ctx.ports.logger.log('info', 'config.changed', {
+      actor: ctx.actor,
+      paths: [...changed, ...(secretChanged ? ['oidc.clientSecret'] : [])].join(','),
+      step,
+    });
+  }
+  const after = updatedState(ctx, before, { settings: merged, clientSecret, progress });
+  return { ok: true, status: setupStatus(after), warnings };
+}
+
+type Endpoints = NonNullable<NonNullable<AdminSettings['oidc']>['endpoints']>;
+
+/** Drops empty values of optional fields, so `''` means "not set" (back to the default). */
+function withoutEmpty<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== '' && value !== undefined)) as Partial<T>;
+}
+
+/**
+ * The patch applied to the saved settings. Objects merge field by field; `oidc.endpoints` is
+ * replaced as a whole (manual mode is all four endpoints or none), and an empty one turns manual
+ * mode off. Arrays replace.
+ */
+export function mergeSettings(saved: AdminSettings, patch: AdminSettings): AdminSettings {
+  const out: AdminSettings = JSON.parse(JSON.stringify(saved)) as AdminSettings;
+  if (patch.preset !== undefined) out.preset = patch.preset;
+  if (patch.oidc) {
+    const { endpoints, ...rest } = patch.oidc;
+    const oidc = { ...out.oidc, ...rest };
+    if (endpoints !== undefined) {
+      const kept = withoutEmpty(endpoints) as Endpoints;
+      if (Object.keys(kept).length) oidc.endpoints = kept;
+      else delete oidc.endpoints;
+    }
+    out.oidc = oidc;
+  }
+  if (patch.serviceProvider) out.serviceProvider = { ...out.serviceProvider, ...patch.serviceProvider };
+  if (patch.allowedEmailDomains !== undefined) out.allowedEmailDomains = [...patch.allowedEmailDomains];
+  if (patch.nameIdClaim !== undefined) {
+    if (patch.nameIdClaim === '') delete out.nameIdClaim;
+    else out.nameIdClaim = patch.nameIdClaim;
+  }
+  if (patch.attributeClaims) {
+    const attributeClaims = { ...out.attributeClaims, ...patch.attributeClaims };
+    out.attributeClaims = withoutEmpty(attributeClaims);
+  }
+  if (patch.requireVerifiedEmail !== undefined) out.requireVerifiedEmail = patch.requireVerifiedEmail;
+  return out;
+}
+
+/** The dotted paths of a settings object's values; `oidc.endpoints` counts as one value. */
+function leaves(settings: AdminSettings): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (value: unknown, path: string) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && path !== 'oidc.endpoints') {
+      for (const [key, inner] of Object.entries(value)) walk(inner, path ? `${path}.${key}` : key);
+      return;
+    }
+    if (value !== undefined) out.set(path, JSON.stringify(value));
+  };
+  walk(settings, '');
+  return out;
+}
+
+function touchedPaths(patch: AdminSettings): string[] {
+  return [...leaves(patch).keys()];
+}
+
+function changedPaths(before: AdminSettings, after: AdminSettings): string[] {
+  const a = leaves(before);
+  const b = leaves(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((path) => a.get(path) !== b.get(path)).sort();
+}
+
+/** A problem belongs to a patched field when one path contains the other. */
+function overlaps(problemPath: string, touched: string): boolean {
+  return problemPath === touched || problemPath.startsWith(`${touched}.`) || touched.startsWith(`${problemPath}.`);
+}

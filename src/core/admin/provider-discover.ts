@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { isLoopbackUrl } from '../config.js';
+import type { DiscoverFailure, DiscoverResponse } from './admin-api-types.js';
+import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+
+const requestSchema = z.strictObject({ issuer: z.string().max(2048) });
+
+/** Discovery documents are a few kilobytes; anything far larger is not one. */
+const MAX_DOCUMENT_BYTES = 512 * 1024;
+/** As the bridge's own default for provider calls, well inside Forge's 25 s resolver limit. */
+const TIMEOUT_MS = 10_000;
+
+type Endpoints = Extract<DiscoverResponse, { ok: true }>['endpoints'];
+
+function failure(failure: DiscoverFailure, message: string): DiscoverResponse {
+  return { ok: false, failure, message };
+}
+
+/** `https:`, or `http:` on loopback where the host allows it (standalone only). */
+function allowedUrl(value: string, allowLoopbackHttp: boolean): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.username || url.password || url.hash) return undefined;
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && allowLoopbackHttp && isLoopbackUrl(url))) return url;
+  return undefined;
+}
+
+/**
+ * `provider/discover`: reads `<issuer>/.well-known/openid-configuration` (OpenID Connect
+ * Discovery 1.0 §4) through the host's fetch and checks what the bridge relies on: a JSON object,
+ * an `issuer` equal to the one entered (§4.3; a difference in the trailing slash alone is
+ * answered with the document's exact value, which the login will compare against), and the
+ * authorization, token and JWKS endpoints as usable URLs. Every failure has its own code.
+ */
+export async function providerDiscover(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<DiscoverResponse>> {
+  const parsed = parsePayload(requestSchema, payload);
+  if (!parsed.ok) return parsed.refusal;
+  const entered = parsed.value.issuer.trim();
+  const issuerUrl = allowedUrl(entered, ctx.allowLoopbackHttp);
+  if (!issuerUrl || issuerUrl.search) {
+    return failure(
+      'invalid_url',
+      ctx.allowLoopbackHttp
+        ? 'Enter the issuer as an https:// URL without a query or #fragment (http:// only on 127.0.0.1 or localhost).'
+        : 'Enter the issuer as an https:// URL without a query or #fragment.',
+    );
+  }
+  const documentUrl = `${entered.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+
+  let response: Response;
+  try {
+    response = await ctx.ports.fetch(documentUrl, {
+      headers: { Accept: 'application/json' },
+      // A discovery document is served where the issuer says; a redirect is a misconfiguration
+      // (or someone else's server) and is reported, not followed.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    const name = (error as { name?: string })?.name;
+    if (name === 'TimeoutError' || name === 'AbortError') return failure('timeout', `The provider did not answer within ${TIMEOUT_MS / 1000} seconds.`);
+    return failure('unreachable', `The provider cannot be reached at ${documentUrl}. Check the issuer URL (and on Forge, that egress to its host is allowed).`);
+  }
+  if (response.status < 200 || response.status > 299) {
+    await response.body?.cancel().catch(() => undefined);
+    const where = response.status >= 300 && response.status < 400 ? ' (a redirect: enter the issuer exactly as the provider names it)' : '';
+    return failure('http_error', `The provider answered HTTP ${response.status} for ${documentUrl}${where}.`);
+  }
+
+  let document: unknown;
+  try {
+    document = JSON.parse(await readLimited(response, MAX_DOCUMENT_BYTES));
+  } catch (error) {
+    if ((error as { name?: string })?.name === 'TimeoutError') return failure('timeout', `The provider did not answer within ${TIMEOUT_MS / 1000} seconds.`);
+    return failure('not_json', `${documentUrl} did not return a JSON discovery document. Check the issuer URL.`);
+  }
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    return failure('not_json', `${documentUrl} did not return a JSON discovery document. Check the issuer URL.`);
+  }
+  const doc = document as Record<string, unknown>;
+
+  const issuer = typeof doc.issuer === 'string' ? doc.issuer : undefined;
+  if (!issuer || issuer.replace(/\/+$/, '') !== entered.replace(/\/+$/, '')) {
+    return failure(
+      'issuer_mismatch',
+      issuer
+        ? `The discovery document names the issuer ${issuer.slice(0, 300)}, not ${entered}. Enter the issuer exactly as the provider names it.`
+        : 'The discovery document names no issuer.',
+    );
+  }
+
+  const endpoint = (name: string) => (typeof doc[name] === 'string' ? allowedUrl(doc[name] as string, ctx.allowLoopbackHttp)?.href : undefined);
+  const required = { authorizationEndpoint: 'authorization_endpoint', tokenEndpoint: 'token_endpoint', jwksUri: 'jwks_uri' } as const;
+  const missing = Object.values(required).filter((name) => !endpoint(name));
+  if (missing.length) {
+    return failure(
+      'missing_endpoints',
+      `The discovery document lacks ${missing.join(', ')} (or gives ${missing.length > 1 ? 'them' : 'it'} as a URL that is not https://). Enter the endpoints by hand instead.`,
+    );
+  }
+  const endpoints: Endpoints = {
+    authorizationEndpoint: endpoint('authorization_endpoint')!,
+    tokenEndpoint: endpoint('token_endpoint')!,
+    jwksUri: endpoint('jwks_uri')!,
+  };
+  const userinfo = endpoint('userinfo_endpoint');
+  if (userinfo) endpoints.userinfoEndpoint = userinfo;
+  const strings = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string').slice(0, 100) : undefined);
+  const scopesSupported = strings(doc.scopes_supported);
+  // Discovery §3: when absent, the default is client_secret_basic.
+  const tokenEndpointAuthMethods = strings(doc.token_endpoint_auth_methods_supported) ?? ['client_secret_basic'];
+  return { ok: true, issuer, endpoints, ...(scopesSupported ? { scopesSupported } : {}), tokenEndpointAuthMethods };
+}
+
+/** The body as text, refusing (not truncating) more than `limit` bytes. */
+async function readLimited(response: Response, limit: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > limit) throw new Error('too large');
+  if (!response.body) return response.text();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error('too large');
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { storageKeys } from '../storage-keys.js';
+import type { RolloutChecklist, RolloutSaveResponse } from './admin-api-types.js';
+import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+import { loadSetupState, ROLLOUT_ITEMS, setupStatus, updatedState } from './setup-state.js';
+
+const requestSchema = z.strictObject({
+  rollout: z.strictObject({
+    domainLinked: z.boolean().optional(),
+    testPolicyCreated: z.boolean().optional(),
+    adminOutsideSso: z.boolean().optional(),
+    enforced: z.boolean().optional(),
+  }),
+});
+
+/**
+ * `rollout/save`: ticks of step 8's checklist (done in Atlassian's admin, so the bridge can only
+ * record what the admin says). SSO counts as live when every item is ticked and the
+ * configuration is complete. Changes are audited like configuration changes.
+ */
+export async function rolloutSave(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<RolloutSaveResponse>> {
+  const parsed = parsePayload(requestSchema, payload);
+  if (!parsed.ok) return parsed.refusal;
+  const state = await loadSetupState(ctx);
+  const rollout: RolloutChecklist = { ...state.rollout };
+  for (const item of ROLLOUT_ITEMS) {
+    const value = parsed.value.rollout[item];
+    if (value !== undefined) rollout[item] = value;
+  }
+  const changed = ROLLOUT_ITEMS.filter((item) => rollout[item] !== state.rollout[item]);
+  if (changed.length) {
+    await ctx.ports.store.set(storageKeys.wizardRollout(), { ...rollout });
+    ctx.ports.logger.log('info', 'rollout.changed', { actor: ctx.actor, items: changed.map((item) => `${item}=${rollout[item]}`).join(',') });
+  }
+  return { rollout, status: setupStatus(updatedState(ctx, state, { rollout })) };
+}

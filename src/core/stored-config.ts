@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import type { AdminSettings } from './admin/admin-api-types.js';
+import type { ConfigSource } from './bridge.js';
+import { CLIENT_AUTH_METHODS, checkConfig, ConfigError, type BridgeConfig, type ConfigParseOptions, type ConfigProblem } from './config.js';
+import type { KeyValueStore, SecretStore } from './ports.js';
+import { storageKeys } from './storage-keys.js';
+import { providerFingerprint, type TestConfig, type TestConfigSource } from './test-login.js';
+
+/**
+ * The configuration the setup wizard saved, as both hosts read it: the settings record
+ * (`storageKeys.config()`, no secret, no base URL) plus the client secret from secret storage,
+ * completed with the host's base URL and parsed with the one schema in `config.ts`.
+ */
+
+export const PROVIDER_PRESETS = ['okta', 'entra', 'google', 'auth0', 'keycloak', 'other'] as const;
+
+/**
+ * The shape of `AdminSettings`, with bounds. `strict` refuses unknown fields (a request from
+ * the browser); `strip` drops them (a stored record, which may carry fields of older versions).
+ * Only types and sizes are checked here; what the values mean is the config schema's job.
+ */
+export function adminSettingsSchema(mode: 'strict' | 'strip') {
+  const object = <T extends z.ZodRawShape>(shape: T) => (mode === 'strict' ? z.strictObject(shape) : z.object(shape));
+  const text = (max: number) => z.string().max(max);
+  return object({
+    preset: z.enum(PROVIDER_PRESETS).optional(),
+    oidc: object({
+      issuer: text(2048).optional(),
+      clientId: text(500).optional(),
+      scopes: z.array(text(200)).max(50).optional(),
+      clientAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
+      endpoints: object({
+        authorizationEndpoint: text(2048).optional(),
+        tokenEndpoint: text(2048).optional(),
+        userinfoEndpoint: text(2048).optional(),
+        jwksUri: text(2048).optional(),
+      }).optional(),
+    }).optional(),
+    serviceProvider: object({ entityId: text(2048).optional(), acsUrl: text(2048).optional() }).optional(),
+    allowedEmailDomains: z.array(text(253)).max(500).optional(),
+    nameIdClaim: text(100).optional(),
+    attributeClaims: object({
+      givenName: text(100).optional(),
+      surname: text(100).optional(),
+      displayName: text(100).optional(),
+      stableId: text(100).optional(),
+    }).optional(),
+    requireVerifiedEmail: z.boolean().optional(),
+  });
+}
+
+const storedSettingsSchema = adminSettingsSchema('strip');
+
+export type StoredSettingsRead =
+  | { state: 'absent'; settings: AdminSettings }
+  | { state: 'ok'; settings: AdminSettings }
+  /** Not the expected shape: the bridge reports it, the wizard starts over from empty settings. */
+  | { state: 'unreadable'; settings: AdminSettings; problems: ConfigProblem[] };
+
+export async function readStoredSettings(store: KeyValueStore): Promise<StoredSettingsRead> {
+  const raw = await store.get(storageKeys.config());
+  if (raw === undefined) return { state: 'absent', settings: {} };
+  const parsed = storedSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      state: 'unreadable',
+      settings: {},
+      problems: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    };
+  }
+  return { state: 'ok', settings: parsed.data };
+}
+
+/** `oidc.endpoints` only when manual mode is on (at least one endpoint given); empty strings dropped. */
+function manualEndpoints(endpoints: NonNullable<AdminSettings['oidc']>['endpoints']) {
+  if (!endpoints) return undefined;
+  const entries = Object.entries(endpoints).filter(([, value]) => typeof value === 'string' && value !== '');
+  return entries.length ? Object.fromEntries(entries) : undefined;
+}
+
+function omitUndefined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+}
+
+/** The raw configuration the settings stand for, ready for the config schema. */
+export function settingsToRawConfig(settings: AdminSettings, clientSecret: unknown, baseUrl: string): Record<string, unknown> {
+  const oidc = settings.oidc ?? {};
+  return omitUndefined({
+    baseUrl,
+    oidc: omitUndefined({
+      issuer: oidc.issuer,
+      clientId: oidc.clientId,
+      clientSecret,
+      scopes: oidc.scopes,
+      clientAuthMethod: oidc.clientAuthMethod,
+      endpoints: manualEndpoints(oidc.endpoints),
+    }),
+    serviceProvider: omitUndefined({ entityId: settings.serviceProvider?.entityId, acsUrl: settings.serviceProvider?.acsUrl }),
+    allowedEmailDomains: settings.allowedEmailDomains,
+    nameIdClaim: settings.nameIdClaim,
+    attributeClaims: settings.attributeClaims ? omitUndefined({ ...settings.attributeClaims }) : undefined,
+    requireVerifiedEmail: settings.requireVerifiedEmail,
+  });
+}
+
+/** A problem of the whole configuration, and whether it is only a value not given yet. */
+export interface SettingsProblem extends ConfigProblem {
+  /** No value yet (a later step), as opposed to a value that is wrong. */
+  absent: boolean;
+}
+
+function valueAt(raw: unknown, path: string): unknown {
+  let value = raw;
+  for (const part of path ? path.split('.') : []) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function isAbsent(value: unknown): boolean {
+  return value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+}
+
+/** Parses a raw configuration, marking each problem as absent (not given) or invalid. */
+export function checkRawConfig(
+  raw: Record<string, unknown>,
+  options: ConfigParseOptions,
+): { ok: true; config: BridgeConfig } | { ok: false; problems: SettingsProblem[] } {
+  const checked = checkConfig(raw, options);
+  if (checked.ok) return checked;
+  return {
+    ok: false,
+    problems: checked.problems.map((problem) => {
+      const absent = isAbsent(valueAt(raw, problem.path));
+      return { path: problem.path, message: absent && valueAt(raw, problem.path) === undefined ? 'Enter a value.' : problem.message, absent };
+    }),
+  };
+}
+
+/** The saved settings plus the secret as a whole configuration, or what is missing or wrong. */
+export function evaluateSettings(
+  settings: AdminSettings,
+  clientSecret: unknown,
+  baseUrl: string,
+  options: ConfigParseOptions,
+): { ok: true; config: BridgeConfig } | { ok: false; problems: SettingsProblem[] } {
+  return checkRawConfig(settingsToRawConfig(settings, clientSecret, baseUrl), options);
+}
+
+/**
+ * Stand-ins for the parts a connection test or a preview does not need yet. The service
+ * provider is a URN and a reserved `.invalid` host (RFC 2606): a response can never reach
+ * anyone through them, and the test path never mints one.
+ */
+export const PLACEHOLDERS = {
+  serviceProvider: { entityId: 'urn:oidc-saml-bridge:connection-test', acsUrl: 'https://connection-test.invalid/never-posted' },
+  domain: 'domains-not-set.invalid',
+  oidc: { issuer: 'https://provider-not-set.invalid', clientId: 'not-set', clientSecret: 'not-set' },
+} as const;
+
+/**
+ * The configuration of a connection test: the saved provider and user settings with the
+ * placeholders above; fails only on the provider part (and the secret).
+ */
+export function testConfigFrom(
+  settings: AdminSettings,
+  clientSecret: unknown,
+  baseUrl: string,
+  options: ConfigParseOptions,
+): { ok: true; test: TestConfig } | { ok: false; problems: SettingsProblem[] } {
+  const checksDomains = (settings.allowedEmailDomains?.length ?? 0) > 0;
+  const raw = {
+    ...settingsToRawConfig(settings, clientSecret, baseUrl),
+    serviceProvider: { ...PLACEHOLDERS.serviceProvider },
+    allowedEmailDomains: checksDomains ? settings.allowedEmailDomains : [PLACEHOLDERS.domain],
+  };
+  const checked = checkRawConfig(raw, options);
+  if (!checked.ok) return checked;
+  return { ok: true, test: { config: checked.config, checksDomains, providerFingerprint: providerFingerprint(checked.config) } };
+}
+
+export interface StoredConfigOptions {
+  store: KeyValueStore;
+  secrets: SecretStore;
+  /** The host's public URL (Forge: the web trigger URL); a stored value never overrides it. */
+  baseUrl: string;
+  allowLoopbackHttp: boolean;
+  /**
+   * Read storage at most once for the lifetime of these sources. Right for a source built per
+   * invocation (Forge); a long-lived source (standalone) must read per request, so that a
+   * configuration saved through the wizard applies from the next login on.
+   */
+  once?: boolean;
+}
+
+export interface StoredConfigSources {
+  /** The whole configuration; undefined while anything is missing; `ConfigError` when a stored value is wrong. */
+  config: ConfigSource;
+  /** The configuration of a connection test; undefined while the provider part is incomplete. */
+  test: TestConfigSource;
+}
+
+/** The bridge's configuration sources on the wizard's stored settings. */
+export function createStoredConfigSources(options: StoredConfigOptions): StoredConfigSources {
+  const parseOptions = { allowLoopbackHttp: options.allowLoopbackHttp };
+
+  const load = async () => {
+    const read = await readStoredSettings(options.store);
+    // Nothing saved yet: no need to ask secret storage (one read fewer per request).
+    const clientSecret = read.state === 'absent' ? undefined : await options.secrets.getSecret(storageKeys.clientSecret());
+    return { read, clientSecret };
+  };
+  let loaded: ReturnType<typeof load> | undefined;
+  const loadState = options.once ? () => (loaded ??= load()) : load;
+
+  const config = async (): Promise<BridgeConfig | undefined> => {
+    const { read, clientSecret } = await loadState();
+    if (read.state === 'absent') return undefined;
+    if (read.state === 'unreadable') throw new ConfigError(read.problems);
+    const evaluated = evaluateSettings(read.settings, clientSecret, options.baseUrl, parseOptions);
+    if (evaluated.ok) return evaluated.config;
+    const invalid = evaluated.problems.filter((p) => !p.absent);
+    if (invalid.length) throw new ConfigError(invalid.map(({ path, message }) => ({ path, message })));
+    return undefined;
+  };
+
+  const test = async (): Promise<TestConfig | undefined> => {
+    const { read, clientSecret } = await loadState();
+    if (read.state === 'unreadable') throw new ConfigError(read.problems);
+    const checked = testConfigFrom(read.settings, clientSecret, options.baseUrl, parseOptions);
+    if (checked.ok) return checked.test;
+    const invalid = checked.problems.filter((p) => !p.absent);
+    if (invalid.length) throw new ConfigError(invalid.map(({ path, message }) => ({ path, message })));
+    return undefined;
+  };
+
+  if (!options.once) return { config, test };
+  let configOnce: Promise<BridgeConfig | undefined> | undefined;
+  let testOnce: Promise<TestConfig | undefined> | undefined;
+  return { config: () => (configOnce ??= config()), test: () => (testOnce ??= test()) };
+}

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import type { BridgeConfig, ConfigProblem } from './config.js';
+import type { BridgeError, BridgeErrorCode } from './errors.js';
+import type { Json, KeyValueStore } from './ports.js';
+import { storageKeys } from './storage-keys.js';
+import type { SamlSubject } from './authenticated-user.js';
+
+/**
+ * The connection test of the setup wizard (step 4): a real login at the provider through the
+ * same upstream code and the same callback URL as every login, whose result is stored for the
+ * admin instead of being posted to Atlassian. This module holds the test's configuration type
+ * and the stored results; the flow itself is in `login-flow.ts`, the resolvers in `admin/`.
+ */
+
+/**
+ * The configuration a connection test runs with: the saved provider and user settings, with
+ * placeholder service-provider values (a test must work before Guard's values are pasted, and
+ * must never be able to address Guard).
+ */
+export interface TestConfig {
+  config: BridgeConfig;
+  /** False while no allowed email domains are saved: the test reports the domain, unchecked. */
+  checksDomains: boolean;
+  /** Identifies the provider settings (secret included, hashed) the test ran with. */
+  providerFingerprint: string;
+}
+
+/** Where the bridge's callback gets the test configuration; undefined while the provider part is incomplete. */
+export type TestConfigSource = () => Promise<TestConfig | undefined>;
+
+/** How long a finished test's result (with the test user's claims) stays readable. */
+export const TEST_RESULT_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * A fingerprint of everything that decides whether a login at the provider works. A passing
+ * test counts only while the current settings have the same fingerprint; the secret enters only
+ * through SHA-256 and the fingerprint never leaves the store.
+ */
+export function providerFingerprint(config: BridgeConfig): string {
+  const { issuer, clientId, clientSecret, scopes, clientAuthMethod, endpoints } = config.oidc;
+  return createHash('sha256')
+    .update(JSON.stringify([issuer, clientId, clientSecret, scopes, clientAuthMethod, endpoints ?? null, config.urls.callback]))
+    .digest('base64url');
+}
+
+/** A short, key-safe digest of who started a test, so one admin's test is not read by another. */
+export function actorHash(actor: string): string {
+  return createHash('sha256').update(actor).digest('base64url').slice(0, 22);
+}
+
+export interface StoredAttribute {
+  name: string;
+  values: string[];
+}
+
+interface TestRecordBase {
+  v: 1;
+  actorHash: string;
+  createdAt: number;
+}
+
+/** A test as stored under `storageKeys.testResult(testId)`. */
+export type TestRecord =
+  | (TestRecordBase & { state: 'pending'; expiresAt: number })
+  | (TestRecordBase & {
+      state: 'succeeded';
+      finishedAt: number;
+      claims: Record<string, Json>;
+      nameId: string;
+      nameIdFormat: string;
+      attributes: StoredAttribute[];
+      warnings: ConfigProblem[];
+    })
+  | (TestRecordBase & { state: 'failed'; finishedAt: number; code: BridgeErrorCode; reference: string; claims?: Record<string, Json> });
+
+/** The claims of the latest finished test, for the user-mapping preview of step 7. */
+export interface LastTestClaims {
+  claims: Record<string, Json>;
+  finishedAt: number;
+  /** Own expiry: Forge KVS may serve a value past its TTL. */
+  expiresAt: number;
+}
+
+/** Which provider settings passed the last successful test. No personal data. */
+export interface TestPassed {
+  fingerprint: string;
+  at: number;
+}
+
+/** What the callback of a test transaction produced. */
+export type TestOutcome =
+  | { ok: true; claims: Readonly<Record<string, unknown>>; subject: SamlSubject; warnings: ConfigProblem[] }
+  /** `error` carries the private detail for the log; only `code` is stored. */
+  | { ok: false; code: BridgeErrorCode; error: BridgeError; claims?: Readonly<Record<string, unknown>> };
+
+/** A claim value larger than this is shown as a marker: results live in a 240 KiB KVS value. */
+const MAX_CLAIM_CHARS = 4096;
+const MAX_CLAIMS = 100;
+
+/** JSON-safe, bounded copy of the claims (never mutates the input). */
+export function storableClaims(claims: Readonly<Record<string, unknown>>): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const [name, value] of Object.entries(claims).slice(0, MAX_CLAIMS)) {
+    if (value === undefined) continue;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined) continue;
+    out[name.slice(0, 200)] = json.length > MAX_CLAIM_CHARS ? `(${json.length} characters, too large to show)` : (JSON.parse(json) as Json);
+  }
+  return out;
+}
+
+export async function readTestRecord(store: KeyValueStore, testId: string): Promise<TestRecord | undefined> {
+  const record = await store.get<TestRecord & Json>(storageKeys.testResult(testId));
+  return record && typeof record === 'object' && record.v === 1 ? record : undefined;
+}
+
+export async function writeTestRecord(store: KeyValueStore, testId: string, record: TestRecord, ttlSeconds = TEST_RESULT_TTL_SECONDS): Promise<void> {
+  await store.set(storageKeys.testResult(testId), record as unknown as Json, { ttlSeconds });
+}
+
+/**
+ * Stores what a test callback produced under the test's id (keeping who started it), the
+ * claims for the preview, and for a success the fingerprint that makes `testPassed` true.
+ */
+export async function recordTestOutcome(
+  store: KeyValueStore,
+  input: { testId: string; reference: string; outcome: TestOutcome; fingerprint: string | undefined; now: number },
+): Promise<void> {
+  const { testId, reference, outcome, fingerprint, now } = input;
+  const pending = await readTestRecord(store, testId);
+  const base = { v: 1 as const, actorHash: pending?.actorHash ?? '', createdAt: pending?.createdAt ?? now };
+  const claims = outcome.claims ? storableClaims(outcome.claims) : undefined;
+  const record: TestRecord = outcome.ok
+    ? {
+        ...base,
+        state: 'succeeded',
+        finishedAt: now,
+        claims: claims ?? {},
+        nameId: outcome.subject.nameId,
+        nameIdFormat: outcome.subject.nameIdFormat,
+        attributes: outcome.subject.attributes.map((a) => ({ name: a.name, values: [...a.values] })),
+        warnings: outcome.warnings,
+      }
+    : { ...base, state: 'failed', finishedAt: now, code: outcome.code, reference, ...(claims ? { claims } : {}) };
+  await writeTestRecord(store, testId, record);
+  if (claims) {
+    const last: LastTestClaims = { claims, finishedAt: now, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 };
+    await store.set(storageKeys.wizardLastTest(), last as unknown as Json, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
+  }
+  if (outcome.ok && fingerprint) {
+    const passed: TestPassed = { fingerprint, at: now };
+    await store.set(storageKeys.wizardTestPassed(), passed as unknown as Json);
+  }
+}

@@ -1,0 +1,219 @@
+import { describe, expect, it } from '@jest/globals';
+import type { AdminSettings, ConfigGetResponse, ConfigSaveResponse, RolloutSaveResponse } from '../../src/core/admin/admin-api-types.js';
+import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
+import { storageKeys } from '../../src/core/storage-keys.js';
+import { createStoredConfigSources } from '../../src/core/stored-config.js';
+import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
+
+/**
+ * The configuration resolvers on in-memory ports: field-level validation with paths, missing
+ * later-step fields as status (not errors), warnings for values that do not look like Guard's,
+ * the write-only client secret, the audit log, resumable progress and the overview status.
+ */
+
+const SECRET = 'unit-client-secret-must-never-come-back-3e8b1a';
+const GUARD = {
+  entityId: 'https://auth.atlassian.com/saml/6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+  acsUrl: 'https://auth.atlassian.com/login/callback?connection=saml-6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+};
+const PROVIDER: AdminSettings = { preset: 'okta', oidc: { issuer: 'https://dev-123.okta.com/oauth2/default', clientId: '0oa123' } };
+
+async function call<T>(admin: MemoryAdmin, key: string, payload: unknown): Promise<T> {
+  const outcome: AdminOutcome = await runAdminResolver(key, admin.ctx, payload);
+  if (outcome.kind === 'failed') throw new Error(`resolver failed: ${outcome.code}`);
+  return outcome.body as T;
+}
+
+const save = (admin: MemoryAdmin, payload: unknown) => call<ConfigSaveResponse>(admin, 'config/save', payload);
+const get = (admin: MemoryAdmin) => call<ConfigGetResponse>(admin, 'config/get', {});
+const errorPaths = (answer: ConfigSaveResponse) => (answer.ok ? [] : answer.errors.map((e) => e.path).sort());
+
+describe('config/save validation', () => {
+  it('reports every invalid field of the patch with its path, and stores nothing', async () => {
+    const admin = memoryAdmin();
+    const answer = await save(admin, {
+      settings: {
+        oidc: { issuer: 'not a url', clientId: '', scopes: ['email'], endpoints: { authorizationEndpoint: 'ftp://x', tokenEndpoint: 'https://t', jwksUri: 'https://j' } },
+        serviceProvider: { acsUrl: 'http://acs.example.com' },
+        allowedEmailDomains: ['example.com', 'not a domain'],
+        attributeClaims: { surname: 'two words' },
+      },
+    });
+    expect(answer.ok).toBe(false);
+    expect(errorPaths(answer)).toEqual([
+      'allowedEmailDomains.1',
+      'attributeClaims.surname',
+      'oidc.clientId',
+      'oidc.endpoints.authorizationEndpoint',
+      'oidc.issuer',
+      'oidc.scopes',
+      'serviceProvider.acsUrl',
+    ]);
+    expect(admin.store.data.has(storageKeys.config())).toBe(false);
+  });
+
+  it('treats fields of later steps as missing, not as errors', async () => {
+    const admin = memoryAdmin();
+    const answer = await save(admin, { settings: PROVIDER, clientSecret: SECRET, step: 'provider' });
+    expect(answer).toMatchObject({ ok: true, warnings: [] });
+    expect(answer.ok && answer.status.configured).toBe(false);
+    expect(answer.ok && answer.status.missing.sort()).toEqual(['allowedEmailDomains', 'serviceProvider.acsUrl', 'serviceProvider.entityId']);
+    expect(answer.ok && answer.status.completedSteps).toEqual(['provider']);
+    expect(answer.ok && answer.status.nextStep).toBe('callback');
+  });
+
+  it('reports only the patch\'s own problems, even when the secret is still missing', async () => {
+    const admin = memoryAdmin();
+    expect(errorPaths(await save(admin, { settings: { serviceProvider: { entityId: 'relative/path', acsUrl: GUARD.acsUrl } } }))).toEqual([
+      'serviceProvider.entityId',
+    ]);
+    expect(errorPaths(await save(admin, { settings: { allowedEmailDomains: [] } }))).toEqual(['allowedEmailDomains']);
+  });
+
+  it('accepts http:// on loopback only where the host allows it', async () => {
+    const local = { oidc: { issuer: 'http://127.0.0.1:9000' } };
+    expect(errorPaths(await save(memoryAdmin({ allowLoopbackHttp: false }), { settings: local }))).toEqual(['oidc.issuer']);
+    expect(errorPaths(await save(memoryAdmin({ allowLoopbackHttp: true }), { settings: local }))).toEqual([]);
+    expect(errorPaths(await save(memoryAdmin({ allowLoopbackHttp: true }), { settings: { oidc: { issuer: 'http://idp.example.com' } } }))).toEqual(['oidc.issuer']);
+  });
+
+  it('warns (without refusing) when Guard\'s values do not look like Atlassian\'s', async () => {
+    const admin = memoryAdmin();
+    const odd = await save(admin, { settings: { serviceProvider: { entityId: 'https://sp.example.com/saml', acsUrl: 'https://sp.example.com/acs' } } });
+    expect(odd.ok).toBe(true);
+    expect(odd.warnings.map((w) => w.path)).toEqual(['serviceProvider.entityId', 'serviceProvider.acsUrl']);
+    expect((await get(admin)).warnings.map((w) => w.path)).toEqual(['serviceProvider.entityId', 'serviceProvider.acsUrl']);
+    const guard = await save(admin, { settings: { serviceProvider: GUARD } });
+    expect(guard).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  it.each([
+    ['a string', 'config'],
+    ['null', null],
+    ['no settings', { clientSecret: 'x' }],
+    ['an unknown top-level field', { settings: {}, baseUrl: 'https://attacker.example' }],
+    ['an unknown settings field', { settings: { idpEntityId: 'x' } }],
+    ['an unknown nested field', { settings: { oidc: { clientSecret: 'sneaky' } } }],
+    ['a wrong type', { settings: { requireVerifiedEmail: 'yes' } }],
+    ['an unknown preset', { settings: { preset: 'ping' } }],
+    ['an unknown step', { settings: {}, step: 'finish' }],
+    ['an oversized value', { settings: { oidc: { issuer: `https://${'a'.repeat(5000)}.example` } } }],
+  ])('answers bad_request for %s', async (_name, payload) => {
+    const admin = memoryAdmin();
+    await expect(save(admin, payload)).resolves.toMatchObject({ error: 'bad_request', message: expect.any(String) });
+    expect(admin.store.data.size + admin.store.secrets.size).toBe(0);
+  });
+});
+
+describe('the client secret', () => {
+  it('is write-only: kept in secret storage, shown as set, never in any answer', async () => {
+    const admin = memoryAdmin();
+    const answers: unknown[] = [];
+    answers.push(await save(admin, { settings: { ...PROVIDER, serviceProvider: GUARD, allowedEmailDomains: ['example.com'] }, clientSecret: SECRET }));
+    answers.push(await get(admin));
+    answers.push(await save(admin, { settings: { oidc: { issuer: 'nope' } }, clientSecret: SECRET }));
+    answers.push(await call(admin, 'rollout/save', { rollout: { domainLinked: true } }));
+    answers.push(await call(admin, 'users/preview', {}));
+    answers.push(await call(admin, 'idp/metadata', {}));
+    answers.push(await call(admin, 'test/start', {}));
+    expect(JSON.stringify(answers)).not.toContain(SECRET);
+    expect([...admin.store.secrets.values()]).toContain(JSON.stringify(SECRET));
+    expect(JSON.stringify([...admin.store.data.values()])).not.toContain(SECRET);
+    const overview = answers[1] as ConfigGetResponse;
+    expect(overview.status).toMatchObject({ clientSecretSet: true, configured: true });
+    expect(JSON.stringify(overview.settings)).not.toMatch(/clientSecret/);
+  });
+
+  it('is kept when a save leaves it out or empty, and replaced by a new one', async () => {
+    const admin = memoryAdmin();
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET });
+    await save(admin, { settings: { oidc: { clientId: '0oa456' } } });
+    await save(admin, { settings: {}, clientSecret: '' });
+    expect(await admin.store.getSecret(storageKeys.clientSecret())).toBe(SECRET);
+    await save(admin, { settings: {}, clientSecret: '  replaced-secret\n' });
+    expect(await admin.store.getSecret(storageKeys.clientSecret())).toBe('replaced-secret');
+  });
+});
+
+describe('the audit log', () => {
+  it('records each configuration change with the changed paths and who, never a value', async () => {
+    const admin = memoryAdmin({ actor: 'account-42' });
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET, step: 'provider' });
+    await save(admin, { settings: { oidc: { clientId: '0oa123' } } });
+    await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
+    const changes = admin.logs.filter((r) => r.event === 'config.changed').map((r) => r.fields);
+    expect(changes).toEqual([
+      { actor: 'account-42', paths: 'oidc.clientId,oidc.issuer,preset,oidc.clientSecret', step: 'provider' },
+      { actor: 'account-42', paths: 'allowedEmailDomains', step: undefined },
+    ]);
+    const logged = JSON.stringify(admin.logs);
+    for (const value of [SECRET, 'dev-123.okta.com', '0oa123', 'example.com']) expect(logged).not.toContain(value);
+  });
+});
+
+describe('manual endpoints', () => {
+  it('are stored as a whole and turned off again with an empty object', async () => {
+    const admin = memoryAdmin();
+    const endpoints = { authorizationEndpoint: 'https://idp.example.com/authorize', tokenEndpoint: 'https://idp.example.com/token', jwksUri: 'https://idp.example.com/keys' };
+    expect(await save(admin, { settings: { oidc: { issuer: 'https://idp.example.com', endpoints: { ...endpoints, userinfoEndpoint: '' } } } })).toMatchObject({ ok: true });
+    expect((await get(admin)).settings.oidc?.endpoints).toEqual(endpoints);
+    expect(errorPaths(await save(admin, { settings: { oidc: { endpoints: { authorizationEndpoint: 'https://idp.example.com/authorize' } } } }))).toEqual([
+      'oidc.endpoints.jwksUri',
+      'oidc.endpoints.tokenEndpoint',
+    ]);
+    expect(await save(admin, { settings: { oidc: { endpoints: {} } } })).toMatchObject({ ok: true });
+    expect((await get(admin)).settings.oidc).toEqual({ issuer: 'https://idp.example.com' });
+  });
+});
+
+describe('the overview status', () => {
+  it('walks from nothing to live, step by step, and resumes from storage', async () => {
+    const admin = memoryAdmin();
+    let overview = await get(admin);
+    expect(overview.status).toEqual({
+      configured: false,
+      missing: expect.arrayContaining(['oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'serviceProvider.entityId', 'serviceProvider.acsUrl', 'allowedEmailDomains']),
+      clientSecretSet: false,
+      testPassed: false,
+      live: false,
+      completedSteps: [],
+      nextStep: 'callback',
+    });
+    expect(overview.bridge).toMatchObject({ callbackUrl: 'https://bridge.example.net/oidc/callback', ssoUrl: 'https://bridge.example.net/saml/sso' });
+    expect(overview.fieldHelp['oidc.issuer']).toContain('issuer');
+
+    await save(admin, { settings: {}, step: 'callback' });
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET, step: 'provider' });
+    await save(admin, { settings: {}, step: 'idp-values' });
+    await save(admin, { settings: { serviceProvider: GUARD }, step: 'sp-values' });
+    await save(admin, { settings: { allowedEmailDomains: ['example.com'] }, step: 'users' });
+    overview = await get(admin);
+    expect(overview.status).toMatchObject({ configured: true, missing: [], live: false, nextStep: 'test' });
+    expect(overview.status.completedSteps).toEqual(['callback', 'provider', 'idp-values', 'sp-values', 'users']);
+
+    const rollout = await call<RolloutSaveResponse>(admin, 'rollout/save', {
+      rollout: { domainLinked: true, testPolicyCreated: true, adminOutsideSso: true, enforced: true },
+    });
+    expect(rollout.status).toMatchObject({ live: true });
+    expect(admin.logs.filter((r) => r.event === 'rollout.changed')).toHaveLength(1);
+    await expect(call(admin, 'rollout/save', { rollout: { enforced: 'yes' } })).resolves.toMatchObject({ error: 'bad_request' });
+  });
+
+  it('is what the bridge itself reads: the stored configuration becomes the login configuration', async () => {
+    const admin = memoryAdmin();
+    const sources = createStoredConfigSources({ store: admin.store, secrets: admin.store, baseUrl: admin.ctx.baseUrl, allowLoopbackHttp: false });
+    await expect(sources.config()).resolves.toBeUndefined();
+    await save(admin, { settings: { ...PROVIDER, serviceProvider: GUARD, allowedEmailDomains: ['Example.COM'] }, clientSecret: SECRET });
+    const config = await sources.config();
+    expect(config).toMatchObject({ baseUrl: 'https://bridge.example.net', oidc: { clientSecret: SECRET }, allowedEmailDomains: ['example.com'] });
+    await save(admin, { settings: { allowedEmailDomains: ['example.org'] } });
+    await expect(sources.config()).resolves.toMatchObject({ allowedEmailDomains: ['example.org'] });
+  });
+});
+
+describe('unknown resolvers', () => {
+  it('are refused', async () => {
+    await expect(runAdminResolver('config/delete', memoryAdmin().ctx, {})).resolves.toMatchObject({ kind: 'refused', body: { error: 'bad_request' } });
+    await expect(runAdminResolver('__proto__', memoryAdmin().ctx, {})).resolves.toMatchObject({ kind: 'refused' });
+  });
+});

@@ -1,0 +1,79 @@
+import { BridgeCaches, createBridge, type Bridge } from '../../src/core/bridge.js';
+import { parseConfig, type BridgeConfig, type RawConfig } from '../../src/core/config.js';
+import { cryptoRandom } from '../../src/core/default-ports.js';
+import type { BridgeRequest, BridgeResponse } from '../../src/core/http-types.js';
+import type { Ports } from '../../src/core/ports.js';
+import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './login-harness.js';
+import { MemoryStore, MovableClock, recordingLogger } from './memory-ports.js';
+import { authnRequestXml, redirectEncode } from './refusals.js';
+import { createStubProvider, type StubProvider } from './stub-provider.js';
+
+/**
+ * The core bridge called in-process, as the Forge adapter calls it (https only, no loopback
+ * http), with in-memory ports and the stub provider: thousands of requests a second, for the
+ * fuzzers and the storage-failure cases.
+ */
+
+export const IN_PROCESS_BASE_URL = 'https://bridge.test';
+export const IN_PROCESS_ISSUER = 'https://idp.test';
+
+export interface InProcessBridge {
+  bridge: Bridge;
+  config: BridgeConfig;
+  store: MemoryStore;
+  clock: MovableClock;
+  logger: ReturnType<typeof recordingLogger>;
+  provider: StubProvider;
+  caches: BridgeCaches;
+  /** GET `path` with the query given. */
+  get(path: string, query?: Record<string, string[]>, headers?: Record<string, string[]>): Promise<BridgeResponse>;
+  handle(request: BridgeRequest): Promise<BridgeResponse>;
+  /** Starts a valid login at the SSO URL; returns the redirect, its state and the binding cookie. */
+  startLogin(relayState?: string): Promise<{ response: BridgeResponse; location: string; state: string; cookie: string | undefined }>;
+}
+
+export async function inProcessBridge(options: { config?: (base: RawConfig) => RawConfig } = {}): Promise<InProcessBridge> {
+  const base: RawConfig = {
+    baseUrl: IN_PROCESS_BASE_URL,
+    oidc: { issuer: IN_PROCESS_ISSUER, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+    serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
+    allowedEmailDomains: ['example.com'],
+  };
+  const config = parseConfig(options.config ? options.config(base) : base, { allowLoopbackHttp: false });
+  const provider = await createStubProvider({
+    issuer: config.oidc.issuer,
+    clientId: config.oidc.clientId,
+    clientSecret: config.oidc.clientSecret,
+    redirectUri: config.urls.callback,
+  });
+  const clock = new MovableClock();
+  const store = new MemoryStore(clock);
+  const logger = recordingLogger();
+  const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger, fetch: provider.fetch };
+  const caches = new BridgeCaches();
+  const bridge = createBridge({ ports, config: async () => config, baseUrl: config.baseUrl, allowLoopbackHttp: false, caches });
+  const handle = (request: BridgeRequest) => bridge.handle(request);
+  const get = (path: string, query: Record<string, string[]> = {}, headers: Record<string, string[]> = {}) =>
+    handle({ method: 'GET', path, query, headers, body: '' });
+  return {
+    bridge,
+    config,
+    store,
+    clock,
+    logger,
+    provider,
+    caches,
+    get,
+    handle,
+    async startLogin(relayState) {
+      const query: Record<string, string[]> = { SAMLRequest: [redirectEncode(authnRequestXml())] };
+      if (relayState !== undefined) query.RelayState = [relayState];
+      const response = await get('/saml/sso', query);
+      if (response.status !== 302) throw new Error(`the login did not start: ${response.status} ${response.headers['X-Bridge-Error']}`);
+      const location = response.headers.Location!;
+      const state = new URL(location).searchParams.get('state')!;
+      const cookie = response.headers['Set-Cookie']?.split(';')[0];
+      return { response, location, state, cookie };
+    },
+  };
+}
