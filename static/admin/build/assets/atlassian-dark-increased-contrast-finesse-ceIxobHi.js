@@ -1,0 +1,20 @@
+var e=`
+html[data-color-mode="light"][data-theme~="light:dark-increased-contrast"], [data-subtree-theme][data-color-mode="light"][data-theme~="light:dark-increased-contrast"],
+html[data-color-mode="dark"][data-theme~="dark:dark-increased-contrast"], [data-subtree-theme][data-color-mode="dark"][data-theme~="dark:dark-increased-contrast"],
+html[data-color-mode="light"][data-contrast-mode="more"][data-theme~="light:dark"],
+html[data-color-mode="dark"][data-contrast-mode="more"][data-theme~="dark:dark"] {
+  color-scheme: dark;
+  --ds-background-neutral-subtle-hovered: #BDBDBD0A;
+  --ds-background-neutral-subtle-pressed: #CECED912;
+  --ds-background-selected: #CECED912;
+  --ds-background-selected-hovered: #E3E4F21F;
+  --ds-background-selected-pressed: #E5E9F640;
+  --ds-background-selected-bold: #CECFD2;
+  --ds-background-selected-bold-hovered: #BFC1C4;
+  --ds-background-selected-bold-pressed: #E2E3E4;
+  --ds-border-selected: #CECFD2;
+  --ds-text-selected: #CECFD2;
+  --ds-icon-selected: #CECFD2;
+  --ds-blanket-selected: #CECED912;
+}
+`;export{e as default};

@@ -1,0 +1,48 @@
+import { useState } from 'react';
+import type { AdminSettings, FieldProblem, WizardStep } from '../../../../src/core/admin/admin-api-types.ts';
+import type { StepProps } from '../wizard-context.ts';
+
+export interface SaveState {
+  saving: boolean;
+  /** Field problems from the last save; they block it. */
+  errors: FieldProblem[];
+  /** Non-blocking remarks from the last save. */
+  warnings: FieldProblem[];
+  /** The last save went through. */
+  saved: boolean;
+  /** The call itself failed (network, server error). */
+  failure?: string;
+}
+
+/** Saves one step's settings and keeps the outcome for the fields and messages. */
+export function useStepSave(props: StepProps, step: WizardStep) {
+  const [state, setState] = useState<SaveState>({ saving: false, errors: [], warnings: [], saved: false });
+
+  async function save(settings: AdminSettings, options: { clientSecret?: string; localErrors?: FieldProblem[]; onSaved?: () => void } = {}): Promise<boolean> {
+    if (options.localErrors?.length) {
+      setState({ saving: false, errors: options.localErrors, warnings: [], saved: false });
+      return false;
+    }
+    setState((s) => ({ ...s, saving: true, failure: undefined }));
+    try {
+      const response = await props.save({ settings, step, ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}) });
+      if (response.ok) {
+        options.onSaved?.();
+        setState({ saving: false, errors: [], warnings: response.warnings, saved: true });
+        return true;
+      }
+      setState({ saving: false, errors: response.errors, warnings: response.warnings, saved: false });
+      return false;
+    } catch (error) {
+      setState({ saving: false, errors: [], warnings: [], saved: false, failure: error instanceof Error ? error.message : String(error) });
+      return false;
+    }
+  }
+
+  /** Typing after a save hides the "saved" note, so it never describes older values. */
+  function touched() {
+    setState((s) => (s.saved ? { ...s, saved: false } : s));
+  }
+
+  return { state, save, touched };
+}

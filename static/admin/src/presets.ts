@@ -1,0 +1,65 @@
+import type { ProviderPreset } from '../../../src/core/admin/admin-api-types.ts';
+
+export interface PresetInfo {
+  value: ProviderPreset;
+  label: string;
+  /** Placeholder for the issuer field. */
+  issuerExample: string;
+  /** A sentence under the issuer field. */
+  issuerHint: string;
+  /** Filled in when the issuer is empty and the preset has one fixed issuer. */
+  fixedIssuer?: string;
+  /** Where the admin registers the redirect URI at this provider. */
+  registration: string;
+}
+
+export const PRESETS: readonly PresetInfo[] = [
+  {
+    value: 'okta',
+    label: 'Okta',
+    issuerExample: 'https://your-org.okta.com/oauth2/default',
+    issuerHint:
+      'A custom authorization server: https://<your-org>.okta.com/oauth2/<id> ("default" for the prebuilt one); the org server: https://<your-org>.okta.com. Okta shows it under Security → API → Authorization Servers.',
+    registration: 'Applications → Applications → Create App Integration → OIDC - OpenID Connect → Web Application.',
+  },
+  {
+    value: 'entra',
+    label: 'Microsoft Entra ID',
+    issuerExample: 'https://login.microsoftonline.com/<tenant-id>/v2.0',
+    issuerHint: 'https://login.microsoftonline.com/<tenant-id>/v2.0, with your directory (tenant) ID from the app registration\'s Overview.',
+    registration: 'Microsoft Entra admin center → App registrations → New registration → Redirect URI: Web.',
+  },
+  {
+    value: 'google',
+    label: 'Google',
+    issuerExample: 'https://accounts.google.com',
+    issuerHint: 'Google has one issuer for everyone: https://accounts.google.com.',
+    fixedIssuer: 'https://accounts.google.com',
+    registration: 'Google Cloud console → APIs & Services → Credentials → Create credentials → OAuth client ID → Web application → Authorized redirect URIs.',
+  },
+  {
+    value: 'auth0',
+    label: 'Auth0',
+    issuerExample: 'https://your-tenant.auth0.com/',
+    issuerHint: 'https://<your-tenant>.auth0.com/ (or your custom domain), with the trailing slash Auth0 puts in its tokens.',
+    registration: 'Auth0 dashboard → Applications → Create Application → Regular Web Application → Settings → Allowed Callback URLs.',
+  },
+  {
+    value: 'keycloak',
+    label: 'Keycloak',
+    issuerExample: 'https://keycloak.example.com/realms/your-realm',
+    issuerHint: 'https://<host>/realms/<realm> (older Keycloak versions: https://<host>/auth/realms/<realm>).',
+    registration: 'Keycloak admin console → your realm → Clients → Create client → OpenID Connect, Client authentication on → Valid redirect URIs.',
+  },
+  {
+    value: 'other',
+    label: 'Other',
+    issuerExample: 'https://idp.example.com',
+    issuerHint: 'The issuer your provider documents; its discovery document lives at <issuer>/.well-known/openid-configuration.',
+    registration: 'Register a confidential "web" client using the authorization code flow, with this URL as its redirect URI.',
+  },
+];
+
+export function presetInfo(value: ProviderPreset | undefined): PresetInfo {
+  return PRESETS.find((p) => p.value === value) ?? PRESETS[0]!;
+}

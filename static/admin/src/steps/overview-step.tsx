@@ -1,0 +1,125 @@
+import Button from '@atlaskit/button/new';
+import Lozenge from '@atlaskit/lozenge';
+import SectionMessage from '@atlaskit/section-message';
+import { Stack, Text } from '@atlaskit/primitives';
+import { ContinueButton } from '../components/continue-button.tsx';
+import type { WizardStep } from '../../../../src/core/admin/admin-api-types.ts';
+import type { StepProps } from '../wizard-context.ts';
+import { fieldName, WarningList } from '../components/problems.tsx';
+import { stepForPath, stepInfo, stepNumber } from '../wizard-steps.ts';
+
+/** Step 1: what is configured, what is missing, whether SSO is live, and the next step. */
+export function OverviewStep(props: StepProps) {
+  const { settings, status, bridge, rollout, warnings } = props.data;
+  const target: WizardStep = status.nextStep === 'overview' ? 'enforce' : status.nextStep;
+  const rolloutDone = [rollout.domainLinked, rollout.testPolicyCreated, rollout.adminOutsideSso, rollout.enforced].filter(Boolean).length;
+  const missingByStep = new Map<WizardStep, string[]>();
+  for (const path of status.missing) {
+    const step = stepForPath(path);
+    missingByStep.set(step, [...(missingByStep.get(step) ?? []), fieldName(path)]);
+  }
+
+  const rows: { label: string; value: string; ok: boolean; step: WizardStep }[] = [
+    { label: 'OpenID provider', value: settings.oidc?.issuer || 'Not set', ok: Boolean(settings.oidc?.issuer), step: 'provider' },
+    { label: 'Client ID', value: settings.oidc?.clientId || 'Not set', ok: Boolean(settings.oidc?.clientId), step: 'provider' },
+    { label: 'Client secret', value: status.clientSecretSet ? 'Set' : 'Not set', ok: status.clientSecretSet, step: 'provider' },
+    { label: 'Test login', value: status.testPassed ? 'Passed' : 'Not passed yet', ok: status.testPassed, step: 'test' },
+    {
+      label: 'Values from Atlassian Guard',
+      value: settings.serviceProvider?.entityId && settings.serviceProvider?.acsUrl ? settings.serviceProvider.entityId : 'Not set',
+      ok: Boolean(settings.serviceProvider?.entityId && settings.serviceProvider?.acsUrl),
+      step: 'sp-values',
+    },
+    {
+      label: 'Allowed email domains',
+      value: settings.allowedEmailDomains?.length ? settings.allowedEmailDomains.join(', ') : 'Not set',
+      ok: Boolean(settings.allowedEmailDomains?.length),
+      step: 'users',
+    },
+    { label: 'Rollout in Atlassian Guard', value: `${rolloutDone} of 4 steps done`, ok: rolloutDone === 4, step: 'enforce' },
+  ];
+
+  return (
+    <Stack space="space.300">
+      {status.live ? (
+        <SectionMessage appearance="success" title="SSO is live">
+          <p>
+            Atlassian Guard sends your users to the bridge, and the bridge signs them in with your OpenID provider. Changes you save here
+            apply from the next sign-in on.
+          </p>
+        </SectionMessage>
+      ) : status.configured ? (
+        <SectionMessage appearance="information" title="The bridge is configured">
+          <p>
+            The SSO URL serves sign-ins with these settings. SSO is not live until the rollout in Atlassian Guard is finished (step 8).
+          </p>
+        </SectionMessage>
+      ) : (
+        <SectionMessage appearance="information" title="Single sign-on is not set up yet">
+          <p>
+            This app lets Atlassian Guard sign your users in with your OpenID Connect provider (Okta, Microsoft Entra ID, Google,
+            Auth0, Keycloak…). Eight short steps; your progress is saved, so you can stop and come back.
+          </p>
+        </SectionMessage>
+      )}
+
+      <table className="bridge-table">
+        <caption className="bridge-visually-hidden">What is configured</caption>
+        <thead>
+          <tr>
+            <th scope="col">Setting</th>
+            <th scope="col">Value</th>
+            <th scope="col">State</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.label}>
+              <th scope="row">{row.label}</th>
+              <td className="bridge-break">{row.value}</td>
+              <td>
+                {row.ok ? (
+                  <Lozenge appearance="success">Done</Lozenge>
+                ) : (
+                  <Button appearance="subtle" spacing="compact" onClick={() => props.goTo(row.step)}>
+                    {`Set up in step ${stepNumber(row.step)}`}
+                  </Button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      {status.missing.length ? (
+        <SectionMessage appearance="warning" title="Missing before the SSO URL can serve sign-ins">
+          <ul className="bridge-list">
+            {[...missingByStep.entries()].map(([step, names]) => (
+              <li key={step}>
+                {names.join(', ')} (step {stepNumber(step)}:{' '}
+                {stepInfo(step).title})
+              </li>
+            ))}
+          </ul>
+        </SectionMessage>
+      ) : null}
+
+      <WarningList warnings={warnings} />
+
+      <Stack space="space.100">
+        <Text as="p" color="color.text.subtle">
+          Bridge URL: <code className="bridge-break">{bridge.baseUrl}</code>
+        </Text>
+        {!status.live ? (
+          <ContinueButton
+            step="overview"
+            wizard={props}
+            to={target}
+            record={!status.completedSteps.includes('overview')}
+            label={status.completedSteps.length ? `Continue: ${stepInfo(target).title}` : 'Start the setup'}
+          />
+        ) : null}
+      </Stack>
+    </Stack>
+  );
+}

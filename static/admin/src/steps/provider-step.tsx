@@ -1,0 +1,290 @@
+import { useState } from 'react';
+import Button from '@atlaskit/button/new';
+import { Checkbox } from '@atlaskit/checkbox';
+import SectionMessage from '@atlaskit/section-message';
+import { Stack, Text } from '@atlaskit/primitives';
+import type { AdminSettings, DiscoverResponse, ProviderPreset } from '../../../../src/core/admin/admin-api-types.ts';
+import { invokeResolver } from '../api.ts';
+import type { StepProps } from '../wizard-context.ts';
+import { TextInput } from '../components/field.tsx';
+import { SelectField } from '../components/select-field.tsx';
+import { messagesFor } from '../components/problems.tsx';
+import { StepFooter } from '../components/step-footer.tsx';
+import { useStepSave } from '../components/use-step-save.ts';
+import { PRESETS, presetInfo } from '../presets.ts';
+
+type AuthMethod = 'client_secret_basic' | 'client_secret_post';
+type Endpoints = { authorizationEndpoint: string; tokenEndpoint: string; userinfoEndpoint: string; jwksUri: string };
+
+const EMPTY_ENDPOINTS: Endpoints = { authorizationEndpoint: '', tokenEndpoint: '', userinfoEndpoint: '', jwksUri: '' };
+
+const FIELD_PATHS = ['preset', 'oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'oidc.scopes', 'oidc.clientAuthMethod', 'oidc.endpoints'];
+
+/** What to do about each way discovery can fail; the server's message says what happened. */
+const DISCOVERY_ADVICE: Record<Extract<DiscoverResponse, { ok: false }>['failure'], string> = {
+  invalid_url: 'Enter the issuer as an absolute https:// URL, without query or fragment.',
+  unreachable:
+    'Check the host name. On Forge, the provider’s domain must also be one the app may call (Okta, Entra ID, Google and Auth0 are; others need the egress approval the app asks for).',
+  timeout: 'The provider did not answer in time. Try again; if it keeps happening, check that the provider is reachable.',
+  not_json:
+    'There is no discovery document at this issuer. Check the issuer: for Okta’s default authorization server it ends in /oauth2/default. Or enter the endpoints by hand.',
+  issuer_mismatch:
+    'The discovery document names a different issuer. Use exactly the issuer it names, including any trailing slash: ID tokens are checked against it.',
+  missing_endpoints: 'The discovery document lacks endpoints the bridge needs. Enter them by hand.',
+  http_error: 'The provider answered the discovery request with an error. Check the issuer, or enter the endpoints by hand.',
+};
+
+/** Step 3: the OpenID provider: preset, issuer and discovery, client ID and secret, scopes. */
+export function ProviderStep(props: StepProps) {
+  const saved = props.data.settings;
+  const help = props.data.fieldHelp;
+  const [preset, setPreset] = useState<ProviderPreset>(saved.preset ?? 'okta');
+  const [issuer, setIssuer] = useState(saved.oidc?.issuer ?? '');
+  const [clientId, setClientId] = useState(saved.oidc?.clientId ?? '');
+  const [clientSecret, setClientSecret] = useState('');
+  const [scopes, setScopes] = useState((saved.oidc?.scopes ?? ['openid', 'email', 'profile']).join(' '));
+  const [authMethod, setAuthMethod] = useState<AuthMethod>(saved.oidc?.clientAuthMethod ?? 'client_secret_basic');
+  const [manual, setManual] = useState(Boolean(saved.oidc?.endpoints));
+  const [endpoints, setEndpoints] = useState<Endpoints>({ ...EMPTY_ENDPOINTS, ...stripUndefined(saved.oidc?.endpoints) });
+  const [discovery, setDiscovery] = useState<{ busy: boolean; result?: DiscoverResponse; error?: string }>({ busy: false });
+  const { state, save, touched } = useStepSave(props, 'provider');
+  const info = presetInfo(preset);
+  const secretSet = props.data.status.clientSecretSet;
+  const showEndpoints = manual || (discovery.result?.ok ?? false);
+
+  const edit = <T,>(setter: (v: T) => void) => (value: T) => {
+    setter(value);
+    touched();
+  };
+
+  async function discover() {
+    const value = issuer.trim();
+    if (!value) {
+      setDiscovery({ busy: false, error: 'Enter the issuer URL first.' });
+      return;
+    }
+    setDiscovery({ busy: true });
+    try {
+      const result = await invokeResolver('provider/discover', { issuer: value });
+      setDiscovery({ busy: false, result });
+      if (result.ok) {
+        setIssuer(result.issuer);
+        setEndpoints({
+          authorizationEndpoint: result.endpoints.authorizationEndpoint,
+          tokenEndpoint: result.endpoints.tokenEndpoint,
+          userinfoEndpoint: result.endpoints.userinfoEndpoint ?? '',
+          jwksUri: result.endpoints.jwksUri,
+        });
+        setManual(false);
+        const methods = result.tokenEndpointAuthMethods;
+        if (methods?.length && !methods.includes(authMethod)) {
+          const supported = (['client_secret_basic', 'client_secret_post'] as const).find((m) => methods.includes(m));
+          if (supported) setAuthMethod(supported);
+        }
+        touched();
+      }
+    } catch (error) {
+      setDiscovery({ busy: false, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  function onSave() {
+    const oidc: NonNullable<AdminSettings['oidc']> = {
+      issuer: issuer.trim(),
+      clientId: clientId.trim(),
+      scopes: scopes.split(/[\s,]+/).filter(Boolean),
+      clientAuthMethod: authMethod,
+    };
+    if (manual) {
+      // An empty userinfo endpoint removes a saved one.
+      oidc.endpoints = {
+        authorizationEndpoint: endpoints.authorizationEndpoint.trim(),
+        tokenEndpoint: endpoints.tokenEndpoint.trim(),
+        userinfoEndpoint: endpoints.userinfoEndpoint.trim(),
+        jwksUri: endpoints.jwksUri.trim(),
+      };
+    } else if (saved.oidc?.endpoints) {
+      // `{}` turns manual mode off: discovery decides the endpoints again.
+      oidc.endpoints = {};
+    }
+    const localErrors = [];
+    if (!secretSet && !clientSecret) localErrors.push({ path: 'oidc.clientSecret', message: 'Paste the client secret from your provider.' });
+    void save(
+      { preset, oidc },
+      {
+        clientSecret: clientSecret || undefined,
+        localErrors: localErrors.length ? localErrors : undefined,
+        // Write-only: once stored, the typed secret leaves the page.
+        onSaved: () => setClientSecret(''),
+      },
+    );
+  }
+
+  const failed = discovery.result && !discovery.result.ok ? discovery.result : undefined;
+  const found = discovery.result?.ok ? discovery.result : undefined;
+
+  return (
+    <Stack space="space.300">
+      <Text as="p">
+        The bridge signs users in with your OpenID provider as a confidential web client (authorization code flow with PKCE). Enter the
+        issuer and press <strong>Discover</strong>: the bridge reads the provider’s discovery document and fills in its endpoints.
+      </Text>
+
+      <SelectField<ProviderPreset>
+        label="Identity provider"
+        value={preset}
+        choices={PRESETS.map((p) => ({ value: p.value, label: p.label }))}
+        onChange={(value) => {
+          setPreset(value);
+          const fixed = presetInfo(value).fixedIssuer;
+          if (fixed && !issuer.trim()) setIssuer(fixed);
+          touched();
+        }}
+        helper="Shapes the hints below; any OpenID Connect provider works."
+        errors={messagesFor(state.errors, 'preset')}
+      />
+
+      <TextInput
+        label="Issuer URL"
+        type="url"
+        value={issuer}
+        onChange={edit(setIssuer)}
+        placeholder={info.issuerExample}
+        monospace
+        helper={info.issuerHint}
+        errors={messagesFor(state.errors, 'oidc.issuer')}
+        after={
+          <Button onClick={discover} isLoading={discovery.busy}>
+            Discover
+          </Button>
+        }
+      />
+
+      {discovery.error ? (
+        <SectionMessage appearance="error" title="Discovery failed">
+          <p>{discovery.error}</p>
+        </SectionMessage>
+      ) : null}
+      {failed ? (
+        <SectionMessage
+          appearance="error"
+          title="Discovery failed"
+          actions={
+            manual
+              ? []
+              : [
+                  <Button key="manual" appearance="subtle" onClick={() => setManual(true)}>
+                    Enter the endpoints by hand
+                  </Button>,
+                ]
+          }
+        >
+          <p>{failed.message}</p>
+          <p>{DISCOVERY_ADVICE[failed.failure]}</p>
+        </SectionMessage>
+      ) : null}
+      {found ? (
+        <SectionMessage appearance="success" title="Provider found">
+          <p>
+            The discovery document of <code className="bridge-break">{found.issuer}</code> names the endpoints below.
+            {found.scopesSupported && !['email', 'profile'].every((s) => found.scopesSupported!.includes(s))
+              ? ' It does not list the email and profile scopes: check that the provider sends the email and names.'
+              : ''}
+          </p>
+        </SectionMessage>
+      ) : null}
+
+      <Checkbox
+        label="Enter the endpoints by hand (for a provider without a discovery document)"
+        isChecked={manual}
+        onChange={(event) => {
+          setManual(event.target.checked);
+          touched();
+        }}
+      />
+
+      {showEndpoints ? (
+        <fieldset className="bridge-fieldset">
+          <legend>Endpoints{manual ? '' : ' (from discovery; editing one switches to entering them by hand)'}</legend>
+          <Stack space="space.150">
+            {(
+              [
+                ['authorizationEndpoint', 'Authorization endpoint'],
+                ['tokenEndpoint', 'Token endpoint'],
+                ['userinfoEndpoint', 'Userinfo endpoint'],
+                ['jwksUri', 'JWKS URI'],
+              ] as const
+            ).map(([key, label]) => (
+              <TextInput
+                key={key}
+                label={label}
+                type="url"
+                value={endpoints[key]}
+                monospace
+                onChange={(value) => {
+                  setEndpoints((e) => ({ ...e, [key]: value }));
+                  setManual(true);
+                  touched();
+                }}
+                helper={key === 'userinfoEndpoint' ? 'Optional, but most providers put the names only there.' : undefined}
+                errors={messagesFor(state.errors, `oidc.endpoints.${key}`)}
+              />
+            ))}
+          </Stack>
+        </fieldset>
+      ) : null}
+
+      <TextInput
+        label="Client ID"
+        value={clientId}
+        onChange={edit(setClientId)}
+        monospace
+        helper={help['oidc.clientId'] ?? 'The client ID of the web application you registered in step 2.'}
+        errors={messagesFor(state.errors, 'oidc.clientId')}
+      />
+      <TextInput
+        label="Client secret"
+        type="password"
+        value={clientSecret}
+        onChange={edit(setClientSecret)}
+        autoComplete="new-password"
+        placeholder={secretSet ? '•••• set — type to replace' : 'Paste the client secret'}
+        helper={
+          secretSet
+            ? 'A client secret is set. It is stored encrypted and never shown again; type a new one only to replace it.'
+            : 'Stored encrypted; never shown again, never sent back to the browser.'
+        }
+        errors={messagesFor(state.errors, 'oidc.clientSecret')}
+      />
+      <TextInput
+        label="Scopes"
+        value={scopes}
+        onChange={edit(setScopes)}
+        monospace
+        helper="Separated by spaces. openid is required; email and profile give the email and names."
+        errors={messagesFor(state.errors, 'oidc.scopes')}
+      />
+      <SelectField<AuthMethod>
+        label="Client authentication method"
+        value={authMethod}
+        choices={[
+          { value: 'client_secret_basic', label: 'client_secret_basic (HTTP Basic, the usual default)' },
+          { value: 'client_secret_post', label: 'client_secret_post (in the request body)' },
+        ]}
+        onChange={edit(setAuthMethod)}
+        helper={
+          found?.tokenEndpointAuthMethods?.length
+            ? `The provider accepts: ${found.tokenEndpointAuthMethods.join(', ')}.`
+            : 'How the bridge presents the client secret to the token endpoint. Okta’s default is client_secret_basic.'
+        }
+        errors={messagesFor(state.errors, 'oidc.clientAuthMethod')}
+      />
+
+      <StepFooter step="provider" state={state} fieldPaths={FIELD_PATHS} onSave={onSave} goTo={props.goTo} />
+    </Stack>
+  );
+}
+
+function stripUndefined(value: Partial<Endpoints> | undefined): Partial<Endpoints> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => typeof v === 'string')) as Partial<Endpoints>;
+}

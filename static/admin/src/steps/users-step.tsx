@@ -1,0 +1,237 @@
+import { useEffect, useState } from 'react';
+import { Checkbox } from '@atlaskit/checkbox';
+import Heading from '@atlaskit/heading';
+import SectionMessage from '@atlaskit/section-message';
+import { Stack, Text } from '@atlaskit/primitives';
+import type { StepProps } from '../wizard-context.ts';
+import { TextInput } from '../components/field.tsx';
+import { messagesFor } from '../components/problems.tsx';
+import { StepFooter } from '../components/step-footer.tsx';
+import { useStepSave } from '../components/use-step-save.ts';
+import type { UsersPreviewRequest, UsersPreviewResponse } from '../../../../src/core/admin/admin-api-types.ts';
+import { invokeResolver } from '../api.ts';
+import { ClaimsTable } from '../components/test-result-view.tsx';
+import { WarningList, ErrorList } from '../components/problems.tsx';
+
+const FIELD_PATHS = ['nameIdClaim', 'attributeClaims', 'allowedEmailDomains', 'requireVerifiedEmail'];
+
+/** Step 7: who may sign in and what Atlassian learns about them, previewed on the last test's claims. */
+export function UsersStep(props: StepProps) {
+  const saved = props.data.settings;
+  const help = props.data.fieldHelp;
+  const [nameIdClaim, setNameIdClaim] = useState(saved.nameIdClaim ?? 'email');
+  const [givenName, setGivenName] = useState(saved.attributeClaims?.givenName ?? 'given_name');
+  const [surname, setSurname] = useState(saved.attributeClaims?.surname ?? 'family_name');
+  const [displayName, setDisplayName] = useState(saved.attributeClaims?.displayName ?? 'name');
+  const [stableId, setStableId] = useState(saved.attributeClaims?.stableId ?? 'sub');
+  const [domains, setDomains] = useState((saved.allowedEmailDomains ?? []).join(', '));
+  const [requireVerified, setRequireVerified] = useState(saved.requireVerifiedEmail ?? true);
+  const { state, save, touched } = useStepSave(props, 'users');
+  const edit = (setter: (v: string) => void) => (value: string) => {
+    setter(value);
+    touched();
+  };
+
+  const draft: NonNullable<UsersPreviewRequest['settings']> = {
+    nameIdClaim: nameIdClaim.trim(),
+    attributeClaims: { givenName: givenName.trim(), surname: surname.trim(), displayName: displayName.trim(), stableId: stableId.trim() },
+    allowedEmailDomains: splitDomains(domains),
+    requireVerifiedEmail: requireVerified,
+  };
+  const draftKey = JSON.stringify(draft);
+  const [preview, setPreview] = useState<{ forKey: string; response?: UsersPreviewResponse; failure?: string }>();
+
+  // The bridge's own mapping, on the last test's claims, for the values as typed (not yet saved).
+  useEffect(() => {
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      invokeResolver('users/preview', { settings: JSON.parse(draftKey) as UsersPreviewRequest['settings'] }).then(
+        (response) => !cancelled && setPreview({ forKey: draftKey, response }),
+        (error: unknown) => !cancelled && setPreview({ forKey: draftKey, failure: error instanceof Error ? error.message : String(error) }),
+      );
+    }, 300);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+    // The last test can change while this step is open (a test in another tab).
+  }, [draftKey, props.lastTest?.testId]);
+
+  function onSave() {
+    const list = splitDomains(domains);
+    void save(
+      {
+        nameIdClaim: nameIdClaim.trim(),
+        attributeClaims: {
+          givenName: givenName.trim(),
+          surname: surname.trim(),
+          displayName: displayName.trim(),
+          stableId: stableId.trim(),
+        },
+        allowedEmailDomains: list,
+        requireVerifiedEmail: requireVerified,
+      },
+      {
+        localErrors: list.length
+          ? undefined
+          : [{ path: 'allowedEmailDomains', message: 'Enter at least one domain, such as example.com: only its users may sign in.' }],
+      },
+    );
+  }
+
+  return (
+    <Stack space="space.300">
+      <Text as="p">
+        Choose who may sign in and which claims become the SAML NameID and attributes. The defaults fit Okta and most providers, and
+        the NameID must be the email address Atlassian (and SCIM, if you use it) knows the user by.
+      </Text>
+      <TextInput
+        label="Allowed email domains"
+        value={domains}
+        onChange={edit(setDomains)}
+        monospace
+        placeholder="example.com, example.org"
+        helper={`${help.allowedEmailDomains ?? 'Only users whose email domain is one of these may sign in.'} Separate several with commas.`}
+        errors={messagesFor(state.errors, 'allowedEmailDomains')}
+      />
+      <Checkbox
+        label="Refuse users whose email the provider has not verified (email_verified: false)"
+        isChecked={requireVerified}
+        onChange={(event) => {
+          setRequireVerified(event.target.checked);
+          touched();
+        }}
+      />
+      {messagesFor(state.errors, 'requireVerifiedEmail')?.map((m) => (
+        <Text key={m} color="color.text.danger">
+          {m}
+        </Text>
+      ))}
+      <fieldset className="bridge-fieldset">
+        <legend>Claims to send</legend>
+        <Stack space="space.150">
+          <TextInput
+            label="NameID claim"
+            value={nameIdClaim}
+            onChange={edit(setNameIdClaim)}
+            monospace
+            helper={help.nameIdClaim ?? 'Default email: what Atlassian Guard expects.'}
+            errors={messagesFor(state.errors, 'nameIdClaim')}
+          />
+          <TextInput
+            label="Given name claim"
+            value={givenName}
+            onChange={edit(setGivenName)}
+            monospace
+            errors={messagesFor(state.errors, 'attributeClaims.givenName')}
+          />
+          <TextInput
+            label="Surname claim"
+            value={surname}
+            onChange={edit(setSurname)}
+            monospace
+            errors={messagesFor(state.errors, 'attributeClaims.surname')}
+          />
+          <TextInput
+            label="Display name claim"
+            value={displayName}
+            onChange={edit(setDisplayName)}
+            monospace
+            helper="When the claim is missing, the given name and surname are joined."
+            errors={messagesFor(state.errors, 'attributeClaims.displayName')}
+          />
+          <TextInput
+            label="Stable ID claim"
+            value={stableId}
+            onChange={edit(setStableId)}
+            monospace
+            helper="A stable identifier that is not the email (default sub); Guard keeps the account linked when the email changes."
+            errors={messagesFor(state.errors, 'attributeClaims.stableId')}
+          />
+        </Stack>
+      </fieldset>
+
+      <Stack space="space.100">
+        <Heading size="small" as="h3">
+          Preview with the last test login
+        </Heading>
+        <PreviewView preview={preview?.response} failure={preview?.failure} stale={preview?.forKey !== draftKey} />
+      </Stack>
+
+      <StepFooter step="users" state={state} fieldPaths={FIELD_PATHS} onSave={onSave} goTo={props.goTo} />
+    </Stack>
+  );
+}
+
+function PreviewView(props: { preview: UsersPreviewResponse | undefined; failure?: string; stale: boolean }) {
+  const { preview } = props;
+  if (props.failure) {
+    return (
+      <SectionMessage appearance="error" title="No preview">
+        <p>{props.failure}</p>
+      </SectionMessage>
+    );
+  }
+  if (!preview) return <Text color="color.text.subtle">Loading the preview…</Text>;
+  if (preview.state === 'no_test') {
+    return (
+      <SectionMessage appearance="information">
+        <p>Run a test login (step 4) to preview these settings on real claims.</p>
+      </SectionMessage>
+    );
+  }
+  if (preview.state === 'invalid') return <ErrorList title="These values cannot be used yet" errors={preview.errors} />;
+  if (preview.state === 'refused') {
+    return (
+      <Stack space="space.150">
+        <SectionMessage appearance="warning" title={`This user would be refused: ${preview.title}`}>
+          <p>{preview.message}</p>
+        </SectionMessage>
+        <ClaimsTable claims={preview.claims} />
+      </Stack>
+    );
+  }
+  return (
+    <Stack space="space.150">
+      {preview.warnings?.length ? <WarningList title="Not checked yet" warnings={preview.warnings} /> : null}
+      <table className="bridge-table" aria-label="Preview with the last test login" aria-busy={props.stale || undefined}>
+        <tbody>
+          <tr>
+            <th scope="row">NameID</th>
+            <td>
+              <code id="preview-name-id">{preview.nameId}</code>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">NameID format</th>
+            <td>
+              <code className="bridge-break">{preview.nameIdFormat}</code>
+            </td>
+          </tr>
+          {preview.attributes.map((a) => (
+            <tr key={a.name}>
+              <th scope="row">
+                <code className="bridge-break">{a.name}</code>
+              </th>
+              <td>
+                <code className="bridge-break">{a.values.join(', ')}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <details className="bridge-details">
+        <summary>Claims of the last test login</summary>
+        <ClaimsTable claims={preview.claims} />
+      </details>
+    </Stack>
+  );
+}
+
+/** "example.com, example.org" or one per line → ["example.com", "example.org"]. */
+function splitDomains(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((d) => d.trim().replace(/^@/, ''))
+    .filter(Boolean);
+}
