@@ -24,7 +24,15 @@ import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
  * Returns undefined while nothing is configured; throws `ConfigError` when what is stored is
  * not valid.
  */
-export type ConfigSource = () => Promise<BridgeConfig | undefined>;
+export type ConfigSource = (hint?: ConfigHint) => Promise<BridgeConfig | undefined>;
+
+/**
+ * What a request already knows about the configuration it needs: a callback knows the revision
+ * its login started with, which a source may serve from its cache without reading storage.
+ */
+export interface ConfigHint {
+  revision?: string | null;
+}
 
 /**
  * Per-process caches that are safe to lose (a cold Forge instance starts without them):
@@ -33,6 +41,8 @@ export type ConfigSource = () => Promise<BridgeConfig | undefined>;
 export class BridgeCaches {
   readonly provider = new ProviderConfigurationCache();
   credentials: Promise<SigningCredentials> | undefined;
+  /** The last stored configuration read, by revision (see `stored-config.ts`). */
+  storedConfig: { revision: string; config: BridgeConfig } | undefined;
 }
 
 export interface BridgeOptions {
@@ -73,10 +83,10 @@ export function createBridge(options: BridgeOptions): Bridge {
     return caches.credentials;
   };
 
-  const requireConfig = async (): Promise<BridgeConfig> => {
+  const requireConfig = async (hint?: ConfigHint): Promise<BridgeConfig> => {
     let config: BridgeConfig | undefined;
     try {
-      config = await options.config();
+      config = await options.config(hint);
     } catch (error) {
       if (error instanceof BridgeError) throw error;
       throw new BridgeError('config_invalid', (error as Error)?.message?.slice(0, 500), { cause: error });
@@ -167,7 +177,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         const cookies = parseCookies(request);
         const taken = await takeLoginTransaction(ports, request.query, cookies);
         if (taken.transaction.kind === 'test') return finishTest(request, reference, taken);
-        const config = await requireConfig();
+        const config = await requireConfig({ revision: taken.transaction.configRevision });
         const result = await finishLogin(loginContext(config), request.query, cookies, signingCredentials, taken);
         ports.logger.log('info', 'login.succeeded', {
           reference,

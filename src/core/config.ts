@@ -177,6 +177,11 @@ export type BridgeConfig = DeepReadonly<
     /** Normalized (lower case, punycode) and de-duplicated. */
     allowedEmailDomains: string[];
     idpEntityId: string;
+    /**
+     * Identifies the stored record this configuration was read from (absent for a config file).
+     * A login remembers it, so its callback can reuse the configuration it started with.
+     */
+    revision?: string;
     /** Derived endpoints of this bridge. */
     urls: { sso: string; callback: string; metadata: string };
   }

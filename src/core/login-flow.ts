@@ -52,6 +52,12 @@ export interface LoginTransaction {
   spEntityId: string;
   /** SHA-256 of the browser-binding cookie's value, when the login is bound to the browser. */
   browserHash: string | null;
+  /**
+   * The stored configuration's revision when the login started. The callback finishes under that
+   * configuration and may take it from the instance's cache instead of reading storage again;
+   * the admin's next change applies from the next login on.
+   */
+  configRevision?: string | null;
 }
 
 /**
@@ -118,6 +124,7 @@ export async function startLogin(
     expiresAt: now + config.loginTimeoutSeconds * 1000,
     spEntityId: config.serviceProvider.entityId,
     browserHash: browserBinding ? sha256(browserBinding.value) : null,
+    configRevision: config.revision ?? null,
   };
   const stored = await guardStorage(() =>
     ports.store.set(storageKeys.login(secrets.state), { ...transaction }, { ttlSeconds: config.loginTimeoutSeconds + 60, ifAbsent: true }),

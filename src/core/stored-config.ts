@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AdminSettings } from './admin/admin-api-types.js';
-import type { ConfigSource } from './bridge.js';
+import type { ConfigHint, ConfigSource } from './bridge.js';
 import { CLIENT_AUTH_METHODS, checkConfig, ConfigError, type BridgeConfig, type ConfigParseOptions, type ConfigProblem } from './config.js';
 import type { KeyValueStore, SecretStore } from './ports.js';
 import { storageKeys } from './storage-keys.js';
@@ -53,9 +54,20 @@ const storedSettingsSchema = adminSettingsSchema('strip');
 
 export type StoredSettingsRead =
   | { state: 'absent'; settings: AdminSettings }
-  | { state: 'ok'; settings: AdminSettings }
+  | { state: 'ok'; settings: AdminSettings; revision: string }
   /** Not the expected shape: the bridge reports it, the wizard starts over from empty settings. */
   | { state: 'unreadable'; settings: AdminSettings; problems: ConfigProblem[] };
+
+/**
+ * The field of the stored record that changes whenever the client secret does (the secret
+ * itself lives in secret storage), so that the record's hash identifies settings and secret.
+ */
+export const SECRET_REVISION_FIELD = 'secretRevision';
+
+/** Identifies a stored record: the hash of its JSON, which covers the secret's revision too. */
+function recordRevision(raw: unknown): string {
+  return createHash('sha256').update(JSON.stringify(raw)).digest('base64url').slice(0, 22);
+}
 
 export async function readStoredSettings(store: KeyValueStore): Promise<StoredSettingsRead> {
   const raw = await store.get(storageKeys.config());
@@ -68,7 +80,7 @@ export async function readStoredSettings(store: KeyValueStore): Promise<StoredSe
       problems: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
     };
   }
-  return { state: 'ok', settings: parsed.data };
+  return { state: 'ok', settings: parsed.data, revision: recordRevision(raw) };
 }
 
 /** `oidc.endpoints` only when manual mode is on (at least one endpoint given); empty strings dropped. */
@@ -192,6 +204,12 @@ export interface StoredConfigOptions {
    * configuration saved through the wizard applies from the next login on.
    */
   once?: boolean;
+  /**
+   * Where the last configuration read is kept, by revision (`BridgeCaches`): a record whose
+   * revision is unchanged is not parsed again and its secret not read again, and a callback whose
+   * login started under a cached revision reads nothing at all.
+   */
+  cache?: { storedConfig: { revision: string; config: BridgeConfig } | undefined };
 }
 
 export interface StoredConfigSources {
@@ -205,29 +223,40 @@ export interface StoredConfigSources {
 export function createStoredConfigSources(options: StoredConfigOptions): StoredConfigSources {
   const parseOptions = { allowLoopbackHttp: options.allowLoopbackHttp };
 
-  const load = async () => {
-    const read = await readStoredSettings(options.store);
-    // Nothing saved yet: no need to ask secret storage (one read fewer per request).
-    const clientSecret = read.state === 'absent' ? undefined : await options.secrets.getSecret(storageKeys.clientSecret());
-    return { read, clientSecret };
+  // Per invocation (`once`), each read happens at most once; otherwise on every call.
+  const memo = <T,>(read: () => Promise<T>): (() => Promise<T>) => {
+    if (!options.once) return read;
+    let result: Promise<T> | undefined;
+    return () => (result ??= read());
   };
-  let loaded: ReturnType<typeof load> | undefined;
-  const loadState = options.once ? () => (loaded ??= load()) : load;
+  const readRecord = memo(() => readStoredSettings(options.store));
+  const readSecret = memo(() => options.secrets.getSecret(storageKeys.clientSecret()));
 
-  const config = async (): Promise<BridgeConfig | undefined> => {
-    const { read, clientSecret } = await loadState();
+  const { cache } = options;
+  const config = async (hint?: ConfigHint): Promise<BridgeConfig | undefined> => {
+    const cached = cache?.storedConfig;
+    if (cached && hint?.revision && cached.revision === hint.revision) return cached.config;
+    const read = await readRecord();
     if (read.state === 'absent') return undefined;
     if (read.state === 'unreadable') throw new ConfigError(read.problems);
-    const evaluated = evaluateSettings(read.settings, clientSecret, options.baseUrl, parseOptions);
-    if (evaluated.ok) return evaluated.config;
+    // The record is the cached one: its secret is too (a new secret always writes a new record).
+    if (cache?.storedConfig?.revision === read.revision) return cache.storedConfig.config;
+    const evaluated = evaluateSettings(read.settings, await readSecret(), options.baseUrl, parseOptions);
+    if (evaluated.ok) {
+      const withRevision: BridgeConfig = Object.freeze({ ...evaluated.config, revision: read.revision });
+      if (cache) cache.storedConfig = { revision: read.revision, config: withRevision };
+      return withRevision;
+    }
     const invalid = evaluated.problems.filter((p) => !p.absent);
     if (invalid.length) throw new ConfigError(invalid.map(({ path, message }) => ({ path, message })));
     return undefined;
   };
 
   const test = async (): Promise<TestConfig | undefined> => {
-    const { read, clientSecret } = await loadState();
+    const read = await readRecord();
     if (read.state === 'unreadable') throw new ConfigError(read.problems);
+    // Nothing saved yet: no need to ask secret storage.
+    const clientSecret = read.state === 'absent' ? undefined : await readSecret();
     const checked = testConfigFrom(read.settings, clientSecret, options.baseUrl, parseOptions);
     if (checked.ok) return checked.test;
     const invalid = checked.problems.filter((p) => !p.absent);
@@ -238,5 +267,5 @@ export function createStoredConfigSources(options: StoredConfigOptions): StoredC
   if (!options.once) return { config, test };
   let configOnce: Promise<BridgeConfig | undefined> | undefined;
   let testOnce: Promise<TestConfig | undefined> | undefined;
-  return { config: () => (configOnce ??= config()), test: () => (testOnce ??= test()) };
+  return { config: (hint) => (configOnce ??= config(hint)), test: () => (testOnce ??= test()) };
 }

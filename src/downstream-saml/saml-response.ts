@@ -2,7 +2,7 @@ import type { BridgeConfig } from '../core/config.js';
 import type { RandomSource } from '../core/ports.js';
 import { NAMEID_FORMAT, type SamlAttribute } from './saml-attributes.js';
 import type { SigningCredentials } from './signing-key.js';
-import { exclusiveCanonicalXml, signatureElement } from './xml-signature.js';
+import { SignedXml } from 'xml-crypto';
 
 /** What the downstream half needs to answer one AuthnRequest. */
 export interface SamlAssertionInput {
@@ -111,14 +111,41 @@ export async function createSignedSamlResponse(
   const assertionBody = fill(ASSERTION_BODY, values).replace('@@ATTRIBUTES@@', () => attributeXml);
   const responseHead = fill(RESPONSE_HEAD, values);
 
-  // The Assertion first, so that the Response signature covers the Assertion's signature too.
-  // Exclusive C14N renders only the namespaces an element uses, so the Assertion canonicalizes
-  // the same on its own (declaring the saml prefix it uses) as inside the Response.
+  // The Assertion is signed first, as a document of its own, so that the Response signature
+  // covers the Assertion's signature too; exclusive C14N renders only the namespaces an element
+  // uses, so the Assertion canonicalizes the same alone (declaring its saml prefix) as inside the
+  // Response. Signing it alone spares xml-crypto a parse of the whole Response.
   const assertionAlone = `<saml:Assertion xmlns:saml="${SAML_NS}"${assertionHead.slice('<saml:Assertion'.length)}${assertionBody}`;
-  const assertion = assertionHead + signatureElement(assertionId, exclusiveCanonicalXml(assertionAlone), credentials) + assertionBody;
-  const responseSignature = signatureElement(responseId, exclusiveCanonicalXml(responseHead + STATUS + assertion + RESPONSE_TAIL), credentials);
-  const response = responseHead + responseSignature + STATUS + assertion + RESPONSE_TAIL;
+  const signedAssertion = signEnveloped(assertionAlone, 'Assertion', credentials);
+  const response = signEnveloped(responseHead + STATUS + signedAssertion + RESPONSE_TAIL, 'Response', credentials);
   return { responseId, assertionId, samlResponse: Buffer.from(response, 'utf8').toString('base64') };
+}
+
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const EXCLUSIVE_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+
+/**
+ * An enveloped signature over the document element (xml-crypto): RSA-SHA256, SHA-256 digest,
+ * exclusive C14N, the certificate in KeyInfo, placed right after the element's Issuer as the
+ * SAML schema requires.
+ */
+function signEnveloped(xml: string, rootName: 'Assertion' | 'Response', credentials: SigningCredentials): string {
+  const signer = new SignedXml({
+    privateKey: credentials.privateKey,
+    publicCert: credentials.certificatePem,
+    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    canonicalizationAlgorithm: EXCLUSIVE_C14N,
+  });
+  signer.addReference({
+    xpath: `/*[local-name(.)='${rootName}']`,
+    transforms: [ENVELOPED, EXCLUSIVE_C14N],
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  });
+  signer.computeSignature(xml, {
+    prefix: 'ds',
+    location: { reference: `/*[local-name(.)='${rootName}']/*[local-name(.)='Issuer']`, action: 'after' },
+  });
+  return signer.getSignedXml();
 }
 
 export { NAMEID_FORMAT };

@@ -1,12 +1,14 @@
 import type { ConfigSource } from '../core/bridge.js';
 import type { KeyValueStore, SecretStore } from '../core/ports.js';
-import { createStoredConfigSources, type StoredConfigSources } from '../core/stored-config.js';
+import { createStoredConfigSources, type StoredConfigOptions, type StoredConfigSources } from '../core/stored-config.js';
 
 export interface ForgeConfigSourceOptions {
   store: KeyValueStore;
   secrets: SecretStore;
   /** The web trigger URL (`webTrigger.getUrl('bridge')`), the only base URL the bridge may use on Forge. */
   baseUrl: string;
+  /** The installation's caches: the last configuration read, by revision. */
+  cache?: StoredConfigOptions['cache'];
 }
 
 /**

@@ -154,7 +154,7 @@ export function createWebTriggerHandler(options: WebTriggerHandlerOptions) {
       const ports = buildPorts();
       logger = ports.logger;
       const { baseUrl, caches } = await installation(context);
-      const sources = createForgeConfigSources({ store: ports.store, secrets: ports.secrets, baseUrl });
+      const sources = createForgeConfigSources({ store: ports.store, secrets: ports.secrets, baseUrl, cache: caches });
       const bridge = options.createBridge({
         ports,
         config: sources.config,

@@ -137,19 +137,20 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     logger,
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
   };
+  const caches = new BridgeCaches();
   let configSource: ConfigSource;
   let testConfig: TestConfigSource | undefined;
   if (config) {
     const fixed = config;
     configSource = async () => fixed;
   } else {
-    // Read per request, never cached: a configuration saved through the wizard is what the
-    // next login uses, without a restart.
-    const stored = createStoredConfigSources({ store, secrets: store, baseUrl, allowLoopbackHttp: true });
+    // The record is read on every request (a configuration saved through the wizard is what the
+    // next login uses, without a restart); it is parsed again, and its secret read, only when it
+    // changed.
+    const stored = createStoredConfigSources({ store, secrets: store, baseUrl, allowLoopbackHttp: true, cache: caches });
     configSource = stored.config;
     testConfig = stored.test;
   }
-  const caches = new BridgeCaches();
   const bridge = createBridge({ ports, config: configSource, testConfig, baseUrl, allowLoopbackHttp: true, caches });
 
   let admin: AdminHandler | undefined;

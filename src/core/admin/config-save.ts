@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
-import { adminSettingsSchema, evaluateSettings } from '../stored-config.js';
+import type { Json } from '../ports.js';
+import { adminSettingsSchema, evaluateSettings, SECRET_REVISION_FIELD } from '../stored-config.js';
 import type { AdminSettings, ConfigSaveResponse, WizardStep } from './admin-api-types.js';
 import { fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { loadSetupState, progressRecord, settingsWarnings, setupStatus, updatedState, WIZARD_STEPS } from './setup-state.js';
@@ -38,8 +39,14 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
 
   const changed = changedPaths(before.settings, merged);
   const secretChanged = newSecret !== undefined && newSecret !== before.clientSecret;
-  if (changed.length || before.read.state !== 'ok') await ctx.ports.store.set(storageKeys.config(), JSON.parse(JSON.stringify(merged)));
+  // The secret first, then the record: a reader that sees the new record (and so a new revision,
+  // see stored-config.ts) must find the new secret, or it would cache the old one under it.
   if (secretChanged) await ctx.ports.secrets.setSecret(storageKeys.clientSecret(), newSecret);
+  if (changed.length || secretChanged || before.read.state !== 'ok') {
+    const record = JSON.parse(JSON.stringify(merged)) as Record<string, unknown>;
+    if (secretChanged) record[SECRET_REVISION_FIELD] = ctx.ports.random.token(12);
+    await ctx.ports.store.set(storageKeys.config(), record as Json);
+  }
   let progress = before.progress;
   if (step && !progress.includes(step)) {
     progress = [...progress, step];

@@ -57,7 +57,7 @@ export function updatedState(
   const evaluation = change.settings || change.clientSecret !== undefined ? evaluateSettings(settings, clientSecret, ctx.baseUrl, options) : state.evaluation;
   return {
     ...state,
-    read: change.settings && state.read.state !== 'ok' ? { state: 'ok', settings } : state.read,
+    read: change.settings && state.read.state !== 'ok' ? { state: 'ok', settings, revision: '' } : state.read,
     settings,
     clientSecret,
     evaluation,

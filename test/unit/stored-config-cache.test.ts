@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BridgeCaches } from '../../src/core/bridge.js';
+import { configSave } from '../../src/core/admin/config-save.js';
+import type { AdminContext } from '../../src/core/admin/admin-context.js';
+import { cryptoRandom, systemClock } from '../../src/core/default-ports.js';
+import type { Json, KeyValueStore, SecretStore } from '../../src/core/ports.js';
+import { createStoredConfigSources } from '../../src/core/stored-config.js';
+import { SqliteStore } from '../../src/standalone/sqlite-store.js';
+
+/** Counts what reaches storage, as the benchmark's storeOpsPerLogin does. */
+function counting(store: SqliteStore) {
+  const counts = { get: 0, getSecret: 0 };
+  const kv: KeyValueStore = {
+    get: <T extends Json>(key: string) => (counts.get++, store.get<T>(key)),
+    set: (key, value, options) => store.set(key, value, options),
+    delete: (key) => store.delete(key),
+    take: <T extends Json>(key: string) => store.take<T>(key),
+  };
+  const secrets: SecretStore = {
+    getSecret: <T extends Json>(key: string) => (counts.getSecret++, store.getSecret<T>(key)),
+    setSecret: (key, value) => store.setSecret(key, value),
+    deleteSecret: (key) => store.deleteSecret(key),
+  };
+  return { kv, secrets, counts };
+}
+
+const BASE_URL = 'https://bridge.example.net';
+const settings = {
+  oidc: { issuer: 'https://idp.example.com', clientId: 'client' },
+  serviceProvider: { entityId: 'https://auth.atlassian.com/saml/1', acsUrl: 'https://auth.atlassian.com/login/callback?connection=saml-1' },
+  allowedEmailDomains: ['example.com'],
+};
+
+describe('the stored configuration, cached by revision', () => {
+  let dir: string;
+  let store: SqliteStore;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stored-config-'));
+    store = new SqliteStore(systemClock, { dataDir: dir });
+  });
+  afterEach(() => {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function admin(): AdminContext {
+    const logger = { log: () => undefined };
+    return {
+      ports: { store, secrets: store, clock: systemClock, random: cryptoRandom, logger, fetch: () => Promise.reject(new Error('no network')) },
+      baseUrl: BASE_URL,
+      allowLoopbackHttp: false,
+      signingCredentials: () => Promise.reject(new Error('not needed')),
+      actor: 'admin-1',
+    };
+  }
+
+  it('reads the record on every request but the secret only when the record changed', async () => {
+    await configSave(admin(), { settings, clientSecret: 'first-secret' });
+    const { kv, secrets, counts } = counting(store);
+    const caches = new BridgeCaches();
+    const source = createStoredConfigSources({ store: kv, secrets, baseUrl: BASE_URL, allowLoopbackHttp: false, cache: caches }).config;
+    const first = await source();
+    const second = await source();
+    expect(second).toBe(first);
+    expect(counts).toEqual({ get: 2, getSecret: 1 });
+    expect(first?.revision).toMatch(/^[\w-]{22}$/);
+  });
+
+  it('serves a callback from the cache by its login\'s revision without reading storage', async () => {
+    await configSave(admin(), { settings, clientSecret: 'first-secret' });
+    const { kv, secrets, counts } = counting(store);
+    const caches = new BridgeCaches();
+    const source = createStoredConfigSources({ store: kv, secrets, baseUrl: BASE_URL, allowLoopbackHttp: false, cache: caches }).config;
+    const atSso = await source();
+    const atCallback = await source({ revision: atSso!.revision });
+    expect(atCallback).toBe(atSso);
+    expect(counts).toEqual({ get: 1, getSecret: 1 });
+  });
+
+  it('picks up a new client secret from the next request on, though no other setting changed', async () => {
+    await configSave(admin(), { settings, clientSecret: 'first-secret' });
+    const caches = new BridgeCaches();
+    const source = createStoredConfigSources({ store, secrets: store, baseUrl: BASE_URL, allowLoopbackHttp: false, cache: caches }).config;
+    const before = await source();
+    expect(before?.oidc.clientSecret).toBe('first-secret');
+    await configSave(admin(), { settings: {}, clientSecret: 'second-secret' });
+    const after = await source();
+    expect(after?.oidc.clientSecret).toBe('second-secret');
+    expect(after?.revision).not.toBe(before?.revision);
+    // A login that started before the change, whose configuration is no longer the cached one,
+    // finishes under the current configuration: never under a stale secret.
+    expect(await source({ revision: before!.revision })).toEqual(after);
+  });
+
+  it('reads the store again when the hinted revision is not the cached one', async () => {
+    await configSave(admin(), { settings, clientSecret: 'first-secret' });
+    const { kv, secrets, counts } = counting(store);
+    const source = createStoredConfigSources({ store: kv, secrets, baseUrl: BASE_URL, allowLoopbackHttp: false, cache: new BridgeCaches() }).config;
+    const config = await source({ revision: 'some-other-revision' });
+    expect(config?.oidc.clientId).toBe('client');
+    expect(counts).toEqual({ get: 1, getSecret: 1 });
+  });
+});
