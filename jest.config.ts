@@ -17,6 +17,11 @@ const config: Config = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30_000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
+  // The secret watch: every log line of the whole run (console, stdout, stderr and the bridge's
+  // logger) is checked at the end against every secret, code and token the tests saw.
+  setupFilesAfterEnv: ['<rootDir>/test/support/secret-watch.ts'],
+  globalSetup: '<rootDir>/test/support/secret-watch-setup.cjs',
+  globalTeardown: '<rootDir>/test/support/secret-watch-teardown.cjs',
 };
 
 export default config;

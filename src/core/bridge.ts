@@ -1,4 +1,4 @@
-import type { BridgeRequest, BridgeResponse } from './http-types.js';
+import { toMultiValueRecord, type BridgeRequest, type BridgeResponse } from './http-types.js';
 import type { BridgeConfig } from './config.js';
 import type { Ports } from './ports.js';
 import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
@@ -296,9 +296,7 @@ function formParams(request: BridgeRequest): Record<string, string[]> {
     throw new BridgeError('saml_request_malformed', `content type ${contentType.slice(0, 60)}`);
   }
   if (request.body.length > MAX_BODY_CHARS) throw new BridgeError('saml_request_too_large', 'body');
-  const params: Record<string, string[]> = {};
-  for (const [name, value] of new URLSearchParams(request.body)) (params[name] ??= []).push(value);
-  return params;
+  return toMultiValueRecord(new URLSearchParams(request.body));
 }
 
 /** One value of a parameter; a repeated parameter is refused rather than guessed at. */

@@ -152,7 +152,13 @@ function configSchema(options: ConfigParseOptions) {
       assertionLifetimeSeconds: z.number().int().min(60).max(3600).default(300).describe('How long the SAML assertion is valid.'),
       clockSkewSeconds: z.number().int().min(0).max(600).default(180).describe('How far NotBefore is set back, for clocks that disagree.'),
       loginTimeoutSeconds: z.number().int().min(60).max(3600).default(600).describe('How long a user has to finish signing in at the provider.'),
-      upstreamTimeoutSeconds: z.number().int().min(1).max(30).default(10).describe('How long to wait for the provider before giving up (well inside Forge\'s 55 s limit).'),
+      upstreamTimeoutSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(10)
+        .default(10)
+        .describe('How long to wait for each call to the provider. A cold callback may make up to five calls (discovery, JWKS, token, userinfo, JWKS again), so at most 10 s keeps it inside Forge\'s 55 s limit.'),
     })
     .strict();
 }

@@ -23,7 +23,13 @@ export interface BridgeResponse {
 
 /** Collects a `URLSearchParams` into the multi-valued record shape used above. */
 export function toMultiValueRecord(params: URLSearchParams): Record<string, string[]> {
-  const record: Record<string, string[]> = {};
-  for (const [name, value] of params) (record[name] ??= []).push(value);
-  return record;
+  // A Map, then own properties: a parameter named `__proto__` or `constructor` stays an
+  // ordinary key instead of reaching Object.prototype.
+  const collected = new Map<string, string[]>();
+  for (const [name, value] of params) {
+    const values = collected.get(name);
+    if (values) values.push(value);
+    else collected.set(name, [value]);
+  }
+  return Object.fromEntries(collected);
 }

@@ -84,6 +84,15 @@ function sha256(value: string): string {
 /** RelayState is echoed byte for byte, never truncated; this only bounds memory and page size. */
 export const RELAY_STATE_MAX_CHARS = 8 * 1024;
 
+/**
+ * Characters an HTML form cannot post back unchanged (browsers turn CR and LF into CRLF and NUL
+ * into U+FFFD), and U+FFFD itself, which stands for bytes that were not UTF-8: a RelayState with
+ * any of them cannot be echoed byte for byte, so it is refused rather than altered.
+ */
+const RELAY_STATE_UNECHOABLE = /[\u0000-\u0008\u000a-\u001f\u007f\ufffd]/;
+
+const ISSUED_STATE = /^[A-Za-z0-9_-]{43}$/;
+
 export interface StartLoginInput {
   binding: SamlBinding;
   samlRequest: string | undefined;
@@ -99,6 +108,9 @@ export async function startLogin(
   const now = ports.clock.now();
   if (input.relayState !== undefined && input.relayState.length > RELAY_STATE_MAX_CHARS) {
     throw new BridgeError('relay_state_invalid', `length ${input.relayState.length}`);
+  }
+  if (input.relayState !== undefined && RELAY_STATE_UNECHOABLE.test(input.relayState)) {
+    throw new BridgeError('relay_state_invalid', 'characters a form cannot echo unchanged');
   }
   const request = readAuthnRequest(input.binding, input.samlRequest, {
     spEntityId: config.serviceProvider.entityId,
@@ -162,7 +174,10 @@ export async function takeLoginTransaction(ports: Ports, query: Record<string, s
   }
   const state = query.state?.[0];
   if (!state) throw new BridgeError('login_state_missing');
-  if (state.length > 512) throw new BridgeError('callback_malformed', 'state too long');
+  // Every state the bridge issues is openid-client's randomState(): 32 random bytes, base64url.
+  // Anything else was never issued here; refusing it before the store spares a storage
+  // operation (billed on Forge) and keeps hostile text out of storage keys.
+  if (!ISSUED_STATE.test(state)) throw new BridgeError('login_unknown', 'state not in the issued format');
   const stored = await guardStorage(() => ports.store.take<LoginTransaction & Record<string, never>>(storageKeys.login(state)));
   if (!stored || stored.v !== 1) throw new BridgeError('login_unknown');
   const transaction: LoginTransaction = { ...stored, kind: stored.kind === 'test' ? 'test' : 'login' };
@@ -224,12 +239,9 @@ export async function finishLogin(
   };
 }
 
-/** The provider's half of a callback: mix-up check, then code exchange, ID token and userinfo. */
+/** The provider's half of a callback: code exchange (after the RFC 9207 mix-up check), ID token and userinfo. */
 async function exchangeCode(context: LoginContext, taken: TakenLogin, query: Record<string, string[]>, now: number) {
   const { config } = context;
-  // RFC 9207: an `iss` that names another provider means a mix-up attack.
-  const iss = query.iss?.[0];
-  if (iss !== undefined && iss !== config.oidc.issuer) throw new BridgeError('oidc_issuer_mismatch');
   if (!query.error?.[0] && !query.code?.[0]) throw new BridgeError('oidc_code_missing');
 
   const callbackUrl = new URL(config.urls.callback);

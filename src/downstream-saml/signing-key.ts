@@ -1,6 +1,7 @@
 import { createPrivateKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
+import { BridgeError } from '../core/errors.js';
 import type { Clock, SecretStore } from '../core/ports.js';
 import { storageKeys } from '../core/storage-keys.js';
 
@@ -30,7 +31,15 @@ const CERTIFICATE_YEARS = 10;
  */
 export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock, commonName: string): Promise<SigningCredentials> {
   const stored = await secrets.getSecret<SigningKey & Record<string, string>>(storageKeys.signingKey());
-  if (stored) return toCredentials(stored);
+  if (stored) {
+    try {
+      return toCredentials(stored);
+    } catch (error) {
+      // A key and certificate that do not belong together (or do not parse) would mint responses
+      // no service provider can verify: the configuration is broken, not the request.
+      throw new BridgeError('config_invalid', `stored signing key: ${(error as Error).message}`.slice(0, 200), { cause: error });
+    }
+  }
   const created = await createSigningKey(clock, commonName);
   await secrets.setSecret(storageKeys.signingKey(), { ...created });
   return toCredentials(created);

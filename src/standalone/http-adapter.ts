@@ -13,7 +13,7 @@ export async function serveBridge(bridge: Bridge, basePath: string, req: Incomin
   try {
     body = await readBody(req, MAX_BODY_CHARS);
   } catch {
-    writeResponse(res, { status: 413, headers: { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }, body: 'Request body too large\n' });
+    writeResponse(res, { status: 413, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store', Connection: 'close' }, body: 'Request body too large\n' });
     req.destroy();
     return;
   }

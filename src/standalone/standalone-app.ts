@@ -193,7 +193,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     const work = admin?.matches(path) ? admin.handle(req, res) : mount ? mount.handle(req, res) : serveBridge(bridge, basePath, req, res);
     Promise.resolve(work).catch((error: unknown) => {
       logger.log('error', 'server.unhandled', { detail: (error as Error)?.message?.slice(0, 200) });
-      if (!res.headersSent) writeResponse(res, { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Internal error\n' });
+      if (!res.headersSent) writeResponse(res, { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' }, body: 'Internal error\n' });
       else res.destroy();
     });
   });

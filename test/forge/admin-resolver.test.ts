@@ -157,7 +157,8 @@ describe('admin resolver on Forge', () => {
     const now = Date.now();
     const testId = 'ForgeTest000000000000001';
     await writeTestRecord(store, testId, { v: 1, state: 'pending', actorHash: actorHash('admin-1'), createdAt: now, expiresAt: now + 600_000 });
-    await store.set(storageKeys.login('forge-test-state'), {
+    const state = 'F'.repeat(43); // the shape of an issued state (32 random bytes, base64url)
+    await store.set(storageKeys.login(state), {
       v: 1,
       kind: 'test',
       testId,
@@ -172,7 +173,7 @@ describe('admin resolver on Forge', () => {
       browserHash: null,
     });
     const page = await bridgeTrigger(
-      { method: 'GET', userPath: '/oidc/callback', queryParameters: { state: ['forge-test-state'], code: ['code'] }, headers: {}, body: '' },
+      { method: 'GET', userPath: '/oidc/callback', queryParameters: { state: [state], code: ['code'] }, headers: {}, body: '' },
       { installContext: 'ari:cloud:jira::site/test' },
     );
     expect(page.statusCode).toBe(503);

@@ -33,6 +33,8 @@ export interface ForgeBridge {
   callback(query: Record<string, string[]>, cookie?: string): Promise<WebTriggerResponse>;
   /** Keys of login transactions KVS holds that still read as live (not expired, not taken). */
   loginKeys(): string[];
+  /** Serves the next invocations from a new function instance (nothing cached), as Forge may. */
+  restart(): void;
   uninstall(): void;
 }
 
@@ -45,11 +47,13 @@ export async function forgeBridge(): Promise<ForgeBridge> {
     redirectUri: `${TEST_WEB_TRIGGER_URL}/oidc/callback`,
   });
   const logger = recordingLogger();
-  const handler = createWebTriggerHandler({
-    createBridge,
-    baseUrl: () => webTrigger.getUrl('bridge'),
-    ports: () => ({ ...createForgePorts({ fetch: provider.fetch }), logger: logger as Logger }),
-  });
+  const newHandler = () =>
+    createWebTriggerHandler({
+      createBridge,
+      baseUrl: () => webTrigger.getUrl('bridge'),
+      ports: () => ({ ...createForgePorts({ fetch: provider.fetch }), logger: logger as Logger }),
+    });
+  let handler = newHandler();
   const invoke = (event: WebTriggerEvent) => handler(event, { installContext: 'ari:cloud:jira::site/security-tests' });
   const bridge: ForgeBridge = {
     platform,
@@ -89,6 +93,9 @@ export async function forgeBridge(): Promise<ForgeBridge> {
           return key.startsWith(prefix) && value !== undefined && !value.taken && 'v' in value && (value.exp === undefined || value.exp > Date.now());
         })
         .map(([key]) => key);
+    },
+    restart() {
+      handler = newHandler();
     },
     uninstall() {
       platform.uninstall();

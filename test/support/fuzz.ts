@@ -65,7 +65,10 @@ export const parameterName = (maxLength = 10) => nastyString(maxLength).filter((
 /** One xs:dateTime-ish value: now, far past or future, or not a date at all. */
 const issueInstant = fc.oneof(
   fc.constant('NOW'),
-  fc.integer({ min: -10 * 365 * 86_400, max: 10 * 365 * 86_400 }).map((seconds) => new Date(Date.now() + seconds * 1000).toISOString()),
+  // Offsets in seconds: the window's edges and far beyond (fast-check's integers lean to 0).
+  fc
+    .oneof(fc.constantFrom(-10 * 365 * 86_400, -86_400, -3_600, -601, -599, 179, 181, 3_600, 10 * 365 * 86_400), fc.integer({ min: -10 * 365 * 86_400, max: 10 * 365 * 86_400 }))
+    .map((seconds) => new Date(Date.now() + seconds * 1000).toISOString()),
   nastyString(30),
 );
 
@@ -115,7 +118,7 @@ export const authnRequestXml = fc
     const ns = r.prefix ? `xmlns:${r.prefix}` : 'xmlns';
     const instant = r.issueInstant === 'NOW' ? new Date().toISOString() : r.issueInstant;
     return (
-      `${r.head}<${p}AuthnRequest ${ns}="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"` +
+      `${r.head}<${p}AuthnRequest ${ns}="urn:oasis:names:tc:SAML:2.0:protocol"${r.prefix === 'samlp' ? '' : ' xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"'} xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"` +
       ` ID="${r.id}" Version="${r.version}" IssueInstant="${instant}"${r.acs}${r.acsIndex}${r.binding}${r.passive}${r.force}>` +
       `<saml:Issuer>${r.issuer}</saml:Issuer>${r.extra.join('')}</${p}AuthnRequest>${r.tail}`
     );

@@ -1,0 +1,160 @@
+import { demoUsers } from '../src/standalone/demo/demo-provider.js';
+import { totalCalls, totalOps, type StoreCounts, type UpstreamCounts } from './counting.js';
+import type { RequestWindow } from './bridge-process.js';
+import { STANDALONE_CLIENT } from './fixtures.js';
+import { cpuMs, startHelper, type Helper } from './ipc.js';
+import { Browser, httpTransport } from './login-driver.js';
+import { verifySamlResponse } from './verify.js';
+
+/**
+ * Whole logins through the standalone server (its own process) against the demo provider (the
+ * provider process), driven over real HTTP from this process: first one at a time, to read the
+ * server's CPU time per login, then many in flight, for throughput and peak memory.
+ */
+
+interface BridgeStats {
+  storeCounts: StoreCounts;
+  upstreamCounts: UpstreamCounts;
+  windows: RequestWindow[];
+  cpuMs: number;
+  rssMb: number;
+  maxRssMb: number;
+  memory: Record<string, number>;
+}
+
+export interface StandaloneReport {
+  sequentialLogins: number;
+  /** Server CPU ms per login, from the arrival of the SSO request to the answer of the callback. */
+  cpuPerLogin: number[];
+  /** Server CPU ms over the whole sequential phase, per login (includes GC and idle work). */
+  cpuPerLoginMean: number;
+  /** Of that, the two requests alone. */
+  ssoCpuMedian: number;
+  callbackCpuMedian: number;
+  storeOpsPerLogin: number;
+  storeCounts: StoreCounts;
+  upstreamCallsPerLogin: number;
+  upstreamCounts: UpstreamCounts;
+  concurrency: number;
+  seconds: number;
+  concurrentLogins: number;
+  failedLogins: number;
+  loginsPerSec: number;
+  /** Share of one core each process used during the concurrent phase. */
+  cpuShare: { bridge: number; provider: number; driver: number };
+  peakRssMb: number;
+  rssAfterMb: number;
+  /** The peak so far after the one-at-a-time phase and after every browser's first login. */
+  peakRssBeforeMb: { sequential: number; warmUp: number };
+  heapAfterMb: { total: number; used: number; external: number };
+  firstResponse: { nameId: string | undefined; attributes: number };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : NaN;
+};
+
+export async function runStandalone(
+  provider: Helper,
+  providerUrl: string,
+  serviceProvider: { entityId: string; acsUrl: string },
+  options: { sequential: number; concurrency: number; seconds: number; profile: boolean },
+): Promise<StandaloneReport> {
+  const bridge = await startHelper('./bridge-process.ts', { quiet: true, profile: options.profile ? 'standalone' : undefined });
+  try {
+    const { baseUrl } = await bridge.request<{ baseUrl: string }>('start', {
+      issuer: providerUrl,
+      clientId: STANDALONE_CLIENT.id,
+      clientSecret: STANDALONE_CLIENT.secret,
+      serviceProvider,
+    });
+    await provider.request('configure', {
+      scheme: 'http',
+      clients: [{ client_id: STANDALONE_CLIENT.id, client_secret: STANDALONE_CLIENT.secret, redirect_uris: [`${baseUrl}/oidc/callback`] }],
+    });
+    const ssoUrl = `${baseUrl}/saml/sso`;
+    const alice = demoUsers.find((u) => u.email === 'alice@example.com')!;
+
+    // The first login is checked as a service provider would check it.
+    const browser = new Browser(httpTransport, alice);
+    const first = await browser.login(ssoUrl, serviceProvider);
+    const metadata = await (await fetch(`${baseUrl}/saml/metadata`)).text();
+    const certificateBase64 = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(metadata)![1]!.replace(/\s+/g, '');
+    const firstResponse = await verifySamlResponse(first.samlResponse, { certificateBase64, spEntityId: serviceProvider.entityId, acsUrl: serviceProvider.acsUrl });
+
+    // One login at a time.
+    for (let i = 0; i < 30; i++) await browser.login(ssoUrl, serviceProvider);
+    await bridge.request('reset');
+    const before = await bridge.request<BridgeStats>('stats');
+    for (let i = 0; i < options.sequential; i++) await browser.login(ssoUrl, serviceProvider);
+    const sequential = await bridge.request<BridgeStats>('stats');
+    const sso = sequential.windows.filter((w) => w.path.endsWith('/saml/sso'));
+    const callbacks = sequential.windows.filter((w) => w.path.endsWith('/oidc/callback'));
+    if (sso.length !== options.sequential || callbacks.length !== options.sequential || callbacks.some((w) => w.status !== 200)) {
+      throw new Error(`sequential phase: ${sso.length} SSO and ${callbacks.length} callback requests for ${options.sequential} logins`);
+    }
+    const cpuPerLogin = sso.map((start, i) => callbacks[i]!.cpuEnd - start.cpuStart);
+
+    // Many logins in flight: every browser signs in at the provider once, then logs in again and again.
+    const browsers = Array.from({ length: options.concurrency }, () => new Browser(httpTransport, alice));
+    await Promise.all(browsers.map((b) => b.login(ssoUrl, serviceProvider)));
+    await bridge.request('reset');
+    const bridgeBefore = await bridge.request<BridgeStats>('stats');
+    const peakRssBeforeMb = { sequential: sequential.maxRssMb, warmUp: bridgeBefore.maxRssMb };
+    const providerBefore = await provider.request<{ cpuMs: number }>('usage');
+    const driverBefore = cpuMs();
+    const started = performance.now();
+    const deadline = started + options.seconds * 1000;
+    let completed = 0;
+    let failed = 0;
+    await Promise.all(
+      browsers.map(async (b) => {
+        while (performance.now() < deadline) {
+          try {
+            await b.login(ssoUrl, serviceProvider);
+            completed++;
+          } catch (error) {
+            failed++;
+            if (failed <= 3) console.error(`  login failed: ${(error as Error).message.slice(0, 300)}`);
+          }
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - started;
+    const bridgeAfter = await bridge.request<BridgeStats>('stats');
+    const providerAfter = await provider.request<{ cpuMs: number }>('usage');
+    const driverAfter = cpuMs();
+
+    return {
+      sequentialLogins: options.sequential,
+      cpuPerLogin,
+      cpuPerLoginMean: (sequential.cpuMs - before.cpuMs) / options.sequential,
+      ssoCpuMedian: median(sso.map((w) => w.cpuEnd - w.cpuStart)),
+      callbackCpuMedian: median(callbacks.map((w) => w.cpuEnd - w.cpuStart)),
+      storeOpsPerLogin: totalOps(sequential.storeCounts) / options.sequential,
+      storeCounts: sequential.storeCounts,
+      upstreamCallsPerLogin: totalCalls(sequential.upstreamCounts) / options.sequential,
+      upstreamCounts: sequential.upstreamCounts,
+      concurrency: options.concurrency,
+      seconds: elapsedMs / 1000,
+      concurrentLogins: completed,
+      failedLogins: failed,
+      loginsPerSec: completed / (elapsedMs / 1000),
+      cpuShare: {
+        bridge: (bridgeAfter.cpuMs - bridgeBefore.cpuMs) / elapsedMs,
+        provider: (providerAfter.cpuMs - providerBefore.cpuMs) / elapsedMs,
+        driver: (driverAfter - driverBefore) / elapsedMs,
+      },
+      peakRssMb: bridgeAfter.maxRssMb,
+      rssAfterMb: bridgeAfter.rssMb,
+      peakRssBeforeMb,
+      heapAfterMb: { total: bridgeAfter.memory.heapTotal!, used: bridgeAfter.memory.heapUsed!, external: bridgeAfter.memory.external! },
+      firstResponse,
+    };
+  } finally {
+    await bridge.close();
+  }
+}
+
+export { median };
