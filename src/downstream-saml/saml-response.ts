@@ -122,6 +122,22 @@ export async function createSignedSamlResponse(
 }
 
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+
+const keyInfoByCredentials = new WeakMap<SigningCredentials, string>();
+
+/**
+ * The KeyInfo content (X509Data with the certificate), built by xml-crypto's own
+ * `getKeyInfoContent` once per credentials: given the certificate, xml-crypto would parse it
+ * again for every signature.
+ */
+function keyInfoContent(credentials: SigningCredentials): string {
+  let content = keyInfoByCredentials.get(credentials);
+  if (content === undefined) {
+    content = SignedXml.getKeyInfoContent({ publicCert: credentials.certificatePem, prefix: 'ds' }) ?? '';
+    keyInfoByCredentials.set(credentials, content);
+  }
+  return content;
+}
 const EXCLUSIVE_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
 /**
@@ -132,7 +148,7 @@ const EXCLUSIVE_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 function signEnveloped(xml: string, rootName: 'Assertion' | 'Response', credentials: SigningCredentials): string {
   const signer = new SignedXml({
     privateKey: credentials.privateKey,
-    publicCert: credentials.certificatePem,
+    getKeyInfoContent: () => keyInfoContent(credentials),
     signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     canonicalizationAlgorithm: EXCLUSIVE_C14N,
   });
