@@ -67,7 +67,7 @@ export function authenticatedUserFrom(claims: Readonly<Record<string, unknown>>,
   }
   // Some providers (Cognito among them) send the boolean as a string.
   const verified = claims.email_verified;
-  if (config.requireVerifiedEmail && (verified === false || verified === 'false')) {
+  if (config.requireVerifiedEmail && (verified === false || (typeof verified === 'string' && verified.trim().toLowerCase() === 'false'))) {
     throw new BridgeError('user_email_unverified');
   }
   if (!config.allowedEmailDomains.includes(domain)) {
@@ -89,10 +89,20 @@ export function samlSubjectFor(user: AuthenticatedUser, config: BridgeConfig): S
   const byEmail = config.nameIdClaim === 'email';
   const nameId = byEmail ? user.email : text(user.claims[config.nameIdClaim]);
   if (!nameId) throw new BridgeError('user_email_missing', `claim ${config.nameIdClaim} for the NameID is missing`);
+  // Guard matches the NameID as an email address: one taken from another claim must be an
+  // address in an allowed domain too, or that claim would bypass the domain check.
+  if (!byEmail) {
+    const at = nameId.lastIndexOf('@');
+    const domain = at > 0 && nameId.indexOf('@') === at ? normalizeDomain(nameId.slice(at + 1)) : undefined;
+    if (!domain || !config.allowedEmailDomains.includes(domain)) {
+      throw new BridgeError('user_domain_not_allowed', `NameID claim ${config.nameIdClaim} is not an address in an allowed domain`);
+    }
+  }
+  const stableId = text(user.claims[config.attributeClaims.stableId]) ?? user.subject;
   const displayName = user.displayName ?? ([user.givenName, user.familyName].filter(Boolean).join(' ') || undefined);
   const attributes: SamlAttribute[] = [
     { name: SAML_ATTRIBUTE.email, values: [user.email] },
-    { name: SAML_ATTRIBUTE.stableId, values: [user.subject] },
+    { name: SAML_ATTRIBUTE.stableId, values: [stableId] },
   ];
   if (user.givenName) attributes.push({ name: SAML_ATTRIBUTE.givenName, values: [user.givenName] });
   if (user.familyName) attributes.push({ name: SAML_ATTRIBUTE.surname, values: [user.familyName] });

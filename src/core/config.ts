@@ -165,8 +165,8 @@ function configSchema(options: ConfigParseOptions) {
 
 type ParsedConfig = z.output<ReturnType<typeof configSchema>>;
 
-// The stored configuration is parsed on every request (so a saved change applies at once);
-// building the schema is the costly part, and it depends on one boolean only.
+// The stored configuration is parsed whenever its record changes, and the wizard validates on
+// every save; building the schema is the costly part, and it depends on one boolean only.
 const schemaCache = new Map<boolean, ReturnType<typeof configSchema>>();
 
 function cachedSchema(options: ConfigParseOptions): ReturnType<typeof configSchema> {

@@ -53,9 +53,9 @@ export interface LoginTransaction {
   /** SHA-256 of the browser-binding cookie's value, when the login is bound to the browser. */
   browserHash: string | null;
   /**
-   * The stored configuration's revision when the login started. The callback finishes under that
-   * configuration and may take it from the instance's cache instead of reading storage again;
-   * the admin's next change applies from the next login on.
+   * The stored configuration's revision when the login started. When this instance still has
+   * that configuration cached, the callback finishes under it without reading storage; otherwise
+   * it reads the current one. Either way a saved change applies to every login started after it.
    */
   configRevision?: string | null;
 }
@@ -216,6 +216,11 @@ export async function finishLogin(
   }
   const now = ports.clock.now();
   const { claims, authTime, usedUserinfo } = await exchangeCode(context, { state, transaction }, query, now);
+  // A provider may ignore prompt=login; ForceAuthn holds only if the user authenticated after
+  // the login started (allowing for clock skew).
+  if (transaction.forceAuthn && (authTime === undefined || authTime < transaction.createdAt - config.clockSkewSeconds * 1000)) {
+    throw new BridgeError('oidc_id_token_invalid', 'ForceAuthn: no authentication since the login started (auth_time)');
+  }
   const user = authenticatedUserFrom(claims, config);
   const subject = samlSubjectFor(user, config);
   const signed = await createSignedSamlResponse(config, await credentials(), ports.random, {

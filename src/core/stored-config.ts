@@ -54,7 +54,7 @@ const storedSettingsSchema = adminSettingsSchema('strip');
 
 export type StoredSettingsRead =
   | { state: 'absent'; settings: AdminSettings }
-  | { state: 'ok'; settings: AdminSettings; revision: string }
+  | { state: 'ok'; settings: AdminSettings; revision: string; secretRevision?: string }
   /** Not the expected shape: the bridge reports it, the wizard starts over from empty settings. */
   | { state: 'unreadable'; settings: AdminSettings; problems: ConfigProblem[] };
 
@@ -80,7 +80,13 @@ export async function readStoredSettings(store: KeyValueStore): Promise<StoredSe
       problems: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
     };
   }
-  return { state: 'ok', settings: parsed.data, revision: recordRevision(raw) };
+  const secretRevision = (raw as Record<string, unknown>)[SECRET_REVISION_FIELD];
+  return {
+    state: 'ok',
+    settings: parsed.data,
+    revision: recordRevision(raw),
+    ...(typeof secretRevision === 'string' ? { secretRevision } : {}),
+  };
 }
 
 /** `oidc.endpoints` only when manual mode is on (at least one endpoint given); empty strings dropped. */

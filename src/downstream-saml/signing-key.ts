@@ -42,7 +42,10 @@ export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock,
   }
   const created = await createSigningKey(clock, commonName);
   await secrets.setSecret(storageKeys.signingKey(), { ...created });
-  return toCredentials(created);
+  // Two first uses at once each create a key and the last write wins: read back what is stored,
+  // so every caller signs with the key whose certificate the metadata publishes.
+  const winner = await secrets.getSecret<SigningKey & Record<string, string>>(storageKeys.signingKey());
+  return toCredentials(winner ?? created);
 }
 
 /** Creates an RSA key (Node's crypto) and a self-signed X.509 certificate (node-forge). */

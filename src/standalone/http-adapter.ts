@@ -19,7 +19,8 @@ export async function serveBridge(bridge: Bridge, basePath: string, req: Incomin
   }
   const request: BridgeRequest = {
     method: req.method ?? 'GET',
-    path: url.pathname.slice(basePath.length) || '/',
+    // A path outside the base path is no route of the bridge: the empty path matches none.
+    path: url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) || '/' : '',
     query: toMultiValueRecord(url.searchParams),
     headers: headerRecord(req),
     body,

@@ -121,7 +121,9 @@ export async function authorizationUrl(
     code_challenge: await client.calculatePKCECodeChallenge(secrets.codeVerifier),
     code_challenge_method: 'S256',
   };
-  if (options.forceAuthn) parameters.prompt = 'login';
+  // ForceAuthn (SAML core §3.4.1): ask for a new authentication, and for max_age=0 so that the ID
+  // token must carry auth_time (OIDC Core §3.1.2.1), which the callback checks.
+  if (options.forceAuthn) Object.assign(parameters, { prompt: 'login', max_age: '0' });
   return client.buildAuthorizationUrl(configuration, parameters);
 }
 
@@ -177,7 +179,12 @@ export async function completeAuthorization(
       // openid-client checks that userinfo's `sub` equals the ID token's (OIDC Core §5.3.4).
       const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, idClaims.sub);
       // The ID token is signed and wins for identity claims; userinfo fills in the rest.
-      claims = { ...userinfo, ...stripUndefined(idClaims) } as ProviderClaims;
+      const merged: Record<string, unknown> = { ...userinfo, ...stripUndefined(idClaims) };
+      // email_verified speaks for one address: userinfo's may not vouch for the ID token's email.
+      if (idClaims.email !== undefined && idClaims.email_verified === undefined && userinfo.email !== idClaims.email) {
+        delete merged.email_verified;
+      }
+      claims = merged as ProviderClaims;
       usedUserinfo = true;
     } catch (error) {
       throw toBridgeError(error, 'userinfo');

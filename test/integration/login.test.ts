@@ -30,3 +30,25 @@ describe('a whole login: SP → bridge → oidc-provider → bridge → SP', () 
     expect(profile?.['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name']).toBe(alice.sub);
   });
 });
+
+describe('ForceAuthn', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(async () => harness.close());
+
+  it('asks the provider for a fresh authentication and is accepted when it happened', async () => {
+    const sp = await harness.serviceProvider({ forceAuthn: true });
+    const start = new URL(await sp.getAuthorizeUrlAsync('relay', undefined, {}));
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const loginPage = await agent.get(start);
+    const toProvider = loginPage.hops.find((hop) => hop.location?.startsWith(harness.providerUrl));
+    const authorize = new URL(toProvider!.location!);
+    expect(authorize.searchParams.get('prompt')).toBe('login');
+    expect(authorize.searchParams.get('max_age')).toBe('0');
+    const post = readAutoPost(await signInAtProvider(agent, loginPage, alice));
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe('alice@example.com');
+  });
+});

@@ -103,4 +103,19 @@ describe('the stored configuration, cached by revision', () => {
     expect(config?.oidc.clientId).toBe('client');
     expect(counts).toEqual({ get: 1, getSecret: 1 });
   });
+
+  it('never serves an older secret after the settings return to an earlier state', async () => {
+    // The cached record and a later one must never be the same bytes while the secrets differ:
+    // a save that leaves the secret alone keeps the secret's revision in the record.
+    await configSave(admin(), { settings, clientSecret: 'secret-0' });
+    await configSave(admin(), { settings: { requireVerifiedEmail: false } });
+    await configSave(admin(), { settings: { requireVerifiedEmail: true } });
+    const caches = new BridgeCaches();
+    const source = createStoredConfigSources({ store, secrets: store, baseUrl: BASE_URL, allowLoopbackHttp: false, cache: caches }).config;
+    expect((await source())?.oidc.clientSecret).toBe('secret-0');
+    await configSave(admin(), { settings: {}, clientSecret: 'secret-1' });
+    await configSave(admin(), { settings: { requireVerifiedEmail: false } });
+    await configSave(admin(), { settings: { requireVerifiedEmail: true } });
+    expect((await source())?.oidc.clientSecret).toBe('secret-1');
+  });
 });

@@ -44,7 +44,11 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   if (secretChanged) await ctx.ports.secrets.setSecret(storageKeys.clientSecret(), newSecret);
   if (changed.length || secretChanged || before.read.state !== 'ok') {
     const record = JSON.parse(JSON.stringify(merged)) as Record<string, unknown>;
-    if (secretChanged) record[SECRET_REVISION_FIELD] = ctx.ports.random.token(12);
+    // Kept across saves that leave the secret alone: dropping it could bring back an earlier
+    // record's exact bytes, and with them a cached configuration holding an older secret.
+    const previous = before.read.state === 'ok' ? before.read.secretRevision : undefined;
+    const secretRevision = secretChanged ? ctx.ports.random.token(12) : previous;
+    if (secretRevision !== undefined) record[SECRET_REVISION_FIELD] = secretRevision;
     await ctx.ports.store.set(storageKeys.config(), record as Json);
   }
   let progress = before.progress;
