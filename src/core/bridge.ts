@@ -1,3 +1,4 @@
+import { newReference } from './reference.js';
 import { toMultiValueRecord, type BridgeRequest, type BridgeResponse } from './http-types.js';
 import type { BridgeConfig } from './config.js';
 import type { Ports } from './ports.js';
@@ -237,12 +238,6 @@ export function createBridge(options: BridgeOptions): Bridge {
   };
 
   return { handle, signingCredentials };
-}
-
-/** A short id a user can read out to an admin, e.g. `R-4F7K-2M9Q`. */
-function newReference(ports: Ports): string {
-  const raw = ports.random.token(8).toUpperCase().replace(/[^A-Z0-9]/g, 'X');
-  return `R-${raw.slice(0, 4)}-${raw.slice(4, 8)}`;
 }
 
 function renderFailure(error: unknown, reference: string, request: BridgeRequest, ports: Ports): BridgeResponse {

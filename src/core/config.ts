@@ -231,7 +231,6 @@ function normalizeConfig(cfg: ParsedConfig): BridgeConfig {
   const normalized = {
     ...cfg,
     baseUrl: cfg.baseUrl.replace(/\/+$/, ''),
-    oidc: { ...cfg.oidc, issuer: cfg.oidc.issuer },
     allowedEmailDomains: [...new Set(cfg.allowedEmailDomains.map((d) => normalizeDomain(d)!))],
     idpEntityId: cfg.idpEntityId ?? urls.metadata,
     urls,

@@ -23,15 +23,15 @@ export function escapeHtml(value: string): string {
  * auto-post form); scripts run only with the page's nonce; the page can never be framed, so a
  * hostile site cannot click a user through a sign-in.
  */
-export function htmlHeaders(options: { nonce?: string; formAction?: string } = {}): Record<string, string> {
-  const script = options.nonce ? `'nonce-${options.nonce}'` : "'none'";
+export function htmlHeaders(options: { nonce: string; formAction?: string }): Record<string, string> {
+  const script = `'nonce-${options.nonce}'`;
   const formAction = options.formAction ? cspSource(options.formAction) : "'none'";
   return {
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Security-Policy': [
       "default-src 'none'",
       `script-src ${script}`,
-      `style-src 'nonce-${options.nonce ?? 'none'}'`,
+      `style-src 'nonce-${options.nonce}'`,
       "img-src 'none'",
       `form-action ${formAction}`,
       "frame-ancestors 'none'",

@@ -1,6 +1,6 @@
 import type { BridgeConfig } from '../core/config.js';
 import type { RandomSource } from '../core/ports.js';
-import { NAMEID_FORMAT, type SamlAttribute } from './saml-attributes.js';
+import type { SamlAttribute } from './saml-attributes.js';
 import type { SigningCredentials } from './signing-key.js';
 import { SignedXml } from 'xml-crypto';
 
@@ -164,4 +164,3 @@ function signEnveloped(xml: string, rootName: 'Assertion' | 'Response', credenti
   return signer.getSignedXml();
 }
 
-export { NAMEID_FORMAT };

@@ -5,7 +5,7 @@ import { configGet } from './config-get.js';
 import { configSave } from './config-save.js';
 import { idpMetadata } from './idp-metadata.js';
 import { providerDiscover } from './provider-discover.js';
-import { newReference } from './reference.js';
+import { newReference } from '../reference.js';
 import { rolloutSave } from './rollout-save.js';
 import { spParseMetadata } from './sp-parse-metadata.js';
 import { testResult } from './test-result.js';

@@ -3,7 +3,7 @@ import { publicError } from '../errors.js';
 import { actorHash, readTestRecord, writeTestRecord, type TestRecord } from '../test-login.js';
 import type { TestResultResponse } from './admin-api-types.js';
 import { badRequest, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
-import { newReference } from './reference.js';
+import { newReference } from '../reference.js';
 
 const requestSchema = z.strictObject({ testId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a test id') });
 

@@ -8,7 +8,7 @@ import { actorHash, TEST_RESULT_TTL_SECONDS, writeTestRecord } from '../test-log
 import type { TestStartResponse } from './admin-api-types.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { loadSetupState } from './setup-state.js';
-import { newReference } from './reference.js';
+import { newReference } from '../reference.js';
 
 /**
  * `test/start`: a real login at the provider with the saved provider settings, through the same

@@ -1,4 +1,4 @@
-import type { Ports } from '../ports.js';
+import type { Ports } from './ports.js';
 
 /**
  * A short id a person can read out to an admin, e.g. `R-4F7K-2M9Q`: the same form as the
