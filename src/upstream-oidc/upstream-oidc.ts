@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import { isLoopbackUrl, type BridgeConfig } from '../core/config.js';
 import { BridgeError } from '../core/errors.js';
@@ -31,6 +32,8 @@ export class ProviderConfigurationCache {
   get(key: string, now: number, create: () => Promise<client.Configuration>): Promise<client.Configuration> {
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > now) return hit.configuration;
+    // Entries of settings no longer in use (an old client secret among them) go once expired.
+    for (const [old, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(old);
     const configuration = create();
     this.entries.set(key, { configuration, expiresAt: now + this.ttlMs });
     // A failed discovery must not be remembered.
@@ -45,7 +48,10 @@ export class ProviderConfigurationCache {
 
 function cacheKey(config: BridgeConfig): string {
   const { issuer, clientId, clientSecret, clientAuthMethod, endpoints } = config.oidc;
-  return JSON.stringify([issuer, clientId, clientSecret, clientAuthMethod, endpoints ?? null, config.upstreamTimeoutSeconds]);
+  // A digest, so the map's keys do not hold the client secret in clear.
+  return createHash('sha256')
+    .update(JSON.stringify([issuer, clientId, clientSecret, clientAuthMethod, endpoints ?? null, config.upstreamTimeoutSeconds]))
+    .digest('base64url');
 }
 
 /** The openid-client Configuration for the configured provider, discovered once per process. */
