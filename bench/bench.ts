@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     await provider.close();
   }
 
-  step(`Forge bundle (esbuild) and ${plan.coldStarts} cold starts`);
+  step(`Forge bundle (Forge's own bundler) and ${plan.coldStarts} cold starts on Node 22`);
   const bundle = await bundleForge();
   const settings = {
     oidc: { issuer: 'https://example.okta.com/oauth2/default', clientId: '0oa1bench', scopes: ['openid', 'email', 'profile'] },
@@ -222,7 +222,7 @@ export function table(r: Results, d: Details): string {
     fmt(r.forgeBundleBytes),
     'reported',
     undefined,
-    `esbuild, minified; ${d.bundle
+    `@forge/bundler (webpack, not minified); source bytes in: ${d.bundle
       .slice(0, 5)
       .map(([name, bytes]) => `${name} ${fmt(bytes / 1024)} KB`)
       .join(', ')}`,

@@ -3,52 +3,56 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { build } from 'esbuild';
+import { node22Path } from '../scripts/node22.mjs';
 import { createSigningKey } from '../src/downstream-saml/signing-key.js';
 import { BUILD_DIR, PROFILE_DIR } from './ipc.js';
 
 /**
- * The Forge function as Forge would ship it (one bundle with its node_modules: the Forge
- * runtime provides none of them, `@forge/*` included), its size, and how long a fresh Node
- * process takes to import it and answer one metadata request.
+ * The Forge function as Forge ships it: the handler file and chunks that Forge's own bundler
+ * (@forge/bundler, the webpack build of `forge deploy`) writes from manifest.yml, built here by
+ * scripts/forge-bundle.cjs after the TypeScript is compiled (`npm run build:forge` without the
+ * UI). Its size, and how long a fresh Node 22 process (Forge's runtime) takes to load it and
+ * answer one metadata request.
  */
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export interface ForgeBundle {
+  /** The handler file manifest.yml names. */
   file: string;
+  /** The JavaScript Forge deploys: the handler file and its chunks, without source maps. */
   bytes: number;
-  /** Bytes in the bundle by package (or source folder), largest first. */
+  /** Source bytes going into the bundle by package (or source folder), largest first. */
   byPackage: [string, number][];
 }
 
 export async function bundleForge(): Promise<ForgeBundle> {
-  const file = path.join(BUILD_DIR, 'forge', 'index.mjs');
-  const result = await build({
-    entryPoints: [path.join(ROOT, 'src/forge/index.ts')],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    minify: true,
-    metafile: true,
-    logLevel: 'warning',
-    // CommonJS dependencies require Node's built-in modules; an ES module bundle needs a require.
-    banner: { js: "import { createRequire as __bridgeCreateRequire } from 'node:module'; const require = __bridgeCreateRequire(import.meta.url);" },
-  });
-  return { file, bytes: fs.statSync(file).size, byPackage: bytesByPackage(result.metafile) };
+  const run = promisify(execFile);
+  await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.forge.json')]);
+  await run(process.execPath, [path.join(ROOT, 'scripts/forge-bundle.cjs')]);
+  const directory = path.join(ROOT, 'build/forge-bundle');
+  const report = JSON.parse(fs.readFileSync(`${directory}.json`, 'utf8')) as { entries: string[]; files: Record<string, number> };
+  // The runtime wrapper files are the CLI's stand-ins (the real ones come from Atlassian's CDN).
+  const shipped = Object.entries(report.files).filter(([name]) => name.endsWith('.cjs') && !name.startsWith('__forge'));
+  return {
+    file: path.join(directory, report.entries[0]!),
+    bytes: shipped.reduce((total, [, bytes]) => total + bytes, 0),
+    byPackage: bytesByPackage(shipped.map(([name]) => path.join(directory, `${name}.map`))),
+  };
 }
 
-function bytesByPackage(metafile: Metafile): [string, number][] {
+function bytesByPackage(sourceMaps: string[]): [string, number][] {
   const totals = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const parts = input.split('/');
+  for (const file of sourceMaps) {
+    if (!fs.existsSync(file)) continue;
+    const map = JSON.parse(fs.readFileSync(file, 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+    map.sources.forEach((source, i) => {
+      const parts = source.replace(/^webpack:\/\/[^/]*\//, '').split('/');
       const at = parts.lastIndexOf('node_modules');
-      const name = at >= 0 ? parts.slice(at + 1, at + (parts[at + 1]!.startsWith('@') ? 3 : 2)).join('/') : parts.slice(0, 2).join('/');
-      totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
-    }
+      const name = at >= 0 ? parts.slice(at + 1, at + (parts[at + 1]!.startsWith('@') ? 3 : 2)).join('/') : parts.slice(1, 4).join('/');
+      totals.set(name, (totals.get(name) ?? 0) + Buffer.byteLength(map.sourcesContent?.[i] ?? ''));
+    });
   }
   return [...totals].sort((a, b) => b[1] - a[1]);
 }
@@ -73,7 +77,7 @@ export async function measureColdStarts(bundle: ForgeBundle, runs: number, setti
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     logLevel: 'warning',
   });
   const seed = path.join(BUILD_DIR, 'cold-start-seed.json');
@@ -83,7 +87,7 @@ export async function measureColdStarts(bundle: ForgeBundle, runs: number, setti
   for (let i = 0; i < runs; i++) {
     const profiling = profile && i === runs - 1 ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-name=cold-start.cpuprofile'] : [];
     const started = performance.now();
-    const { stdout } = await promisify(execFile)(process.execPath, [...profiling, entry, bundle.file, seed]);
+    const { stdout } = await promisify(execFile)(node22Path({ install: true }), [...profiling, entry, bundle.file, seed]);
     const wallMs = performance.now() - started;
     results.push({ ...(JSON.parse(stdout) as Omit<ColdStart, 'wallMs'>), wallMs });
   }

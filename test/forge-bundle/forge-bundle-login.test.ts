@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
+import type { ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
+import { storageKeys } from '../../src/core/storage-keys.js';
+import type { WebTriggerEvent } from '../../src/forge/web-trigger.js';
+import { createDemoProvider } from '../../src/standalone/demo/demo-provider.js';
+import { TEST_WEB_TRIGGER_URL } from '../forge/forge-platform.js';
+import { FORGE_BUNDLE_DIR, startForgeBundleHost, type ForgeBundleHost } from '../support/forge-bundle.js';
+import { installFetchRoutes, pinnedHttpsFetch, selfSignedCertificate, webTriggerFetch } from '../support/forge-login-support.js';
+import { ACS_URL, alice, CLIENT_ID, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
+import { Page, UserAgent } from '../support/user-agent.js';
+
+// What ships is what is tested: the handler file Forge's own bundler (@forge/bundler, the
+// webpack build of `forge deploy`) wrote from manifest.yml, loaded under Node 22 in a process of
+// its own with the platform stand-ins around it (test/support/forge-bundle-host.ts). Nothing of
+// the app is imported from src here: every call goes through the bundle's exported functions.
+//
+// The network: node-saml (the service provider) and the user agent here → the web trigger URL,
+// each request one invocation of the bundled `bridgeTrigger` → the bundle's own fetch to the demo
+// oidc-provider over https (its certificate trusted through NODE_EXTRA_CA_CERTS) → back.
+
+const INSTALL_CONTEXT = 'ari:cloud:jira::site/22222222-2222-2222-2222-222222222222';
+const GIVEN_NAME = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname';
+const JIRA_ADMIN_PAGE = { extension: { type: 'jira:adminPage' } };
+/** The page at the SP that posts the AuthnRequest (HTTP-POST binding): a cross-site POST. */
+const SP_PAGE = 'https://auth.atlassian.test/login';
+
+/** The function handlers manifest.yml names (`<file below src>.<export>`). */
+function manifestHandlers(): string[] {
+  const manifest = readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8');
+  return [...manifest.matchAll(/^\s+handler:\s*(\S+)\s*$/gm)].map((m) => m[1]!);
+}
+
+describe('the app as Forge builds it, on Node 22', () => {
+  let host: ForgeBundleHost;
+  let server: https.Server;
+  let issuer: string;
+  let restoreFetch: () => void;
+  let caDirectory: string;
+  let certificate: string;
+  const triggerCalls: { event: WebTriggerEvent; status: number }[] = [];
+
+  const serviceProvider = (options: Partial<SamlConfig> = {}) =>
+    new SAML({
+      entryPoint: `${TEST_WEB_TRIGGER_URL}/saml/sso`,
+      issuer: SP_ENTITY_ID,
+      callbackUrl: ACS_URL,
+      audience: SP_ENTITY_ID,
+      idpCert: certificate,
+      idpIssuer: `${TEST_WEB_TRIGGER_URL}/saml/metadata`,
+      wantAuthnResponseSigned: true,
+      wantAssertionsSigned: true,
+      validateInResponseTo: ValidateInResponseTo.always,
+      identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      signatureAlgorithm: 'sha256',
+      acceptedClockSkewMs: 5_000,
+      ...options,
+    });
+
+  const saveSettings = (principal: string) =>
+    host.adminResolver(
+      {
+        call: {
+          functionKey: 'config/save',
+          payload: {
+            settings: {
+              oidc: { issuer, clientId: CLIENT_ID, scopes: ['openid', 'email', 'profile'] },
+              serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
+              allowedEmailDomains: ['example.com'],
+            },
+            clientSecret: CLIENT_SECRET,
+            step: 'provider',
+          },
+        },
+        context: JIRA_ADMIN_PAGE,
+      },
+      { principal: { accountId: principal } },
+    );
+
+  beforeAll(async () => {
+    const tls = selfSignedCertificate();
+    caDirectory = mkdtempSync(path.join(tmpdir(), 'forge-bundle-ca-'));
+    writeFileSync(path.join(caDirectory, 'ca.pem'), tls.cert);
+    server = https.createServer({ key: tls.key, cert: tls.cert });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const provider = await createDemoProvider({
+      issuer,
+      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${TEST_WEB_TRIGGER_URL}/oidc/callback`] }],
+    });
+    server.on('request', provider.handle);
+
+    host = await startForgeBundleHost({ env: { NODE_EXTRA_CA_CERTS: path.join(caDirectory, 'ca.pem') } });
+    restoreFetch = installFetchRoutes({
+      [`${TEST_WEB_TRIGGER_URL}/`]: webTriggerFetch(TEST_WEB_TRIGGER_URL, (event, context) => host.bridgeTrigger(event, context!), { installContext: INSTALL_CONTEXT }, (event, response) =>
+        triggerCalls.push({ event, status: response.statusCode }),
+      ),
+      [`${issuer}/`]: pinnedHttpsFetch(issuer, tls.cert),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    restoreFetch?.();
+    await host?.close();
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    if (caDirectory) rmSync(caDirectory, { recursive: true, force: true });
+  });
+
+  it('exports every function handler manifest.yml names, and runs on Node 22', async () => {
+    const handlers = manifestHandlers();
+    expect(handlers.length).toBeGreaterThan(0);
+    const loaded = await host.exports();
+    expect(loaded.nodeVersion).toMatch(/^v22\./);
+    for (const handler of handlers) {
+      const [file, name] = handler.split('.');
+      // One handler file per manifest module; this suite loads index.cjs.
+      expect(file).toBe('index');
+      expect(loaded.types[name!]).toBe('function');
+    }
+  });
+
+  it('carries neither the standalone server, the demo peers nor native addons', () => {
+    const files = readdirSync(FORGE_BUNDLE_DIR, { recursive: true }) as string[];
+    expect(files.filter((f) => f.endsWith('.node'))).toEqual([]);
+    // The npm packages inside, as the Forge bundler itself reports them.
+    const report = JSON.parse(readFileSync(`${FORGE_BUNDLE_DIR.replace(/\/$/, '')}.json`, 'utf8')) as { modules: string[]; warnings: string[] };
+    expect(report.modules).toEqual(expect.arrayContaining(['@forge/api', '@forge/kvs', '@forge/resolver', 'openid-client', 'libxml2-wasm', 'xml-crypto']));
+    for (const excluded of ['better-sqlite3', 'oidc-provider', '@node-saml/node-saml', 'samlp']) expect(report.modules).not.toContain(excluded);
+    expect(report.warnings).toEqual([]);
+    // The app's own modules, from the source maps: the compiled core and Forge adapter only.
+    const sources = files
+      .filter((f) => f.endsWith('.cjs.map'))
+      .flatMap((f) => (JSON.parse(readFileSync(path.join(FORGE_BUNDLE_DIR, f), 'utf8')) as { sources: string[] }).sources)
+      .filter((s) => !s.includes('node_modules'));
+    expect(sources).toEqual(expect.arrayContaining([expect.stringContaining('build/app/core/bridge.js'), expect.stringContaining('build/app/forge/index.js')]));
+    expect(sources.filter((s) => /standalone|demo/.test(s))).toEqual([]);
+  });
+
+  it('refuses config/save from a user who is not a site admin, and stores nothing', async () => {
+    await host.request({ type: 'user', jiraAdmin: false });
+    try {
+      const refused = await saveSettings('someone-1');
+      expect(refused).toMatchObject({ error: 'not_admin' });
+      expect(await host.request({ type: 'kvs', op: 'has-secret', key: storageKeys.clientSecret() })).toBe(false);
+    } finally {
+      await host.request({ type: 'user', jiraAdmin: true });
+    }
+  });
+
+  it('saves the settings through the bundled admin resolver, the secret into secret storage only', async () => {
+    const saved = (await saveSettings('admin-1')) as ConfigSaveResponse;
+    expect(saved).toMatchObject({ ok: true });
+    expect(await host.request({ type: 'kvs', op: 'has-secret', key: storageKeys.clientSecret() })).toBe(true);
+    expect(await host.request<string>({ type: 'kvs', op: 'values' })).not.toContain(CLIENT_SECRET);
+    const read = await host.adminResolver({ call: { functionKey: 'config/get', payload: {} }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } });
+    expect(JSON.stringify(read)).toContain(SP_ENTITY_ID);
+    expect(JSON.stringify(read)).not.toContain(CLIENT_SECRET);
+  });
+
+  it('serves /saml/metadata with the signing certificate', async () => {
+    const metadata = await fetch(`${TEST_WEB_TRIGGER_URL}/saml/metadata`);
+    expect(metadata.status).toBe(200);
+    const xml = await metadata.text();
+    expect(xml).toContain('IDPSSODescriptor');
+    expect(xml).toContain(`Location="${TEST_WEB_TRIGGER_URL}/saml/sso"`);
+    certificate = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)?.[1]?.replace(/\s+/g, '') ?? '';
+    expect(certificate.length).toBeGreaterThan(500);
+  });
+
+  it('logs a user in with the HTTP-Redirect binding, verified by node-saml; a replayed callback is refused', async () => {
+    const sp = serviceProvider();
+    const relayState = 'https://start.atlassian.com/?a=1&b="<x>"';
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const since = triggerCalls.length;
+    const loginPage = await agent.get(await sp.getAuthorizeUrlAsync(relayState, undefined, {}));
+    expect(loginPage.status).toBe(200);
+    expect(new URL(loginPage.url).origin).toBe(issuer);
+    const bridgePage = await signInAtProvider(agent, loginPage, alice);
+    expect(bridgePage.status).toBe(200);
+    const post = readAutoPost(bridgePage);
+    expect(post.action).toBe(ACS_URL);
+    expect(post.RelayState).toBe(relayState);
+    const { profile, loggedOut } = await sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(loggedOut).toBe(false);
+    expect(profile?.nameID).toBe(alice.email);
+    expect(profile?.[GIVEN_NAME]).toBe(alice.given_name);
+    expect(triggerCalls.slice(since).map((c) => [c.event.userPath, c.status])).toEqual([
+      ['/saml/sso', 302],
+      ['/oidc/callback', 200],
+    ]);
+
+    const callback = triggerCalls.slice(since).find((c) => c.event.userPath === '/oidc/callback')!.event;
+    const replayed = await host.bridgeTrigger(structuredClone(callback), { installContext: INSTALL_CONTEXT });
+    expect(replayed.statusCode).toBe(400);
+    expect(replayed.headers['X-Bridge-Error']).toEqual(['login_unknown']);
+    expect(replayed.body).not.toContain('SAMLResponse');
+  });
+
+  it('logs a user in with the HTTP-POST binding, verified by node-saml', async () => {
+    // node-saml deflates HTTP-POST messages unless told not to; the binding says base64 only.
+    const sp = serviceProvider({ authnRequestBinding: 'HTTP-POST', skipRequestCompression: true });
+    const relayState = 'https://start.atlassian.com/?continue=/wiki';
+    const form = new Page(SP_PAGE, 200, new Headers({ 'content-type': 'text/html' }), await sp.getAuthorizeFormAsync(relayState, undefined, {}), []).form();
+    expect(form.action).toBe(`${TEST_WEB_TRIGGER_URL}/saml/sso`);
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const loginPage = await agent.post(form.action, form.fields, { initiator: SP_PAGE });
+    expect(loginPage.hops[0]).toEqual(expect.objectContaining({ method: 'POST', status: 302 }));
+    const bridgePage = await signInAtProvider(agent, loginPage, alice);
+    const post = readAutoPost(bridgePage);
+    expect(post.action).toBe(ACS_URL);
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe(alice.email);
+  });
+
+  it('refuses an AuthnRequest from a service provider it does not know, with a reference and no SAML response', async () => {
+    const stranger = serviceProvider({ issuer: 'https://auth.atlassian.test/saml/someone-else' });
+    const page = await new UserAgent({ stopAt: stopAtAcs }).get(await stranger.getAuthorizeUrlAsync('', undefined, {}));
+    expect(page.status).toBe(400);
+    expect(page.headers.get('x-bridge-error')).toBe('saml_unknown_sp');
+    expect(page.body).toMatch(/Reference/i);
+    expect(page.body).not.toContain('SAMLResponse');
+  });
+
+  it('logs no client secret, private key or authorization code', () => {
+    const output = host.output.join('');
+    expect(output.length).toBeGreaterThan(0);
+    expect(output).not.toContain(CLIENT_SECRET);
+    expect(output).not.toMatch(/PRIVATE KEY/);
+    expect(output).not.toMatch(/[?&]code=/);
+  });
+});
