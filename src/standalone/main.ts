@@ -3,7 +3,6 @@ import path from 'node:path';
 import { ConfigError, type RawConfig } from '../core/config.js';
 import { secretKeyFromEnv } from './sqlite-store.js';
 import { startStandalone, type StandaloneApp } from './standalone-app.js';
-import { demoMounts, demoSeed } from './demo-mode.js';
 
 /**
  * `npm start`: the standalone server. Environment:
@@ -52,6 +51,9 @@ async function main(): Promise<StandaloneApp> {
     );
     return app;
   }
+  // The demo peers (oidc-provider, node-saml and their dependencies) load only in demo mode: a
+  // configured server never carries them in memory.
+  const { demoMounts, demoSeed } = await import('./demo-mode.js');
   const demoBase = (serverUrl: string) => serverUrl.replace('127.0.0.1', 'localhost');
   const app = await startStandalone({
     port,
