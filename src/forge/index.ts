@@ -43,6 +43,7 @@ async function adminContext(accountId: string, ports: Ports): Promise<AdminConte
     ports,
     baseUrl,
     allowLoopbackHttp: false,
+    host: 'forge',
     actor: accountId,
     signingCredentials: () => loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host),
   };

@@ -173,6 +173,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
           ports,
           baseUrl,
           allowLoopbackHttp: true,
+          host: 'standalone',
           actor: 'standalone-admin',
           signingCredentials: bridge.signingCredentials,
           providerCache: caches.provider,

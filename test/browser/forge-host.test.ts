@@ -19,7 +19,9 @@ import { MemoryStore, MovableClock, recordingLogger } from '../support/memory-po
  * Forge's Custom UI bridge (`window.__bridge`, which `@forge/bridge` calls) standing in for
  * Atlassian's host and handing each `invoke` to the core resolvers, as `src/forge` does after
  * its admin check. Shows that the shim picks Forge's `invoke`, never asks for an admin token,
- * and turns a refusal into the refusal page.
+ * and turns a refusal into the refusal page; and that an issuer on a host no static remote
+ * covers goes through customer-managed egress (`permissions.egress.get/set`, which the bridge
+ * stand-in answers as Atlassian's confirmation would) before anything is fetched from it.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -66,8 +68,18 @@ afterAll(async () => {
   }
 });
 
-/** A page whose `window.__bridge` sends every `invoke` to `handle`; returns the keys invoked. */
-async function forgePage(handle: (key: string, payload: unknown) => Promise<unknown>): Promise<{ page: Page; invoked: string[]; errors: string[] }> {
+/** Forge's customer-managed egress calls (`permissions.egress.*` of @forge/bridge) as the page makes them. */
+type PermissionHandler = (call: string, payload: unknown) => Promise<unknown>;
+
+/**
+ * A page whose `window.__bridge` sends every `invoke` to `handle` and every
+ * `__permission__<call>` (what `permissions.egress.get/set` send) to `permission`; returns the
+ * keys invoked.
+ */
+async function forgePage(
+  handle: (key: string, payload: unknown) => Promise<unknown>,
+  permission: PermissionHandler = async () => undefined,
+): Promise<{ page: Page; invoked: string[]; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
   const invoked: string[] = [];
   const errors: string[] = [];
@@ -80,14 +92,96 @@ async function forgePage(handle: (key: string, payload: unknown) => Promise<unkn
     invoked.push(key);
     return handle(key, payload);
   });
+  await page.exposeFunction('__testPermission', (call: string, payload: unknown) => permission(call, payload));
   await page.addInitScript(() => {
-    const target = window as unknown as { __bridge: unknown; __testInvoke: (key: string, payload: unknown) => Promise<unknown> };
+    const target = window as unknown as {
+      __bridge: unknown;
+      __testInvoke: (key: string, payload: unknown) => Promise<unknown>;
+      __testPermission: (call: string, payload: unknown) => Promise<unknown>;
+    };
     target.__bridge = {
       callBridge: (type: string, args?: { functionKey?: string; payload?: unknown }) =>
-        type === 'invoke' ? target.__testInvoke(args?.functionKey ?? '', args?.payload) : Promise.resolve(undefined),
+        type === 'invoke'
+          ? target.__testInvoke(args?.functionKey ?? '', args?.payload)
+          : type.startsWith('__permission__')
+            ? target.__testPermission(type.slice('__permission__'.length), args)
+            : Promise.resolve(undefined),
     };
   });
   return { page, invoked, errors };
+}
+
+/** Core resolvers on memory ports, as `src/forge` runs them after its admin check. */
+function forgeResolvers(fetchPort: Ports['fetch'] = (input, init) => fetch(input, init)) {
+  const clock = new MovableClock();
+  const store = new MemoryStore(clock);
+  const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger: recordingLogger(), fetch: fetchPort };
+  const ctx: AdminContext = {
+    ports,
+    baseUrl: TRIGGER_URL,
+    allowLoopbackHttp: false,
+    host: 'forge',
+    actor: 'forge-test-account',
+    signingCredentials: () => loadOrCreateSigningKey(store, clock, new URL(TRIGGER_URL).host),
+  };
+  const handle = async (key: string, payload: unknown) => {
+    const outcome = await runAdminResolver(key, ctx, payload);
+    if (outcome.kind === 'failed') throw new Error(`The request failed. Reference: ${outcome.reference}`);
+    return outcome.body;
+  };
+  return { store, handle };
+}
+
+const CUSTOM_ISSUER = 'https://login.company.com/oauth2/default';
+const EGRESS_KEY = 'oidc-provider';
+
+/**
+ * Forge's egress as the app meets it for a provider on a custom domain: the egress proxy answers
+ * 403 for a host nobody approved, and `permissions.egress.set` approves (Atlassian's confirmation
+ * accepted) or rejects (declined) the group the page asks for.
+ */
+function customerManagedEgress(admin: 'approves' | 'declines') {
+  const approved = new Set<string>();
+  const requests: unknown[] = [];
+  const fetchPort: Ports['fetch'] = async (input) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (!approved.has(url.hostname)) return new Response('', { status: 403 });
+    if (url.pathname === '/oauth2/default/.well-known/openid-configuration') {
+      return Response.json({
+        issuer: CUSTOM_ISSUER,
+        authorization_endpoint: `${CUSTOM_ISSUER}/v1/authorize`,
+        token_endpoint: `${CUSTOM_ISSUER}/v1/token`,
+        userinfo_endpoint: `${CUSTOM_ISSUER}/v1/userinfo`,
+        jwks_uri: `${CUSTOM_ISSUER}/v1/keys`,
+      });
+    }
+    return new Response('not found', { status: 404 });
+  };
+  const group = () => ({
+    key: EGRESS_KEY,
+    description: 'approved provider hosts',
+    configured: [...approved].map((host) => ({ domain: `https://${host}`, type: ['FETCH_BACKEND_SIDE'] })),
+  });
+  const permission: PermissionHandler = async (call, payload) => {
+    if (call === 'egressGet') return { results: approved.size ? [group()] : [] };
+    if (call === 'egressSet') {
+      requests.push(payload);
+      if (admin === 'declines') throw new Error('The administrator declined the request.');
+      const egresses = (payload as { egresses: { configured: { domain: string }[] }[] }).egresses;
+      for (const { domain } of egresses[0]!.configured) approved.add(new URL(domain).hostname);
+      return { results: [group()] };
+    }
+    throw new Error(`unexpected permission call ${call}`);
+  };
+  return { approved, requests, fetchPort, permission };
+}
+
+async function openProviderStep(page: Page): Promise<void> {
+  await page.goto(resourceUrl);
+  await page.getByRole('button', { name: 'Start the setup' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Callback URL' }).waitFor();
+  await page.getByRole('button', { name: 'Done, continue' }).click();
+  await page.getByRole('heading', { level: 2, name: 'OIDC provider' }).waitFor();
 }
 
 describe('the setup wizard under Forge Custom UI', () => {
@@ -108,21 +202,8 @@ describe('the setup wizard under Forge Custom UI', () => {
   });
 
   it('calls the core resolvers through invoke, with no admin token, and saves through them', async () => {
-    const clock = new MovableClock();
-    const store = new MemoryStore(clock);
-    const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger: recordingLogger(), fetch: (input, init) => fetch(input, init) };
-    const ctx: AdminContext = {
-      ports,
-      baseUrl: TRIGGER_URL,
-      allowLoopbackHttp: false,
-      actor: 'forge-test-account',
-      signingCredentials: () => loadOrCreateSigningKey(store, clock, new URL(TRIGGER_URL).host),
-    };
-    const { page, invoked, errors } = await forgePage(async (key, payload) => {
-      const outcome = await runAdminResolver(key, ctx, payload);
-      if (outcome.kind === 'failed') throw new Error(`The request failed. Reference: ${outcome.reference}`);
-      return outcome.body;
-    });
+    const { store, handle } = forgeResolvers();
+    const { page, invoked, errors } = await forgePage(handle);
     try {
       await page.goto(resourceUrl);
       await page.getByRole('heading', { level: 2, name: 'Overview' }).waitFor();
@@ -143,6 +224,61 @@ describe('the setup wizard under Forge Custom UI', () => {
 
       expect(invoked).toEqual(expect.arrayContaining(['config/get', 'config/save']));
       expect(store.secretEntries.size).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('asks the admin to approve an issuer on a host no remote covers, then discovers through it', async () => {
+    const egress = customerManagedEgress('approves');
+    const { handle } = forgeResolvers(egress.fetchPort);
+    const { page, invoked, errors } = await forgePage(handle, egress.permission);
+    try {
+      await openProviderStep(page);
+      await page.getByLabel('Issuer URL').fill(CUSTOM_ISSUER);
+      await page.getByRole('button', { name: 'Discover' }).click();
+
+      await page.getByRole('heading', { name: 'Approve access to your provider' }).waitFor();
+      await expect(page.getByText('early-access (EAP) feature of Forge').count()).resolves.toBeGreaterThan(0);
+      await expect(page.locator('code', { hasText: 'login.company.com' }).count()).resolves.toBeGreaterThan(0);
+      // Nothing was fetched from the host before the admin approved it.
+      expect(invoked).toContain('provider/egress');
+      expect(invoked).not.toContain('provider/discover');
+
+      await page.getByRole('button', { name: 'Approve access' }).click();
+      await page.getByRole('heading', { name: 'Access approved' }).waitFor();
+      await page.getByRole('heading', { name: 'Provider found' }).waitFor();
+      await expect(page.getByLabel('Token endpoint').inputValue()).resolves.toBe(`${CUSTOM_ISSUER}/v1/token`);
+      expect(egress.requests).toEqual([
+        { egresses: [{ key: EGRESS_KEY, description: expect.any(String), configured: [{ domain: 'https://login.company.com', type: ['FETCH_BACKEND_SIDE'] }] }] },
+      ]);
+      expect([...egress.approved]).toEqual(['login.company.com']);
+      await page.screenshot({ path: path.join(ARTIFACT_DIR, 'egress-approved.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('explains a declined approval: calls to the host come back as HTTP 403 until approved', async () => {
+    const egress = customerManagedEgress('declines');
+    const { handle } = forgeResolvers(egress.fetchPort);
+    const { page, invoked, errors } = await forgePage(handle, egress.permission);
+    try {
+      await openProviderStep(page);
+      await page.getByLabel('Issuer URL').fill(CUSTOM_ISSUER);
+      await page.getByRole('button', { name: 'Discover' }).click();
+      await page.getByRole('button', { name: 'Approve access' }).click();
+
+      await page.getByRole('heading', { name: 'Access not approved' }).waitFor();
+      await expect(page.getByText('they come back as HTTP 403, so discovery fails and so does every sign-in').count()).resolves.toBe(1);
+      await expect(page.getByText('The administrator declined the request.').count()).resolves.toBe(1);
+      await expect(page.getByRole('button', { name: 'Ask again' }).count()).resolves.toBe(1);
+      await expect(page.getByRole('heading', { name: 'Provider found' }).count()).resolves.toBe(0);
+      expect(egress.requests).toHaveLength(1);
+      expect(invoked).not.toContain('provider/discover');
+      await page.screenshot({ path: path.join(ARTIFACT_DIR, 'egress-declined.png'), fullPage: true });
       expect(errors).toEqual([]);
     } finally {
       await page.close();

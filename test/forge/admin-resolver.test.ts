@@ -89,6 +89,14 @@ describe('admin resolver on Forge', () => {
     expect(JSON.stringify([...platform.kvs.data.values()])).not.toContain(CLIENT_SECRET);
   });
 
+  it('answers provider/egress as Forge: a custom domain needs the admin\'s approval', async () => {
+    await expect(invoke('provider/egress', JIRA, { issuer: 'https://login.company.com/oauth2/default' })).resolves.toEqual({
+      host: 'forge',
+      covered: [],
+      needsApproval: ['login.company.com'],
+    });
+  });
+
   it('never accepts a loopback http issuer on Forge', async () => {
     const saved = (await invoke('config/save', JIRA, { settings: { oidc: { issuer: 'http://127.0.0.1:3000' } } })) as ConfigSaveResponse;
     expect(saved.ok).toBe(false);
@@ -101,6 +109,7 @@ describe('admin resolver on Forge', () => {
       'config/get': [{}],
       'config/save': [{ settings: { allowedEmailDomains: ['example.com', 'example.org'] } }, { settings: { oidc: { clientId: '' } }, clientSecret: 'x' }],
       'provider/discover': [{ issuer: 'https://example.okta.com/oauth2/default' }],
+      'provider/egress': [{ issuer: 'https://login.company.com/oauth2/default' }],
       'sp/parse-metadata': [{ xml: '<x/>' }],
       'test/start': [{}],
       'test/result': [{ testId: 'AAAAAAAAAAAAAAAAAAAAAA' }],

@@ -52,6 +52,7 @@ describe('the stored configuration, cached by revision', () => {
       ports: { store, secrets: store, clock: systemClock, random: cryptoRandom, logger, fetch: () => Promise.reject(new Error('no network')) },
       baseUrl: BASE_URL,
       allowLoopbackHttp: false,
+      host: 'forge',
       signingCredentials: () => Promise.reject(new Error('not needed')),
       actor: 'admin-1',
     };

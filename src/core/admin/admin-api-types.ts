@@ -10,6 +10,7 @@ export type AdminResolverKey =
   | 'config/get'
   | 'config/save'
   | 'provider/discover'
+  | 'provider/egress'
   | 'sp/parse-metadata'
   | 'test/start'
   | 'test/result'
@@ -127,7 +128,17 @@ export interface DiscoverRequest {
   issuer: string;
 }
 
-export type DiscoverFailure = 'invalid_url' | 'unreachable' | 'timeout' | 'not_json' | 'issuer_mismatch' | 'missing_endpoints' | 'http_error';
+/** `egress_not_approved`: on Forge, the egress proxy refused the call (HTTP 403) because no
+ * static remote covers the host and no admin has approved it through customer-managed egress. */
+export type DiscoverFailure =
+  | 'invalid_url'
+  | 'unreachable'
+  | 'timeout'
+  | 'not_json'
+  | 'issuer_mismatch'
+  | 'missing_endpoints'
+  | 'http_error'
+  | 'egress_not_approved';
 
 export type DiscoverResponse =
   | {
@@ -137,7 +148,33 @@ export type DiscoverResponse =
       scopesSupported?: string[];
       tokenEndpointAuthMethods?: string[];
     }
-  | { ok: false; failure: DiscoverFailure; message: string };
+  | {
+      ok: false;
+      failure: DiscoverFailure;
+      message: string;
+      /** With `egress_not_approved`: the host the admin must approve (as `EgressPlan` names hosts). */
+      blockedHost?: string;
+    };
+
+/** Which host runs the resolvers. Only Forge restricts which hosts the app may call. */
+export type AdminHost = 'forge' | 'standalone';
+
+/** `provider/egress`: the provider's URLs the app itself calls (the authorization endpoint,
+ * opened by the user's browser, is accepted and ignored). */
+export interface EgressRequest {
+  issuer: string;
+  endpoints?: { authorizationEndpoint?: string; tokenEndpoint?: string; userinfoEndpoint?: string; jwksUri?: string };
+}
+
+/**
+ * Host names (lower case, no port) the app calls for this provider. On Forge, `covered` are
+ * reachable through a static remote of the manifest and `needsApproval` only once an admin
+ * approves them (customer-managed egress, early access on Forge); until then Forge answers
+ * their calls with HTTP 403. The standalone server restricts nothing: all are `covered`.
+ */
+export type EgressPlan =
+  | { host: 'forge'; covered: string[]; needsApproval: string[] }
+  | { host: 'standalone'; covered: string[]; needsApproval: [] };
 
 export interface ParseSpMetadataRequest {
   xml: string;
@@ -244,6 +281,7 @@ export interface AdminResolverMap {
   'config/get': { request: Record<string, never>; response: ConfigGetResponse };
   'config/save': { request: ConfigSaveRequest; response: ConfigSaveResponse };
   'provider/discover': { request: DiscoverRequest; response: DiscoverResponse };
+  'provider/egress': { request: EgressRequest; response: EgressPlan };
   'sp/parse-metadata': { request: ParseSpMetadataRequest; response: ParseSpMetadataResponse };
   'test/start': { request: Record<string, never>; response: TestStartResponse };
   'test/result': { request: TestResultRequest; response: TestResultResponse };

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
 import type { ProviderConfigurationCache } from '../../upstream-oidc/upstream-oidc.js';
 import type { Ports } from '../ports.js';
-import type { AdminRefusal, FieldProblem } from './admin-api-types.js';
+import type { AdminHost, AdminRefusal, FieldProblem } from './admin-api-types.js';
 
 /**
  * What every admin resolver gets from its host. The host has already decided that the caller
@@ -15,6 +15,8 @@ export interface AdminContext {
   baseUrl: string;
   /** Accept `http://` on loopback hosts (standalone only, never Forge). */
   allowLoopbackHttp: boolean;
+  /** Which host this is: on Forge, provider calls go through the egress proxy (`provider/egress`). */
+  host: AdminHost;
   /** The bridge's signing credentials; only the certificate ever leaves a resolver. */
   signingCredentials(): Promise<SigningCredentials>;
   /** Who is calling, for the audit log and to keep one admin's tests apart from another's. */

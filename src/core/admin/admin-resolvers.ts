@@ -5,6 +5,7 @@ import { configGet } from './config-get.js';
 import { configSave } from './config-save.js';
 import { idpMetadata } from './idp-metadata.js';
 import { providerDiscover } from './provider-discover.js';
+import { providerEgress } from './provider-egress.js';
 import { newReference } from '../reference.js';
 import { rolloutSave } from './rollout-save.js';
 import { spParseMetadata } from './sp-parse-metadata.js';
@@ -23,6 +24,7 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'config/get': configGet,
   'config/save': configSave,
   'provider/discover': providerDiscover,
+  'provider/egress': providerEgress,
   'sp/parse-metadata': spParseMetadata,
   'test/start': testStart,
   'test/result': testResult,

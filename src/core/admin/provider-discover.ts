@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isLoopbackUrl } from '../config.js';
 import type { DiscoverFailure, DiscoverResponse } from './admin-api-types.js';
 import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+import { egressHost, remoteFor } from '../egress-remotes.js';
 
 const requestSchema = z.strictObject({ issuer: z.string().max(2048) });
 
@@ -14,6 +15,31 @@ type Endpoints = Extract<DiscoverResponse, { ok: true }>['endpoints'];
 
 function failure(failure: DiscoverFailure, message: string): DiscoverResponse {
   return { ok: false, failure, message };
+}
+
+/** `@forge/api`'s name for a fetch its egress allowlist refused (`NotAllowedError`, status 403). */
+const FORGE_EGRESS_REFUSED = 'REQUEST_EGRESS_ALLOWLIST_ERR';
+
+/**
+ * On Forge, a call to a host no static remote covers and no admin has approved is refused by
+ * the egress proxy with HTTP 403 (or, from `@forge/api`, an error of that name). Said as such,
+ * so the admin approves the host instead of looking for a fault at the provider; a 403 from a
+ * covered host is the provider's own answer and stays an `http_error`.
+ */
+function egressRefusal(documentUrl: string): DiscoverResponse {
+  const host = egressHost(documentUrl)!;
+  return {
+    ok: false,
+    failure: 'egress_not_approved',
+    blockedHost: host,
+    message: `Forge blocked the call to ${host} (HTTP 403): the app may call this host only after a site administrator approves it.`,
+  };
+}
+
+function isEgressRefusal(ctx: AdminContext, documentUrl: string, status: number | undefined, name?: string): boolean {
+  if (ctx.host !== 'forge') return false;
+  if (name === FORGE_EGRESS_REFUSED) return true;
+  return status === 403 && !remoteFor(egressHost(documentUrl) ?? '');
 }
 
 /** `https:`, or `http:` on loopback where the host allows it (standalone only). */
@@ -61,12 +87,14 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (error) {
-    const name = (error as { name?: string })?.name;
+    const { name, status } = (error ?? {}) as { name?: string; status?: number };
+    if (isEgressRefusal(ctx, documentUrl, status, name)) return egressRefusal(documentUrl);
     if (name === 'TimeoutError' || name === 'AbortError') return failure('timeout', `The provider did not answer within ${TIMEOUT_MS / 1000} seconds.`);
     return failure('unreachable', `The provider cannot be reached at ${documentUrl}. Check the issuer URL (and on Forge, that egress to its host is allowed).`);
   }
   if (response.status < 200 || response.status > 299) {
     await response.body?.cancel().catch(() => undefined);
+    if (isEgressRefusal(ctx, documentUrl, response.status)) return egressRefusal(documentUrl);
     const where = response.status >= 300 && response.status < 400 ? ' (a redirect: enter the issuer exactly as the provider names it)' : '';
     return failure('http_error', `The provider answered HTTP ${response.status} for ${documentUrl}${where}.`);
   }

@@ -1,4 +1,5 @@
 import type { AdminRefusal, AdminResolverMap } from '../../../src/core/admin/admin-api-types.ts';
+import { egressHost } from '../../../src/core/egress-remotes.ts';
 
 /**
  * The bridge shim: one call, `invokeResolver(key, payload)`, whichever host serves the page.
@@ -175,5 +176,83 @@ export async function enableHostTheme(): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The customer-managed egress group holding the provider hosts an admin approved. */
+const EGRESS_GROUP_KEY = 'oidc-provider';
+const EGRESS_GROUP_DESCRIPTION =
+  'Your OpenID Connect provider: the app reads its discovery document and keys, and exchanges sign-in codes at its token and userinfo endpoints.';
+
+/** What Forge answered about customer-managed egress (early access on Forge). */
+export type EgressAnswer =
+  /** `hosts`: every provider host approved for this installation, after the call. */
+  | { state: 'approved'; hosts: string[] }
+  /** The admin declined Atlassian's confirmation, or Forge refused the request. */
+  | { state: 'denied'; detail: string }
+  /** Not on Forge, or Forge's customer-managed egress is not enabled for this app. */
+  | { state: 'unavailable'; detail: string };
+
+type EgressApi = typeof import('@forge/bridge')['permissions']['egress'];
+type EgressType = Parameters<EgressApi['set']>[0]['egresses'][number]['configured'][number]['type'][number];
+/** `EgressType.FetchBackendSide` of `@forge/egress`: calls made by the app's functions. */
+const FETCH_BACKEND_SIDE = 'FETCH_BACKEND_SIDE' as EgressType;
+
+async function egressApi(): Promise<EgressApi | undefined> {
+  if (detectHost() !== 'forge') return undefined;
+  const { permissions } = await import('@forge/bridge');
+  return typeof permissions?.egress?.get === 'function' && typeof permissions.egress.set === 'function' ? permissions.egress : undefined;
+}
+
+function messageOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
+  return message.trim().slice(0, 300);
+}
+
+function groupHosts(results: { key: string; configured: { domain: string }[] }[] | undefined): string[] {
+  const group = results?.find((g) => g.key === EGRESS_GROUP_KEY);
+  return [...new Set((group?.configured ?? []).map((c) => egressHost(c.domain)).filter((h): h is string => h !== undefined))];
+}
+
+/** The provider hosts already approved through `permissions.egress.get` (Forge only). */
+export async function approvedEgressHosts(): Promise<EgressAnswer> {
+  try {
+    const api = await egressApi();
+    if (!api) return { state: 'unavailable', detail: 'This page does not run on Forge.' };
+    const answer = await api.get({ keys: [EGRESS_GROUP_KEY] });
+    return { state: 'approved', hosts: groupHosts(answer?.results) };
+  } catch (error) {
+    return { state: 'unavailable', detail: messageOf(error) };
+  }
+}
+
+/**
+ * Asks Forge to let the app call `hosts` (with those approved before, since a group is set as a
+ * whole) through `permissions.egress.set`: Atlassian shows the admin a confirmation; the
+ * promise resolves when they approve and rejects when they decline. Forge only.
+ */
+export async function requestEgressApproval(hosts: string[]): Promise<EgressAnswer> {
+  let api: EgressApi | undefined;
+  try {
+    api = await egressApi();
+  } catch (error) {
+    return { state: 'unavailable', detail: messageOf(error) };
+  }
+  if (!api) return { state: 'unavailable', detail: 'This page does not run on Forge.' };
+  try {
+    const answer = await api.set({
+      egresses: [
+        {
+          key: EGRESS_GROUP_KEY,
+          description: EGRESS_GROUP_DESCRIPTION,
+          configured: hosts.map((host) => ({ domain: `https://${host}`, type: [FETCH_BACKEND_SIDE] })),
+        },
+      ],
+    });
+    // What Forge stored, when it says; else what was asked.
+    const stored = groupHosts(answer?.results);
+    return { state: 'approved', hosts: stored.length ? stored : hosts };
+  } catch (error) {
+    return { state: 'denied', detail: messageOf(error) };
   }
 }

@@ -1,3 +1,4 @@
+import type { AdminHost } from '../../../src/core/admin/admin-api-types.js';
 import type { AdminContext } from '../../../src/core/admin/admin-context.js';
 import { cryptoRandom } from '../../../src/core/default-ports.js';
 import type { Fetch, Json, KeyValueStore, Logger, Ports, SecretStore } from '../../../src/core/ports.js';
@@ -55,8 +56,11 @@ export interface MemoryAdmin {
   clock: { now: number };
 }
 
-/** An admin context on memory ports; `fetch` fails unless given. */
-export function memoryAdmin(options: { allowLoopbackHttp?: boolean; fetch?: Fetch; actor?: string; baseUrl?: string } = {}): MemoryAdmin {
+/** An admin context on memory ports; `fetch` fails unless given. The host is the standalone
+ * server when loopback http is allowed (as there), else Forge, unless given. */
+export function memoryAdmin(
+  options: { allowLoopbackHttp?: boolean; fetch?: Fetch; actor?: string; baseUrl?: string; host?: AdminHost } = {},
+): MemoryAdmin {
   const clock = { now: Date.parse('2030-01-01T00:00:00Z') };
   const store = new MemoryStore(() => clock.now);
   const logs: LogRecord[] = [];
@@ -75,6 +79,7 @@ export function memoryAdmin(options: { allowLoopbackHttp?: boolean; fetch?: Fetc
       ports,
       baseUrl: options.baseUrl ?? 'https://bridge.example.net',
       allowLoopbackHttp: options.allowLoopbackHttp ?? false,
+      host: options.host ?? (options.allowLoopbackHttp ? 'standalone' : 'forge'),
       actor: options.actor ?? 'admin-1',
       signingCredentials: () => sharedCredentials!,
     },

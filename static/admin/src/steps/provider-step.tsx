@@ -4,7 +4,8 @@ import { Checkbox } from '@atlaskit/checkbox';
 import SectionMessage from '@atlaskit/section-message';
 import { Stack, Text } from '@atlaskit/primitives';
 import type { AdminSettings, DiscoverResponse, ProviderPreset } from '../../../../src/core/admin/admin-api-types.ts';
-import { invokeResolver } from '../api.ts';
+import { approvedEgressHosts, invokeResolver, requestEgressApproval } from '../api.ts';
+import { EgressApproval, type EgressStatus } from '../components/egress-approval.tsx';
 import type { StepProps } from '../wizard-context.ts';
 import { TextInput } from '../components/field.tsx';
 import { SelectField } from '../components/select-field.tsx';
@@ -24,7 +25,7 @@ const FIELD_PATHS = ['preset', 'oidc.issuer', 'oidc.clientId', 'oidc.clientSecre
 const DISCOVERY_ADVICE: Record<Extract<DiscoverResponse, { ok: false }>['failure'], string> = {
   invalid_url: 'Enter the issuer as an absolute https:// URL, without query or fragment.',
   unreachable:
-    'Check the host name. On Forge, the provider’s domain must also be one the app may call (Okta, Entra ID, Google and Auth0 are; others need the egress approval the app asks for).',
+    'Check the host name. On Forge, the provider’s domain must also be one the app may call (Okta, Entra ID, Google, Auth0, OneLogin and PingOne are; others need the egress approval the app asks for).',
   timeout: 'The provider did not answer in time. Try again; if it keeps happening, check that the provider is reachable.',
   not_json:
     'There is no discovery document at this issuer. Check the issuer: for Okta’s default authorization server it ends in /oauth2/default. Or enter the endpoints by hand.',
@@ -32,6 +33,8 @@ const DISCOVERY_ADVICE: Record<Extract<DiscoverResponse, { ok: false }>['failure
     'The discovery document names a different issuer. Use exactly the issuer it names, including any trailing slash: ID tokens are checked against it.',
   missing_endpoints: 'The discovery document lacks endpoints the bridge needs. Enter them by hand.',
   http_error: 'The provider answered the discovery request with an error. Check the issuer, or enter the endpoints by hand.',
+  egress_not_approved:
+    'Forge lets the app call this host only once a site administrator approves it (customer-managed egress, early access on Forge). Approve access, then press Discover again.',
 };
 
 /** Step 3: the OpenID provider: preset, issuer and discovery, client ID and secret, scopes. */
@@ -47,6 +50,7 @@ export function ProviderStep(props: StepProps) {
   const [manual, setManual] = useState(Boolean(saved.oidc?.endpoints));
   const [endpoints, setEndpoints] = useState<Endpoints>({ ...EMPTY_ENDPOINTS, ...stripUndefined(saved.oidc?.endpoints) });
   const [discovery, setDiscovery] = useState<{ busy: boolean; result?: DiscoverResponse; error?: string }>({ busy: false });
+  const [egress, setEgress] = useState<EgressStatus | undefined>();
   const { state, save, touched } = useStepSave(props, 'provider');
   const info = presetInfo(preset);
   const secretSet = props.data.status.clientSecretSet;
@@ -57,6 +61,38 @@ export function ProviderStep(props: StepProps) {
     touched();
   };
 
+  /**
+   * On Forge: whether the app may call `hosts` now. Hosts an admin approved before count; for
+   * the others the approval panel asks. Returns false while approval is still needed.
+   */
+  async function egressReady(hosts: string[]): Promise<boolean> {
+    if (!hosts.length) return true;
+    setEgress({ status: 'checking', hosts });
+    const current = await approvedEgressHosts();
+    if (current.state !== 'approved') {
+      // Discovery still runs: its own answer then says what Forge did with the call.
+      setEgress({ status: 'unavailable', hosts, detail: current.detail });
+      return true;
+    }
+    const missing = hosts.filter((host) => !current.hosts.includes(host));
+    if (!missing.length) {
+      setEgress({ status: 'approved', hosts });
+      return true;
+    }
+    setEgress({ status: 'needed', hosts: missing, approved: current.hosts });
+    return false;
+  }
+
+  async function approve() {
+    if (!egress || (egress.status !== 'needed' && egress.status !== 'denied')) return;
+    const { hosts, approved } = egress;
+    setEgress({ status: 'requesting', hosts, approved });
+    const answer = await requestEgressApproval([...new Set([...approved, ...hosts])]);
+    if (answer.state === 'denied') setEgress({ status: 'denied', hosts, approved, detail: answer.detail });
+    else if (answer.state === 'unavailable') setEgress({ status: 'unavailable', hosts, detail: answer.detail });
+    else await discover();
+  }
+
   async function discover() {
     const value = issuer.trim();
     if (!value) {
@@ -64,9 +100,20 @@ export function ProviderStep(props: StepProps) {
       return;
     }
     setDiscovery({ busy: true });
+    setEgress(undefined);
     try {
+      // On Forge, a host no static remote covers is blocked (HTTP 403) until an admin approves
+      // it: ask before discovery, which is the first call to it.
+      if (props.host === 'forge') {
+        const plan = await invokeResolver('provider/egress', { issuer: value });
+        if (!(await egressReady(plan.needsApproval))) {
+          setDiscovery({ busy: false });
+          return;
+        }
+      }
       const result = await invokeResolver('provider/discover', { issuer: value });
       setDiscovery({ busy: false, result });
+      if (!result.ok && result.failure === 'egress_not_approved' && result.blockedHost) await egressReady([result.blockedHost]);
       if (result.ok) {
         setIssuer(result.issuer);
         setEndpoints({
@@ -82,6 +129,11 @@ export function ProviderStep(props: StepProps) {
           if (supported) setAuthMethod(supported);
         }
         touched();
+        if (props.host === 'forge') {
+          // The token, userinfo and JWKS endpoints may live on other hosts than the issuer.
+          const plan = await invokeResolver('provider/egress', { issuer: result.issuer, endpoints: result.endpoints });
+          await egressReady(plan.needsApproval);
+        }
       }
     } catch (error) {
       setDiscovery({ busy: false, error: error instanceof Error ? error.message : String(error) });
@@ -160,6 +212,7 @@ export function ProviderStep(props: StepProps) {
         }
       />
 
+      {egress ? <EgressApproval egress={egress} onApprove={() => void approve()} /> : null}
       {discovery.error ? (
         <SectionMessage appearance="error" title="Discovery failed">
           <p>{discovery.error}</p>
