@@ -4,16 +4,8 @@ import type { BridgeConfig } from './config.js';
 import type { Ports } from './ports.js';
 import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
 import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage } from './html.js';
-import {
-  browserBindingCookieName,
-  finishLogin,
-  finishTestLogin,
-  startLogin,
-  takeLoginTransaction,
-  type BrowserBinding,
-  type LoginContext,
-  type TakenLogin,
-} from './login-flow.js';
+import { finishLogin, finishTestLogin, readTestStart, startLogin, takeLoginTransaction, type LoginContext, type TakenLogin } from './login-flow.js';
+import { bindingCookieHeader, bindingMode, browserBindingCookieName, readBindingCookieCheck, type BindingMode } from './browser-binding.js';
 import { recordTestOutcome, type TestConfig, type TestConfigSource, type TestOutcome } from './test-login.js';
 import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
@@ -62,7 +54,7 @@ export interface BridgeOptions {
 }
 
 export interface Bridge {
-  /** Serves `/saml/sso` (GET, POST), `/oidc/callback` (GET), `/saml/metadata` (GET) and `/healthz`. */
+  /** Serves `/saml/sso` (GET, POST), `/oidc/callback` (GET), `/test/start` (GET), `/saml/metadata` (GET) and `/healthz`. */
   handle(request: BridgeRequest): Promise<BridgeResponse>;
   /** The signing credentials (created on first use). */
   signingCredentials(): Promise<SigningCredentials>;
@@ -126,14 +118,15 @@ export function createBridge(options: BridgeOptions): Bridge {
       const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error });
       outcome = { ok: false, code: bridgeError.code, error: bridgeError };
     }
-    await recordTestOutcome(ports.store, { testId, reference, outcome, fingerprint, now: ports.clock.now() }).catch((error: unknown) => {
+    const recorded = { testId, reference, outcome, fingerprint, now: ports.clock.now(), ...(taken.bindingCookie ? { bindingCookie: taken.bindingCookie } : {}) };
+    await recordTestOutcome(ports.store, recorded).catch((error: unknown) => {
       throw new BridgeError('storage_unavailable', (error as Error)?.message?.slice(0, 200), { cause: error });
     });
     if (!outcome.ok) {
       ports.logger.log('warn', 'test.failed', { reference, testId, code: outcome.code });
       throw outcome.error;
     }
-    ports.logger.log('info', 'test.succeeded', { reference, testId });
+    ports.logger.log('info', 'test.succeeded', { reference, testId, bindingCookie: taken.bindingCookie });
     const nonce = ports.random.token(16);
     return {
       status: 200,
@@ -153,7 +146,30 @@ export function createBridge(options: BridgeOptions): Bridge {
     allowLoopbackHttp: options.allowLoopbackHttp,
   });
 
-  const routes: Record<string, { methods: string[]; run(request: BridgeRequest, reference: string): Promise<BridgeResponse> }> = {
+  /**
+   * Whether a login starting now binds to its browser (`bindingMode`). A failed read of the
+   * observation keeps the safe default, binding on: a login may then fail, never be weakened.
+   */
+  const loginBinding = async (config: BridgeConfig): Promise<BindingMode> => {
+    if (!config.bindLoginToBrowser) return bindingMode(config, undefined);
+    const check = await readBindingCookieCheck(ports.store).catch((error: unknown) => {
+      ports.logger.log('warn', 'binding.check_unreadable', { detail: (error as Error)?.message?.slice(0, 200) });
+      return undefined;
+    });
+    return bindingMode(config, check);
+  };
+
+  const cookieLookup = (request: BridgeRequest) => {
+    const cookies = parseCookies(request);
+    return (state: string): string | undefined => cookies[browserBindingCookieName(state, baseUrl)];
+  };
+
+  /**
+   * A route answers a response, or throws; `always` holds headers for either answer (the
+   * callback clears the binding cookie once the login is over, on the error page too).
+   */
+  type Route = { methods: string[]; run(request: BridgeRequest, reference: string, always: Record<string, string>): Promise<BridgeResponse> };
+  const routes: Record<string, Route> = {
     '/saml/sso': {
       methods: ['GET', 'POST'],
       async run(request) {
@@ -161,25 +177,36 @@ export function createBridge(options: BridgeOptions): Bridge {
         const samlRequest = single(params, 'SAMLRequest', 'saml_request_malformed');
         const relayState = single(params, 'RelayState', 'relay_state_invalid');
         const config = await requireConfig();
+        const mode = await loginBinding(config);
         const started = await startLogin(loginContext(config), {
           binding: request.method === 'POST' ? 'post' : 'redirect',
           samlRequest,
           relayState,
+          bindToBrowser: mode.bind,
         });
-        ports.logger.log('info', 'login.started', { samlRequestId: started.samlRequestId, binding: request.method === 'POST' ? 'post' : 'redirect' });
+        ports.logger.log('info', 'login.started', {
+          samlRequestId: started.samlRequestId,
+          binding: request.method === 'POST' ? 'post' : 'redirect',
+          browserBound: mode.bind,
+          browserBinding: mode.reason,
+        });
         const headers: Record<string, string> = { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
-        if (started.browserBinding) headers['Set-Cookie'] = bindingCookie(config.urls.callback, started.browserBinding);
+        if (started.browserBinding) headers['Set-Cookie'] = bindingCookieHeader(baseUrl, started.browserBinding);
         return { status: 302, headers, body: '' };
       },
     },
     '/oidc/callback': {
       methods: ['GET'],
-      async run(request, reference) {
-        const cookies = parseCookies(request);
-        const taken = await takeLoginTransaction(ports, request.query, cookies);
+      async run(request, reference, always) {
+        const bindingCookie = cookieLookup(request);
+        const taken = await takeLoginTransaction(ports, request.query, bindingCookie);
+        // The transaction is gone: whatever happens next, this login's cookie has no use left.
+        if (taken.transaction.browserHash) {
+          always['Set-Cookie'] = bindingCookieHeader(baseUrl, { state: taken.state, value: '', maxAge: 0 });
+        }
         if (taken.transaction.kind === 'test') return finishTest(request, reference, taken);
         const config = await requireConfig({ revision: taken.transaction.configRevision });
-        const result = await finishLogin(loginContext(config), request.query, cookies, signingCredentials, taken);
+        const result = await finishLogin(loginContext(config), request.query, bindingCookie, signingCredentials, taken);
         ports.logger.log('info', 'login.succeeded', {
           reference,
           email: result.user.email,
@@ -190,14 +217,23 @@ export function createBridge(options: BridgeOptions): Bridge {
         });
         const nonce = ports.random.token(16);
         const headers = htmlHeaders({ nonce, formAction: result.acsUrl });
-        const state = request.query.state?.[0];
-        if (state && config.bindLoginToBrowser) {
-          headers['Set-Cookie'] = bindingCookie(config.urls.callback, { cookieName: browserBindingCookieName(state), value: '', maxAge: 0 });
-        }
         return {
           status: 200,
           headers,
           body: renderAutoPostPage({ action: result.acsUrl, fields: { SAMLResponse: result.samlResponse, RelayState: result.relayState }, nonce }),
+        };
+      },
+    },
+    '/test/start': {
+      methods: ['GET'],
+      async run(request) {
+        const started = await readTestStart(ports, request.query);
+        ports.logger.log('info', 'test.redirected', {});
+        return {
+          status: 302,
+          // no-referrer: the start URL carries the test's cookie value; the provider need not see it.
+          headers: { Location: started.redirectTo, 'Set-Cookie': bindingCookieHeader(baseUrl, started.binding), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' },
+          body: '',
         };
       },
     },
@@ -226,14 +262,17 @@ export function createBridge(options: BridgeOptions): Bridge {
 
   const handle = async (request: BridgeRequest): Promise<BridgeResponse> => {
     const reference = newReference(ports);
+    const always: Record<string, string> = {};
     try {
       const route = routes[request.path.replace(/\/+$/, '') || '/'];
       if (!route) throw new BridgeError('not_found', request.path.slice(0, 200));
       const method = request.method.toUpperCase();
       if (!route.methods.includes(method)) throw new BridgeError('method_not_allowed', method);
-      return await route.run({ ...request, method }, reference);
+      const response = await route.run({ ...request, method }, reference, always);
+      return { ...response, headers: { ...always, ...response.headers } };
     } catch (error) {
-      return renderFailure(error, reference, request, ports);
+      const failure = renderFailure(error, reference, request, ports);
+      return { ...failure, headers: { ...failure.headers, ...always } };
     }
   };
 
@@ -261,14 +300,6 @@ function renderFailure(error: unknown, reference: string, request: BridgeRequest
 function describeUnexpected(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
   return 'non-error thrown';
-}
-
-/** The login-binding cookie: sent back only to the callback path, never readable by scripts. */
-function bindingCookie(callbackUrl: string, binding: BrowserBinding): string {
-  const url = new URL(callbackUrl);
-  const attributes = [`${binding.cookieName}=${binding.value}`, `Path=${url.pathname}`, `Max-Age=${binding.maxAge}`, 'HttpOnly', 'SameSite=Lax'];
-  if (url.protocol === 'https:') attributes.push('Secure');
-  return attributes.join('; ');
 }
 
 /** Cookies from the Cookie header(s); the first of a repeated name wins, as in RFC 6265 §5.4. */

@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BridgeConfig } from './config.js';
 import { BridgeError } from './errors.js';
 import type { Ports } from './ports.js';
 import { storageKeys } from './storage-keys.js';
+import { bindingHash, bindingMatches, type BrowserBinding } from './browser-binding.js';
 import { authenticatedUserFrom, samlSubjectFor, type AuthenticatedUser, type SamlSubject } from './authenticated-user.js';
 import { normalizeDomain, type ConfigProblem } from './config.js';
 import type { TestOutcome } from './test-login.js';
@@ -50,35 +50,20 @@ export interface LoginTransaction {
   expiresAt: number;
   /** The SP the request came from, so a changed configuration cannot redirect a login. */
   spEntityId: string;
-  /** SHA-256 of the browser-binding cookie's value, when the login is bound to the browser. */
+  /**
+   * SHA-256 of the browser-binding cookie's value, when the login is bound to the browser
+   * (`bindingMode`, decided when the login started). For a test: the cookie its start URL sets,
+   * whose return the callback records rather than requires.
+   */
   browserHash: string | null;
+  /** For a test: the provider URL its start URL (`/test/start`) redirects to, after setting the cookie. */
+  startRedirect?: string;
   /**
    * The stored configuration's revision when the login started. When this instance still has
    * that configuration cached, the callback finishes under it without reading storage; otherwise
    * it reads the current one. Either way a saved change applies to every login started after it.
    */
   configRevision?: string | null;
-}
-
-/**
- * The cookie that binds a login to the browser that started it. Without it, an attacker could
- * start a login as themselves, stop before the callback and make a victim's browser finish it,
- * signing the victim in to Atlassian as the attacker (login CSRF). One cookie per login, so
- * parallel logins in two tabs do not clobber each other.
- */
-export interface BrowserBinding {
-  cookieName: string;
-  value: string;
-  /** Seconds the cookie lives. */
-  maxAge: number;
-}
-
-export function browserBindingCookieName(state: string): string {
-  return `bridge_login_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
 }
 
 /** RelayState is echoed byte for byte, never truncated; this only bounds memory and page size. */
@@ -97,6 +82,8 @@ export interface StartLoginInput {
   binding: SamlBinding;
   samlRequest: string | undefined;
   relayState: string | undefined;
+  /** Bind the login to this browser with a cookie (`bindingMode`, decided by the caller). */
+  bindToBrowser: boolean;
 }
 
 /** Checks the AuthnRequest, records the login, and returns the provider URL to redirect to. */
@@ -120,8 +107,8 @@ export async function startLogin(
     maxFutureSeconds: config.clockSkewSeconds,
   });
   const secrets = newLoginSecrets();
-  const browserBinding: BrowserBinding | undefined = config.bindLoginToBrowser
-    ? { cookieName: browserBindingCookieName(secrets.state), value: ports.random.token(32), maxAge: config.loginTimeoutSeconds }
+  const browserBinding: BrowserBinding | undefined = input.bindToBrowser
+    ? { state: secrets.state, value: ports.random.token(32), maxAge: config.loginTimeoutSeconds }
     : undefined;
   const redirect = await authorizationUrl(upstream(context), now, secrets, { forceAuthn: request.forceAuthn });
   const transaction: LoginTransaction = {
@@ -135,7 +122,7 @@ export async function startLogin(
     createdAt: now,
     expiresAt: now + config.loginTimeoutSeconds * 1000,
     spEntityId: config.serviceProvider.entityId,
-    browserHash: browserBinding ? sha256(browserBinding.value) : null,
+    browserHash: browserBinding ? bindingHash(browserBinding.value) : null,
     configRevision: config.revision ?? null,
   };
   const stored = await guardStorage(() =>
@@ -161,14 +148,28 @@ export interface FinishLoginResult {
 export interface TakenLogin {
   state: string;
   transaction: LoginTransaction;
+  /**
+   * For a test whose start URL set the binding cookie: whether the cookie came back with the
+   * callback (`seen`) or not (`missing`). A login never gets this far without it.
+   */
+  bindingCookie?: 'seen' | 'missing';
 }
+
+/** The binding cookie the callback request carries for a login `state`, if any. */
+export type BindingCookieLookup = (state: string) => string | undefined;
 
 /**
  * The first step of every callback: burns the login transaction (a replayed callback never
  * reaches the token endpoint), then checks its expiry and the browser binding. What kind of
  * login it was (`login` or `test`) is known only after this.
+ *
+ * A callback without the binding cookie is checked before the burn: a browser that lacks it
+ * (the victim of a login CSRF, a user who opened the link elsewhere) is refused and the login
+ * stays usable for the browser that started it. The read is only a pre-check: the take stays
+ * the one atomic step that makes the transaction single use, and every decision is made again
+ * on the record the take returned.
  */
-export async function takeLoginTransaction(ports: Ports, query: Record<string, string[]>, cookies: Record<string, string>): Promise<TakenLogin> {
+export async function takeLoginTransaction(ports: Ports, query: Record<string, string[]>, bindingCookie: BindingCookieLookup): Promise<TakenLogin> {
   for (const name of ['state', 'code', 'iss', 'error']) {
     if ((query[name]?.length ?? 0) > 1) throw new BridgeError('callback_malformed', `${name} repeated`);
   }
@@ -178,21 +179,31 @@ export async function takeLoginTransaction(ports: Ports, query: Record<string, s
   // Anything else was never issued here; refusing it before the store spares a storage
   // operation (billed on Forge) and keeps hostile text out of storage keys.
   if (!ISSUED_STATE.test(state)) throw new BridgeError('login_unknown', 'state not in the issued format');
-  const stored = await guardStorage(() => ports.store.take<LoginTransaction & Record<string, never>>(storageKeys.login(state)));
+  const key = storageKeys.login(state);
+  const cookie = bindingCookie(state);
+  if (cookie === undefined) {
+    // Only a callback without the cookie is read first. One with a cookie of the wrong value
+    // comes from no legitimate flow (names are per login) and may burn the login; skipping the
+    // read there spares the common case a billed storage operation.
+    const peeked = await guardStorage(() => ports.store.get<LoginTransaction & Record<string, never>>(key));
+    if (peeked && peeked.v === 1 && peeked.kind !== 'test' && peeked.browserHash && peeked.expiresAt > ports.clock.now()) {
+      throw new BridgeError('login_browser_mismatch', 'binding cookie missing; the login is kept for its own browser');
+    }
+  }
+  const stored = await guardStorage(() => ports.store.take<LoginTransaction & Record<string, never>>(key));
   if (!stored || stored.v !== 1) throw new BridgeError('login_unknown');
   const transaction: LoginTransaction = { ...stored, kind: stored.kind === 'test' ? 'test' : 'login' };
   if (transaction.kind === 'test' && typeof transaction.testId !== 'string') throw new BridgeError('login_unknown', 'test without id');
   const now = ports.clock.now();
   if (transaction.expiresAt <= now) throw new BridgeError('login_expired');
-  if (transaction.browserHash) {
-    const cookie = cookies[browserBindingCookieName(state)];
-    const expected = Buffer.from(transaction.browserHash);
-    const actual = Buffer.from(cookie ? sha256(cookie) : '');
-    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-      throw new BridgeError('login_browser_mismatch', cookie ? 'binding cookie differs' : 'binding cookie missing');
-    }
+  if (!transaction.browserHash) return { state, transaction };
+  // A test measures the cookie instead of requiring it (it never signs anyone in); a cookie of
+  // the wrong value is refused for both kinds.
+  if (transaction.kind === 'test' && cookie === undefined) return { state, transaction, bindingCookie: 'missing' };
+  if (!bindingMatches(transaction.browserHash, cookie)) {
+    throw new BridgeError('login_browser_mismatch', cookie ? 'binding cookie differs' : 'binding cookie missing');
   }
-  return { state, transaction };
+  return { state, transaction, ...(transaction.kind === 'test' ? { bindingCookie: 'seen' as const } : {}) };
 }
 
 /**
@@ -203,12 +214,12 @@ export async function takeLoginTransaction(ports: Ports, query: Record<string, s
 export async function finishLogin(
   context: LoginContext,
   query: Record<string, string[]>,
-  cookies: Record<string, string>,
+  bindingCookie: BindingCookieLookup,
   credentials: () => Promise<SigningCredentials>,
   taken?: TakenLogin,
 ): Promise<FinishLoginResult> {
   const { config, ports } = context;
-  const { state, transaction } = taken ?? (await takeLoginTransaction(ports, query, cookies));
+  const { state, transaction } = taken ?? (await takeLoginTransaction(ports, query, bindingCookie));
   // A connection test must never end in a SAML response, whatever else went wrong.
   if (transaction.kind !== 'login') throw new BridgeError('login_unknown', 'a connection test cannot complete a login');
   if (transaction.spEntityId !== config.serviceProvider.entityId) {
@@ -259,15 +270,22 @@ async function exchangeCode(context: LoginContext, taken: TakenLogin, query: Rec
 }
 
 /**
- * Starts the wizard's connection test: a login transaction marked as a test, and the
- * provider's authorization URL for the admin to open. Not bound to a browser: the start is a
- * resolver call, which on Forge cannot set a cookie on the web trigger's domain, and a test can
- * never sign anyone in to Atlassian, so there is no login CSRF to defend against.
+ * Starts the wizard's connection test: a login transaction marked as a test, and what the
+ * admin's browser opens first: this host's `/test/start` (`readTestStart`), which sets the
+ * binding cookie as `/saml/sso` does and redirects to the provider, so that the callback can
+ * record whether the cookie came back through this host. The start is a resolver call, which
+ * on Forge cannot set a cookie on the web trigger's domain; hence the extra hop. The cookie's
+ * value travels in the start URL: for a test it only measures the host (a test never signs
+ * anyone in, so there is no login CSRF to defend against).
  */
-export async function startTestLogin(context: LoginContext, testId: string): Promise<{ redirectTo: string; expiresAt: number }> {
+export async function startTestLogin(
+  context: LoginContext,
+  testId: string,
+): Promise<{ state: string; bindingValue: string; expiresAt: number }> {
   const { config, ports } = context;
   const now = ports.clock.now();
   const secrets = newLoginSecrets();
+  const bindingValue = ports.random.token(32);
   const redirect = await authorizationUrl(upstream(context), now, secrets, { forceAuthn: false });
   const transaction: LoginTransaction = {
     v: 1,
@@ -281,13 +299,37 @@ export async function startTestLogin(context: LoginContext, testId: string): Pro
     createdAt: now,
     expiresAt: now + config.loginTimeoutSeconds * 1000,
     spEntityId: '',
-    browserHash: null,
+    browserHash: bindingHash(bindingValue),
+    startRedirect: redirect.href,
   };
   const stored = await guardStorage(() =>
     ports.store.set(storageKeys.login(secrets.state), { ...transaction }, { ttlSeconds: config.loginTimeoutSeconds + 60, ifAbsent: true }),
   );
   if (!stored) throw new BridgeError('storage_unavailable', 'login key already exists');
-  return { redirectTo: redirect.href, expiresAt: transaction.expiresAt };
+  return { state: secrets.state, bindingValue, expiresAt: transaction.expiresAt };
+}
+
+/**
+ * `/test/start`: the first hop of a connection test in the admin's browser. Reads (never takes)
+ * the test transaction named by `state`; only with the binding value `startTestLogin` issued
+ * for it does it answer the cookie to set and the provider URL stored with the test, so it can
+ * neither redirect anywhere else nor set any other cookie.
+ */
+export async function readTestStart(ports: Ports, query: Record<string, string[]>): Promise<{ redirectTo: string; binding: BrowserBinding }> {
+  for (const name of ['state', 'binding']) {
+    if ((query[name]?.length ?? 0) !== 1) throw new BridgeError('login_unknown', `${name} missing or repeated`);
+  }
+  const state = query.state![0]!;
+  const value = query.binding![0]!;
+  if (!ISSUED_STATE.test(state)) throw new BridgeError('login_unknown', 'state not in the issued format');
+  const stored = await guardStorage(() => ports.store.get<LoginTransaction & Record<string, never>>(storageKeys.login(state)));
+  if (!stored || stored.v !== 1 || stored.kind !== 'test' || !stored.browserHash || typeof stored.startRedirect !== 'string') {
+    throw new BridgeError('login_unknown', 'no such connection test');
+  }
+  const now = ports.clock.now();
+  if (stored.expiresAt <= now) throw new BridgeError('login_expired');
+  if (!bindingMatches(stored.browserHash, value)) throw new BridgeError('login_unknown', 'binding value differs');
+  return { redirectTo: stored.startRedirect, binding: { state, value, maxAge: Math.max(1, Math.ceil((stored.expiresAt - now) / 1000)) } };
 }
 
 /**

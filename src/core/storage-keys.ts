@@ -31,6 +31,11 @@ export const storageKeys = {
   wizardLatestTest: (actorHash: string) => `${VERSION}:wizard:latest-test:${actorHash}`,
   /** A connection test: pending, then its result (claims, NameID or failure), keyed by test id (TTL). */
   testResult: (testId: string) => `${VERSION}:test:${testId}`,
+  /**
+   * What the last connection test saw of the browser-binding cookie through this host
+   * (`BindingCookieCheck`: seen or not, and when). Durable; decides whether logins are bound.
+   */
+  bindingCookieCheck: () => `${VERSION}:binding-cookie-check`,
   /** Standalone only: SHA-256 of the generated admin token (secret storage). */
   adminTokenHash: () => `${VERSION}:admin-token-hash`,
 } as const;

@@ -3,6 +3,7 @@ import type { BridgeConfig, ConfigProblem } from './config.js';
 import type { BridgeError, BridgeErrorCode } from './errors.js';
 import type { Json, KeyValueStore } from './ports.js';
 import { storageKeys } from './storage-keys.js';
+import { writeBindingCookieCheck } from './browser-binding.js';
 import type { SamlSubject } from './authenticated-user.js';
 
 /**
@@ -57,6 +58,11 @@ interface TestRecordBase {
   v: 1;
   actorHash: string;
   createdAt: number;
+  /**
+   * Whether the binding cookie set at the test's start URL came back at the callback through
+   * this host. Absent when the test did not get that far (or started before this was measured).
+   */
+  bindingCookie?: 'seen' | 'not_seen';
 }
 
 /** A test as stored under `storageKeys.testResult(testId)`. */
@@ -125,16 +131,34 @@ export async function writeTestRecord(store: KeyValueStore, testId: string, reco
 
 /**
  * Stores what a test callback produced under the test's id (keeping who started it), the
- * claims for the preview, and for a success the fingerprint that makes `testPassed` true.
+ * claims for the preview, for a success the fingerprint that makes `testPassed` true, and what
+ * the test saw of the binding cookie (`BindingCookieCheck`, which decides whether logins bind).
  */
 export async function recordTestOutcome(
   store: KeyValueStore,
-  input: { testId: string; reference: string; outcome: TestOutcome; fingerprint: string | undefined; now: number },
+  input: {
+    testId: string;
+    reference: string;
+    outcome: TestOutcome;
+    fingerprint: string | undefined;
+    now: number;
+    /** From the callback's `TakenLogin`: did the cookie set at the start URL come back? */
+    bindingCookie?: 'seen' | 'missing';
+  },
 ): Promise<void> {
   const { testId, reference, outcome, fingerprint, now } = input;
   const pending = await readTestRecord(store, testId);
-  const base = { v: 1 as const, actorHash: pending?.actorHash ?? '', createdAt: pending?.createdAt ?? now };
   const claims = outcome.claims ? storableClaims(outcome.claims) : undefined;
+  // Claims exist only once the provider redeemed the test's code (PKCE, state, ID token): the
+  // observation then comes from a real round trip of the admin's test through the provider, not
+  // from anyone who merely knows a URL. Only then does it change how logins are bound.
+  const observed = claims && input.bindingCookie ? input.bindingCookie : undefined;
+  const base = {
+    v: 1 as const,
+    actorHash: pending?.actorHash ?? '',
+    createdAt: pending?.createdAt ?? now,
+    ...(observed ? { bindingCookie: observed === 'seen' ? ('seen' as const) : ('not_seen' as const) } : {}),
+  };
   const record: TestRecord = outcome.ok
     ? {
         ...base,
@@ -152,6 +176,7 @@ export async function recordTestOutcome(
     const last: LastTestClaims = { claims, finishedAt: now, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 };
     await store.set(storageKeys.wizardLastTest(), last as unknown as Json, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
   }
+  if (observed) await writeBindingCookieCheck(store, { v: 1, seen: observed === 'seen', at: now });
   if (outcome.ok && fingerprint) {
     const passed: TestPassed = { fingerprint, at: now };
     await store.set(storageKeys.wizardTestPassed(), passed as unknown as Json);

@@ -58,6 +58,8 @@ async function handleAdmin(key: string, { payload, context }: ResolverRequest): 
     await requireAdmin(context);
   } catch (error) {
     if (error instanceof AdminCheckError) return refusalOf(error);
+    // Anything else is the platform's own error, above all the consent-required one
+    // (`isConsentRequired`): rethrown as it is, so Forge can show the consent prompt.
     throw error;
   }
   const ctx = await adminContext(context.accountId!, createForgePorts());

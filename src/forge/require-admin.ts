@@ -1,5 +1,8 @@
 import { asUser, route } from '@forge/api';
 
+/** `NeedsAuthenticationError`'s name (`@forge/api` `out/api/errors.js`; the constant is not exported). */
+const NEEDS_AUTHENTICATION_ERR = 'NEEDS_AUTHENTICATION_ERR';
+
 /**
  * The admin check every resolver runs first: display conditions only hide the admin page in the
  * browser, so the backend asks the product, as the calling user, whether that user administers it.
@@ -10,7 +13,8 @@ import { asUser, route } from '@forge/api';
  *   `{ operation: 'administer', targetType: 'application' }` (scope `read:confluence-user`).
  *
  * The product is the one whose module invoked the resolver (`context.extension.type`). Anything
- * unexpected (no user, unknown module, failed or odd answer) counts as "not an admin".
+ * unexpected (no user, unknown module, failed or odd answer) counts as "not an admin", except
+ * the platform's consent-required error (`isConsentRequired`), which passes through unchanged.
  */
 
 export type AdminCheckErrorCode = 'admin_required' | 'admin_check_failed';
@@ -72,7 +76,21 @@ async function isConfluenceAdmin(api: ProductApi): Promise<boolean> {
   );
 }
 
-/** Resolves when the calling user administers the product; throws `AdminCheckError` otherwise. */
+/**
+ * The error `asUser()` raises when the user has not yet granted the app consent to act as them
+ * (`@forge/api` throws `NeedsAuthenticationError`, named `NEEDS_AUTHENTICATION_ERR`, when the
+ * platform's proxy answers with the `forge-proxy-error: NEEDS_AUTHENTICATION_ERR` header). Forge
+ * shows the consent prompt only if this error leaves the resolver as it is. Matched by name, not
+ * by class: a bundle may hold more than one copy of `@forge/api`.
+ */
+export function isConsentRequired(error: unknown): boolean {
+  return error instanceof Error && error.name === NEEDS_AUTHENTICATION_ERR;
+}
+
+/**
+ * Resolves when the calling user administers the product; throws `AdminCheckError` otherwise,
+ * or the platform's consent-required error as it came (`isConsentRequired`).
+ */
 export async function requireAdmin(context: ResolverContext): Promise<void> {
   if (typeof context.accountId !== 'string' || context.accountId === '') {
     throw new AdminCheckError('admin_required', 'no user');
@@ -84,7 +102,7 @@ export async function requireAdmin(context: ResolverContext): Promise<void> {
     const api = asUser();
     admin = product === 'jira' ? await isJiraAdmin(api) : await isConfluenceAdmin(api);
   } catch (error) {
-    if (error instanceof AdminCheckError) throw error;
+    if (error instanceof AdminCheckError || isConsentRequired(error)) throw error;
     throw new AdminCheckError('admin_check_failed', error instanceof Error ? error.name : 'unknown');
   }
   if (!admin) throw new AdminCheckError('admin_required', `not a ${product} administrator`);

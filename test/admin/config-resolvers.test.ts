@@ -178,6 +178,8 @@ describe('the overview status', () => {
       live: false,
       completedSteps: [],
       nextStep: 'callback',
+      // No connection test has looked at the binding cookie yet: bound, as by default.
+      browserBinding: { cookie: 'not_measured', bound: true },
     });
     expect(overview.bridge).toMatchObject({ callbackUrl: 'https://bridge.example.net/oidc/callback', ssoUrl: 'https://bridge.example.net/saml/sso' });
     expect(overview.fieldHelp['oidc.issuer']).toContain('issuer');

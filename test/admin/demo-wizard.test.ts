@@ -63,10 +63,11 @@ describe('the wizard in demo mode', () => {
   });
 
   it('runs a connection test against the demo provider', async () => {
-    const { testId, authorizationUrl } = await api<TestStartResponse>('test/start');
-    expect(authorizationUrl.startsWith(`${base}/demo-op/`)).toBe(true);
+    const { testId, startUrl } = await api<TestStartResponse>('test/start');
+    expect(startUrl.startsWith(`${base}/test/start?`)).toBe(true);
     const agent = new UserAgent();
-    const loginPage = await agent.get(authorizationUrl);
+    const loginPage = await agent.get(startUrl);
+    expect(loginPage.url.startsWith(`${base}/demo-op/`)).toBe(true);
     const alice = demoUsers.find((u) => u.email === 'alice@example.com')!;
     const page = await agent.submit(loginPage, { fields: { email: alice.email, password: alice.password }, button: 'Sign in' });
     expect(page.status).toBe(200);

@@ -33,15 +33,18 @@ afterAll(async () => {
 async function runTest(email: string): Promise<{ testId: string; page: Page }> {
   const started = await harness.api<TestStartResponse>('test/start', {});
   expect(started.status).toBe(200);
-  const { testId, authorizationUrl } = started.body;
-  expect(authorizationUrl.startsWith(`${harness.providerUrl}/`)).toBe(true);
-  const authorization = new URL(authorizationUrl);
-  expect(authorization.searchParams.get('redirect_uri')).toBe(`${harness.app.baseUrl}/oidc/callback`);
-  expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
+  const { testId, startUrl } = started.body;
+  // The bridge's own start URL first: it sets the binding cookie, then sends the admin on.
+  expect(startUrl.startsWith(`${harness.app.baseUrl}/test/start?`)).toBe(true);
   await expect(harness.api<TestResultResponse>('test/result', { testId })).resolves.toMatchObject({ status: 200, body: { state: 'pending' } });
 
   const agent = new UserAgent({ stopAt: (url) => url.href.startsWith('https://auth.atlassian.com/') });
-  const loginPage = await agent.get(authorizationUrl);
+  const loginPage = await agent.get(startUrl);
+  expect(loginPage.hops[0]).toMatchObject({ status: 302 });
+  const authorization = new URL(loginPage.hops[1]!.url);
+  expect(authorization.href.startsWith(`${harness.providerUrl}/`)).toBe(true);
+  expect(authorization.searchParams.get('redirect_uri')).toBe(`${harness.app.baseUrl}/oidc/callback`);
+  expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
   expect(loginPage.status).toBe(200);
   const page = await agent.submit(loginPage, { fields: { email, password: user(email).password } });
   expect(page.url.startsWith(`${harness.app.baseUrl}/oidc/callback?`)).toBe(true);
@@ -119,10 +122,11 @@ describe('the connection test', () => {
   it('never completes a test transaction twice: a replayed callback is unknown', async () => {
     const started = await harness.api<TestStartResponse>('test/start', {});
     const agent = new UserAgent({ stopAt: (url) => url.pathname === '/oidc/callback' });
-    const loginPage = await agent.get(started.body.authorizationUrl);
+    const loginPage = await agent.get(started.body.startUrl);
     const stopped = await agent.submit(loginPage, { fields: { email: 'bob@example.com', password: user('bob@example.com').password } });
     const callback = stopped.stopped!.url;
-    const first = await new UserAgent().get(callback);
+    // Finished in the browser that started it (the cookie measurement stays "seen"), replayed elsewhere.
+    const first = await agent.get(callback, { stopAt: () => false });
     expect(first.status).toBe(200);
     const replay = await new UserAgent().get(callback);
     expect(replay.status).toBe(400);

@@ -243,6 +243,8 @@ describe('the setup wizard in Chromium, standalone server', () => {
     await page.getByRole('heading', { name: 'Test login succeeded' }).waitFor();
     await expect(page.locator('#test-name-id').textContent()).resolves.toBe(alice.email);
     await page.getByRole('table', { name: 'Claims received from the provider' }).getByText(alice.sub).waitFor();
+    // The test measured the binding cookie through this host (it came back): said in plain words.
+    await page.getByRole('heading', { name: 'Login CSRF protection is on' }).waitFor();
     await shoot(page, '04-test-connection');
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
 
@@ -290,6 +292,7 @@ describe('the setup wizard in Chromium, standalone server', () => {
 
     // 8 Enforce: the rollout checklist in Atlassian's admin, then "SSO is live".
     await onStep('Enforce in Atlassian Guard');
+    await page.getByRole('heading', { name: 'Uninstalling or reinstalling breaks single sign-on' }).waitFor();
     for (const label of [
       'Link the verified domain to this identity provider',
       'Test with an authentication policy of a few members',

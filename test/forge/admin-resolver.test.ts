@@ -5,7 +5,7 @@ import { storageKeys } from '../../src/core/storage-keys.js';
 import { actorHash, writeTestRecord } from '../../src/core/test-login.js';
 import { adminResolver, bridgeTrigger } from '../../src/forge/index.js';
 import { ForgeKeyValueStore } from '../../src/forge/kvs-stores.js';
-import { AdminCheckError, requireAdmin } from '../../src/forge/require-admin.js';
+import { AdminCheckError, isConsentRequired, requireAdmin } from '../../src/forge/require-admin.js';
 import { installForgePlatform, TEST_WEB_TRIGGER_URL, type ForgePlatform } from './forge-platform.js';
 
 // The resolvers run as Forge runs them: @forge/resolver's definitions handler with the
@@ -154,6 +154,21 @@ describe('admin resolver on Forge', () => {
     expect(platform.kvs.requests).toEqual([]);
   });
 
+  it('lets the platform\'s consent-required error through unchanged, so Forge shows the consent prompt', async () => {
+    platform.user.consentRequired = true;
+    const error = await invoke('config/get', JIRA).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe('NEEDS_AUTHENTICATION_ERR');
+    expect(error).not.toBeInstanceOf(AdminCheckError);
+    expect(platform.kvs.requests).toEqual([]);
+    // Once the user has consented, the same call answers.
+    platform.user.consentRequired = false;
+    await expect(invoke('config/get', JIRA)).resolves.toHaveProperty('status');
+  });
+
   it('answers bad_request for a payload that is not what the resolver takes', async () => {
     await expect(invoke('config/save', JIRA, { settings: { oidc: { issuer: 42 } } })).resolves.toMatchObject({ error: 'bad_request' });
     await expect(invoke('config/get', JIRA, { unexpected: true })).resolves.toMatchObject({ error: 'bad_request' });
@@ -205,6 +220,20 @@ describe('admin resolver on Forge', () => {
       await expect(failureCode(requireAdmin({ accountId: 'u', ...JIRA }))).resolves.toBe('admin_check_failed');
       platform.user.productStatus = 403;
       await expect(failureCode(requireAdmin({ accountId: 'u', ...CONFLUENCE }))).resolves.toBe('admin_check_failed');
+    });
+
+    it('rethrows the consent-required error as it is, for either product', async () => {
+      platform.user.consentRequired = true;
+      for (const module of [JIRA, CONFLUENCE]) {
+        const error = await requireAdmin({ accountId: 'u', ...module }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).not.toBeInstanceOf(AdminCheckError);
+        expect((error as Error).name).toBe('NEEDS_AUTHENTICATION_ERR');
+        expect(isConsentRequired(error)).toBe(true);
+      }
+      expect(isConsentRequired(new AdminCheckError('admin_check_failed'))).toBe(false);
     });
 
     it('resolves for an admin', async () => {

@@ -30,8 +30,12 @@ export interface ForgePlatform {
   /** How often `createWebTriggerUrl` was asked for. */
   webTriggerUrlLookups: number;
   productRequests: ProductRequest[];
-  /** What the product says about the calling user. */
-  user: { jiraAdmin: boolean; confluenceAdmin: boolean; productStatus: number };
+  /**
+   * What the product says about the calling user. `consentRequired`: the user has not granted
+   * the app consent to act as them, which the platform's proxy signals on every `asUser()` call
+   * with a 401 and the header `forge-proxy-error: NEEDS_AUTHENTICATION_ERR`.
+   */
+  user: { jiraAdmin: boolean; confluenceAdmin: boolean; productStatus: number; consentRequired: boolean };
   uninstall(): void;
 }
 
@@ -71,7 +75,7 @@ export function installForgePlatform(options: { now?: () => number } = {}): Forg
     webTriggerUrls: new Map([['bridge', TEST_WEB_TRIGGER_URL]]),
     webTriggerUrlLookups: 0,
     productRequests: [],
-    user: { jiraAdmin: true, confluenceAdmin: true, productStatus: 200 },
+    user: { jiraAdmin: true, confluenceAdmin: true, productStatus: 200, consentRequired: false },
     uninstall() {
       platform.kvs.uninstall();
       if (previousRuntime === undefined) delete global.__forge_runtime__;
@@ -92,6 +96,12 @@ export function installForgePlatform(options: { now?: () => number } = {}): Forg
 
   const product = async (target: ForgeFetchTarget, path: string, init: RequestInit | undefined): Promise<Response> => {
     platform.productRequests.push({ provider: target.provider, remote: target.remote, path, method: init?.method ?? 'GET' });
+    if (target.provider === 'user' && platform.user.consentRequired) {
+      return new Response(JSON.stringify({ message: 'Authentication required' }), {
+        status: 401,
+        headers: { 'content-type': 'application/json', 'forge-proxy-error': 'NEEDS_AUTHENTICATION_ERR' },
+      });
+    }
     if (platform.user.productStatus !== 200) return json(platform.user.productStatus, { errorMessages: ['failure'] });
     if (target.remote === 'jira' && path === '/rest/api/3/mypermissions?permissions=ADMINISTER') {
       return json(200, {

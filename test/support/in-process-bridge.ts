@@ -32,7 +32,13 @@ export interface InProcessBridge {
   startLogin(relayState?: string): Promise<{ response: BridgeResponse; location: string; state: string; cookie: string | undefined }>;
 }
 
-export async function inProcessBridge(options: { config?: (base: RawConfig) => RawConfig } = {}): Promise<InProcessBridge> {
+export async function inProcessBridge(
+  options: {
+    config?: (base: RawConfig) => RawConfig;
+    /** Serve the wizard's connection tests too, with this configuration. */
+    connectionTests?: boolean;
+  } = {},
+): Promise<InProcessBridge> {
   const base: RawConfig = {
     baseUrl: IN_PROCESS_BASE_URL,
     oidc: { issuer: IN_PROCESS_ISSUER, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
@@ -51,7 +57,14 @@ export async function inProcessBridge(options: { config?: (base: RawConfig) => R
   const logger = recordingLogger();
   const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger, fetch: provider.fetch };
   const caches = new BridgeCaches();
-  const bridge = createBridge({ ports, config: async () => config, baseUrl: config.baseUrl, allowLoopbackHttp: false, caches });
+  const bridge = createBridge({
+    ports,
+    config: async () => config,
+    baseUrl: config.baseUrl,
+    allowLoopbackHttp: false,
+    caches,
+    ...(options.connectionTests ? { testConfig: async () => ({ config, checksDomains: true, providerFingerprint: 'in-process' }) } : {}),
+  });
   const handle = (request: BridgeRequest) => bridge.handle(request);
   const get = (path: string, query: Record<string, string[]> = {}, headers: Record<string, string[]> = {}) =>
     handle({ method: 'GET', path, query, headers, body: '' });

@@ -77,6 +77,21 @@ export interface RolloutChecklist {
   enforced: boolean;
 }
 
+/**
+ * Whether logins are bound to the browser that started them (login CSRF protection), and why:
+ * what the last connection test saw of the binding cookie through this host.
+ */
+export interface BrowserBindingStatus {
+  /** `not_measured` until a connection test got through the provider. */
+  cookie: 'not_measured' | 'seen' | 'not_seen';
+  /** When the last test saw it (ms since the epoch). */
+  checkedAt?: number;
+  /** Whether a login starting now is bound. */
+  bound: boolean;
+  /** Binding turned off in the configuration file (`bindLoginToBrowser: false`). */
+  offInConfig?: boolean;
+}
+
 export interface SetupStatus {
   /** True when the saved settings plus the stored secret form a valid, complete configuration:
    * the SSO URL serves logins. */
@@ -91,6 +106,7 @@ export interface SetupStatus {
   completedSteps: WizardStep[];
   /** The step the overview suggests next. */
   nextStep: WizardStep;
+  browserBinding: BrowserBindingStatus;
 }
 
 export interface ConfigGetResponse {
@@ -205,8 +221,12 @@ export type SpMetadataProblem =
 
 export interface TestStartResponse {
   testId: string;
-  /** Open in a new tab: the provider's authorization URL for a test login. */
-  authorizationUrl: string;
+  /**
+   * Open in a new tab: the bridge's `/test/start`, which sets the browser-binding cookie and
+   * redirects to the provider's authorization URL, so the test measures whether the cookie comes
+   * back through this host.
+   */
+  startUrl: string;
 }
 
 export interface TestResultRequest {
@@ -224,8 +244,18 @@ export type TestResultResponse =
       attributes: { name: string; values: string[] }[];
       /** Checks the test could not make yet, e.g. `allowedEmailDomains` before step 7. */
       warnings?: FieldProblem[];
+      /** Whether the binding cookie came back through this host (see `BrowserBindingStatus`). */
+      bindingCookie?: 'seen' | 'not_seen';
     }
-  | { state: 'failed'; code: string; title: string; message: string; reference: string; claims?: Record<string, unknown> };
+  | {
+      state: 'failed';
+      code: string;
+      title: string;
+      message: string;
+      reference: string;
+      claims?: Record<string, unknown>;
+      bindingCookie?: 'seen' | 'not_seen';
+    };
 
 export interface RolloutSaveRequest {
   rollout: Partial<RolloutChecklist>;

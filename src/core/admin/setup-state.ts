@@ -4,7 +4,8 @@ import type { BridgeConfig } from '../config.js';
 import type { Json } from '../ports.js';
 import { storageKeys } from '../storage-keys.js';
 import { evaluateSettings, readStoredSettings, testConfigFrom, type SettingsProblem, type StoredSettingsRead } from '../stored-config.js';
-import type { AdminSettings, BridgeValues, FieldProblem, RolloutChecklist, SetupStatus, WizardStep } from './admin-api-types.js';
+import type { AdminSettings, BridgeValues, BrowserBindingStatus, FieldProblem, RolloutChecklist, SetupStatus, WizardStep } from './admin-api-types.js';
+import { bindingMode, parseBindingCookieCheck, type BindingCookieCheck } from '../browser-binding.js';
 import type { AdminContext } from './admin-context.js';
 
 /** The wizard's steps in order (`WizardStep`). */
@@ -30,19 +31,22 @@ export interface SetupState {
   progress: WizardStep[];
   rollout: RolloutChecklist;
   testPassed: boolean;
+  /** What the last connection test saw of the binding cookie through this host. */
+  bindingCheck: BindingCookieCheck | undefined;
 }
 
-/** Reads the wizard's state: five reads, run together. */
+/** Reads the wizard's state: six reads, run together. */
 export async function loadSetupState(ctx: AdminContext): Promise<SetupState> {
   const { store, secrets } = ctx.ports;
-  const [read, storedSecret, progress, rollout, passed] = await Promise.all([
+  const [read, storedSecret, progress, rollout, passed, bindingCheck] = await Promise.all([
     readStoredSettings(store),
     secrets.getSecret(storageKeys.clientSecret()),
     store.get(storageKeys.wizardProgress()),
     store.get(storageKeys.wizardRollout()),
     store.get(storageKeys.wizardTestPassed()),
+    store.get(storageKeys.bindingCookieCheck()),
   ]);
-  return stateOf(ctx, { read, settings: read.settings, clientSecret: storedSecret, progress, rollout, passed });
+  return stateOf(ctx, { read, settings: read.settings, clientSecret: storedSecret, progress, rollout, passed, bindingCheck });
 }
 
 /** The state after a change this call has just written, without reading storage again. */
@@ -76,7 +80,7 @@ function sameProvider(ctx: AdminContext, state: SetupState, settings: AdminSetti
 
 function stateOf(
   ctx: AdminContext,
-  input: { read: StoredSettingsRead; settings: AdminSettings; clientSecret: unknown; progress: unknown; rollout: unknown; passed: unknown },
+  input: { read: StoredSettingsRead; settings: AdminSettings; clientSecret: unknown; progress: unknown; rollout: unknown; passed: unknown; bindingCheck: unknown },
 ): SetupState {
   const options = { allowLoopbackHttp: ctx.allowLoopbackHttp };
   const evaluation = evaluateSettings(input.settings, input.clientSecret, ctx.baseUrl, options);
@@ -90,6 +94,19 @@ function stateOf(
     progress: progressSchema.safeParse(input.progress).data?.steps ?? [],
     rollout: readRollout(input.rollout),
     testPassed: passed.success && test.ok && passed.data.fingerprint === test.test.providerFingerprint,
+    bindingCheck: parseBindingCookieCheck(input.bindingCheck),
+  };
+}
+
+/** The binding a login would get now, as the wizard shows it (same decision as the SSO URL). */
+export function browserBindingStatus(state: SetupState): BrowserBindingStatus {
+  const mode = bindingMode({ bindLoginToBrowser: state.evaluation.ok ? state.evaluation.config.bindLoginToBrowser : true }, state.bindingCheck);
+  const check = state.bindingCheck;
+  return {
+    cookie: check ? (check.seen ? 'seen' : 'not_seen') : 'not_measured',
+    ...(check ? { checkedAt: check.at } : {}),
+    bound: mode.bind,
+    ...(mode.reason === 'config_off' ? { offInConfig: true } : {}),
   };
 }
 
@@ -124,7 +141,7 @@ export function setupStatus(state: SetupState): SetupStatus {
   };
   const completedSteps = WIZARD_STEPS.filter((step) => done[step]);
   const nextStep = WIZARD_STEPS.find((step) => step !== 'overview' && !done[step]) ?? 'overview';
-  return { configured, missing, clientSecretSet, testPassed: state.testPassed, live, completedSteps, nextStep };
+  return { configured, missing, clientSecretSet, testPassed: state.testPassed, live, completedSteps, nextStep, browserBinding: browserBindingStatus(state) };
 }
 
 const ATLASSIAN_SP_ENTITY_ID = /^https:\/\/auth\.atlassian\.com\/saml\/[A-Za-z0-9-]+$/;

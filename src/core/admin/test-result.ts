@@ -38,8 +38,9 @@ export async function testResult(ctx: AdminContext, payload: unknown): Promise<A
       nameIdFormat: record.nameIdFormat,
       attributes: record.attributes.map((a) => ({ name: a.name, values: [...a.values] })),
       ...(record.warnings.length ? { warnings: record.warnings.map(({ path, message }) => ({ path, message })) } : {}),
+      ...(record.bindingCookie ? { bindingCookie: record.bindingCookie } : {}),
     };
   }
   const { title, message } = publicError(record.code);
-  return { state: 'failed', code: record.code, title, message, reference: record.reference, ...(record.claims ? { claims: record.claims } : {}) };
+  return { state: 'failed', code: record.code, title, message, reference: record.reference, ...(record.claims ? { claims: record.claims } : {}), ...(record.bindingCookie ? { bindingCookie: record.bindingCookie } : {}) };
 }

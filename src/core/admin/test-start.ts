@@ -14,7 +14,9 @@ import { newReference } from '../reference.js';
  * `test/start`: a real login at the provider with the saved provider settings, through the same
  * upstream code and callback URL as every login, marked as a test so that the callback stores
  * the result instead of answering Atlassian. Works before Guard's values are set. Refused (with
- * the missing fields) while the provider settings are incomplete.
+ * the missing fields) while the provider settings are incomplete. The admin's browser opens the
+ * bridge's `/test/start` first, which sets the binding cookie, so the test also measures whether
+ * this host carries cookies (`BindingCookieCheck`).
  */
 export async function testStart(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<TestStartResponse>> {
   const parsed = parsePayload(z.strictObject({}), payload);
@@ -33,7 +35,7 @@ export async function testStart(ctx: AdminContext, payload: unknown): Promise<Ad
   // Kept as long as a result would be, so a test abandoned at the provider reads as expired
   // (login_expired) rather than unknown.
   await writeTestRecord(ports.store, testId, { v: 1, state: 'pending', actorHash: who, createdAt: now, expiresAt });
-  let started: { redirectTo: string };
+  let started: { state: string; bindingValue: string };
   try {
     started = await startTestLogin(
       { ports, config: test.test.config, providerCache: ctx.providerCache ?? new ProviderConfigurationCache(), allowLoopbackHttp: ctx.allowLoopbackHttp },
@@ -48,5 +50,8 @@ export async function testStart(ctx: AdminContext, payload: unknown): Promise<Ad
   }
   await ports.store.set(storageKeys.wizardLatestTest(who), { testId, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 }, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
   ports.logger.log('info', 'test.started', { actor: ctx.actor, testId });
-  return { testId, authorizationUrl: started.redirectTo };
+  const startUrl = new URL(`${ctx.baseUrl.replace(/\/+$/, '')}/test/start`);
+  startUrl.searchParams.set('state', started.state);
+  startUrl.searchParams.set('binding', started.bindingValue);
+  return { testId, startUrl: startUrl.href };
 }

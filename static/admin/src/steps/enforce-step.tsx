@@ -8,6 +8,8 @@ import { invokeResolver } from '../api.ts';
 import type { StepProps } from '../wizard-context.ts';
 import { ExternalLink } from '../components/external-link.tsx';
 import { fieldName } from '../components/problems.tsx';
+import { ReinstallWarning } from '../components/reinstall-warning.tsx';
+import { BrowserBindingNotice } from '../components/browser-binding-notice.tsx';
 
 const ADMIN = 'https://admin.atlassian.com/';
 
@@ -109,6 +111,8 @@ export function EnforceStep(props: StepProps) {
           </li>
         ))}
       </ol>
+      {status.browserBinding.bound ? null : <BrowserBindingNotice binding={status.browserBinding} />}
+      <ReinstallWarning />
       {failure ? (
         <SectionMessage appearance="error" title="Not saved">
           <p>{failure}</p>

@@ -6,6 +6,8 @@ import { ContinueButton } from '../components/continue-button.tsx';
 import type { WizardStep } from '../../../../src/core/admin/admin-api-types.ts';
 import type { StepProps } from '../wizard-context.ts';
 import { fieldName, WarningList } from '../components/problems.tsx';
+import { BrowserBindingNotice } from '../components/browser-binding-notice.tsx';
+import { ReinstallWarning } from '../components/reinstall-warning.tsx';
 import { stepForPath, stepInfo, stepNumber } from '../wizard-steps.ts';
 
 /** Step 1: what is configured, what is missing, whether SSO is live, and the next step. */
@@ -24,6 +26,16 @@ export function OverviewStep(props: StepProps) {
     { label: 'Client ID', value: settings.oidc?.clientId || 'Not set', ok: Boolean(settings.oidc?.clientId), step: 'provider' },
     { label: 'Client secret', value: status.clientSecretSet ? 'Set' : 'Not set', ok: status.clientSecretSet, step: 'provider' },
     { label: 'Test login', value: status.testPassed ? 'Passed' : 'Not passed yet', ok: status.testPassed, step: 'test' },
+    {
+      label: 'Login CSRF protection',
+      value: status.browserBinding.bound
+        ? status.browserBinding.cookie === 'seen'
+          ? 'On: the test saw the cookie come back'
+          : 'On (cookies not checked by a test yet)'
+        : 'Off: see the warning below',
+      ok: status.browserBinding.cookie === 'seen' && status.browserBinding.bound,
+      step: 'test',
+    },
     {
       label: 'Values from Atlassian Guard',
       value: settings.serviceProvider?.entityId && settings.serviceProvider?.acsUrl ? settings.serviceProvider.entityId : 'Not set',
@@ -105,6 +117,8 @@ export function OverviewStep(props: StepProps) {
       ) : null}
 
       <WarningList warnings={warnings} />
+      {status.browserBinding.bound ? null : <BrowserBindingNotice binding={status.browserBinding} />}
+      <ReinstallWarning />
 
       <Stack space="space.100">
         <Text as="p" color="color.text.subtle">

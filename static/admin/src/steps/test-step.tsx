@@ -10,6 +10,7 @@ import type { AdminRefusal } from '../../../../src/core/admin/admin-api-types.ts
 import { TestResultView } from '../components/test-result-view.tsx';
 import { ContinueButton } from '../components/continue-button.tsx';
 import { ErrorList, fieldName } from '../components/problems.tsx';
+import { BrowserBindingNotice } from '../components/browser-binding-notice.tsx';
 
 const POLL_MS = 2_000;
 const POLL_LIMIT_MS = 10 * 60 * 1000;
@@ -71,10 +72,10 @@ export function TestStep(props: StepProps) {
     setFailure(undefined);
     setRefusal(undefined);
     try {
-      const { testId, authorizationUrl } = await invokeResolver('test/start', {});
+      const { testId, startUrl } = await invokeResolver('test/start', {});
       props.setLastTest({ testId, result: { state: 'pending' } });
-      setStarted({ testId, url: authorizationUrl, at: Date.now() });
-      await openInNewTab(authorizationUrl);
+      setStarted({ testId, url: startUrl, at: Date.now() });
+      await openInNewTab(startUrl);
     } catch (error) {
       if (error instanceof RefusalError) setRefusal(error.refusal);
       else setFailure(error instanceof Error ? error.message : String(error));
@@ -90,7 +91,8 @@ export function TestStep(props: StepProps) {
       <Text as="p">
         Sign in with your provider as a user who should be able to use Atlassian. The sign-in opens in a new tab; this page then shows
         the claims the provider sent and the exact NameID and attributes the bridge would send to Atlassian. Nothing is posted to
-        Atlassian.
+        Atlassian. The test also checks that this host passes the bridge’s sign-in cookie back, which decides whether sign-ins are
+        protected against login CSRF.
       </Text>
       {status.testPassed ? (
         <Inline space="space.100" alignBlock="center">
@@ -167,6 +169,7 @@ export function TestStep(props: StepProps) {
       ) : null}
 
       {shown ? <TestResultView result={shown} /> : null}
+      {shown || status.browserBinding.cookie !== 'not_measured' ? <BrowserBindingNotice binding={status.browserBinding} /> : null}
 
       {status.testPassed || shown?.state === 'succeeded' ? (
         <ContinueButton step="test" wizard={props} label="Continue" />
