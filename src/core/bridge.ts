@@ -5,7 +5,7 @@ import type { Ports } from './ports.js';
 import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
 import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage } from './html.js';
 import { finishLogin, finishTestLogin, readTestStart, startLogin, takeLoginTransaction, type LoginContext, type TakenLogin } from './login-flow.js';
-import { bindingCookieHeader, bindingMode, browserBindingCookieName, readBindingCookieCheck, type BindingMode } from './browser-binding.js';
+import { bindingCookieHeader, browserBindingCookieName, readBindingCookieCheck } from './browser-binding.js';
 import { recordTestOutcome, type TestConfig, type TestConfigSource, type TestOutcome } from './test-login.js';
 import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
@@ -147,16 +147,16 @@ export function createBridge(options: BridgeOptions): Bridge {
   });
 
   /**
-   * Whether a login starting now binds to its browser (`bindingMode`). A failed read of the
-   * observation keeps the safe default, binding on: a login may then fail, never be weakened.
+   * Whether the last connection test saw this host drop the binding cookie (then a callback
+   * without it is accepted: `takeLoginTransaction`). A failed read keeps the safe answer, no: a
+   * login may then fail, never be weakened.
    */
-  const loginBinding = async (config: BridgeConfig): Promise<BindingMode> => {
-    if (!config.bindLoginToBrowser) return bindingMode(config, undefined);
+  const cookieDropsSeen = async (): Promise<boolean> => {
     const check = await readBindingCookieCheck(ports.store).catch((error: unknown) => {
       ports.logger.log('warn', 'binding.check_unreadable', { detail: (error as Error)?.message?.slice(0, 200) });
       return undefined;
     });
-    return bindingMode(config, check);
+    return check?.seen === false;
   };
 
   const cookieLookup = (request: BridgeRequest) => {
@@ -177,18 +177,19 @@ export function createBridge(options: BridgeOptions): Bridge {
         const samlRequest = single(params, 'SAMLRequest', 'saml_request_malformed');
         const relayState = single(params, 'RelayState', 'relay_state_invalid');
         const config = await requireConfig();
-        const mode = await loginBinding(config);
+        // Every login is bound unless the configuration says otherwise; where a connection test
+        // saw this host drop the cookie, the callback accepts its absence (`cookieDropsSeen`),
+        // so the login path reads nothing more for it.
         const started = await startLogin(loginContext(config), {
           binding: request.method === 'POST' ? 'post' : 'redirect',
           samlRequest,
           relayState,
-          bindToBrowser: mode.bind,
+          bindToBrowser: config.bindLoginToBrowser,
         });
         ports.logger.log('info', 'login.started', {
           samlRequestId: started.samlRequestId,
           binding: request.method === 'POST' ? 'post' : 'redirect',
-          browserBound: mode.bind,
-          browserBinding: mode.reason,
+          browserBound: config.bindLoginToBrowser,
         });
         const headers: Record<string, string> = { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
         if (started.browserBinding) headers['Set-Cookie'] = bindingCookieHeader(baseUrl, started.browserBinding);
@@ -199,7 +200,8 @@ export function createBridge(options: BridgeOptions): Bridge {
       methods: ['GET'],
       async run(request, reference, always) {
         const bindingCookie = cookieLookup(request);
-        const taken = await takeLoginTransaction(ports, request.query, bindingCookie);
+        const taken = await takeLoginTransaction(ports, request.query, bindingCookie, cookieDropsSeen);
+        if (taken.unbound) ports.logger.log('warn', 'login.unbound', { reference, reason: 'cookie_not_seen' });
         // The transaction is gone: whatever happens next, this login's cookie has no use left.
         if (taken.transaction.browserHash) {
           always['Set-Cookie'] = bindingCookieHeader(baseUrl, { state: taken.state, value: '', maxAge: 0 });

@@ -101,12 +101,12 @@ export type BindingMode =
   | { bind: false; reason: 'config_off' };
 
 /**
- * Whether a login starting now is bound to its browser. Decided once, at the SSO URL, from the
- * configuration and the stored observation, and frozen into the login transaction (its
- * `browserHash`): nothing a request carries can change it, so an attacker cannot downgrade a
- * login. Only an admin's connection test writes the observation; a later test that sees the
- * cookie come back turns binding on again for every login started after it. Before any test,
- * logins are bound, as `bindLoginToBrowser` (default true) says; `false` there always wins.
+ * Whether logins on this host are bound to their browser, as the admin page explains it. Every
+ * login sets the cookie (unless `bindLoginToBrowser` is false, which always wins); the callback
+ * accepts its absence only where the stored observation says this host drops it, and nothing a
+ * request carries changes that: only an admin's connection test writes the observation, and a
+ * later test that sees the cookie come back turns binding on again at once, for logins already
+ * under way too. Before any test, logins are bound.
  */
 export function bindingMode(config: Pick<BridgeConfig, 'bindLoginToBrowser'>, check: BindingCookieCheck | undefined): BindingMode {
   if (!config.bindLoginToBrowser) return { bind: false, reason: 'config_off' };

@@ -153,6 +153,8 @@ export interface TakenLogin {
    * callback (`seen`) or not (`missing`). A login never gets this far without it.
    */
   bindingCookie?: 'seen' | 'missing';
+  /** A bound login accepted without its cookie, on a host a connection test saw dropping it. */
+  unbound?: true;
 }
 
 /** The binding cookie the callback request carries for a login `state`, if any. */
@@ -168,8 +170,18 @@ export type BindingCookieLookup = (state: string) => string | undefined;
  * stays usable for the browser that started it. The read is only a pre-check: the take stays
  * the one atomic step that makes the transaction single use, and every decision is made again
  * on the record the take returned.
+ *
+ * Except where this host was seen to drop the cookie: `cookieDropsSeen` reads what the last
+ * connection test recorded (`BindingCookieCheck`, written only by an admin's test), and only
+ * for a callback that lacks the cookie, so the common case pays no storage read for it. Nothing
+ * in the request decides it.
  */
-export async function takeLoginTransaction(ports: Ports, query: Record<string, string[]>, bindingCookie: BindingCookieLookup): Promise<TakenLogin> {
+export async function takeLoginTransaction(
+  ports: Ports,
+  query: Record<string, string[]>,
+  bindingCookie: BindingCookieLookup,
+  cookieDropsSeen: () => Promise<boolean> = async () => false,
+): Promise<TakenLogin> {
   for (const name of ['state', 'code', 'iss', 'error']) {
     if ((query[name]?.length ?? 0) > 1) throw new BridgeError('callback_malformed', `${name} repeated`);
   }
@@ -181,7 +193,10 @@ export async function takeLoginTransaction(ports: Ports, query: Record<string, s
   if (!ISSUED_STATE.test(state)) throw new BridgeError('login_unknown', 'state not in the issued format');
   const key = storageKeys.login(state);
   const cookie = bindingCookie(state);
-  if (cookie === undefined) {
+  // Decided before the take, from storage only: a login may go unbound only on a host an
+  // admin's connection test saw dropping the cookie.
+  const unboundAccepted = cookie === undefined && (await cookieDropsSeen());
+  if (cookie === undefined && !unboundAccepted) {
     // Only a callback without the cookie is read first. One with a cookie of the wrong value
     // comes from no legitimate flow (names are per login) and may burn the login; skipping the
     // read there spares the common case a billed storage operation.
@@ -200,6 +215,8 @@ export async function takeLoginTransaction(ports: Ports, query: Record<string, s
   // A test measures the cookie instead of requiring it (it never signs anyone in); a cookie of
   // the wrong value is refused for both kinds.
   if (transaction.kind === 'test' && cookie === undefined) return { state, transaction, bindingCookie: 'missing' };
+  // The degraded mode (login CSRF protection off on this host), chosen by the admin's test.
+  if (cookie === undefined && unboundAccepted) return { state, transaction, unbound: true };
   if (!bindingMatches(transaction.browserHash, cookie)) {
     throw new BridgeError('login_browser_mismatch', cookie ? 'binding cookie differs' : 'binding cookie missing');
   }
