@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleForge, measureColdStarts, type ColdStart } from './cold-start.js';
 import { startHelper } from './ipc.js';
 import { FORGE_CLIENT, SP } from './fixtures.js';
-import type { MintReport } from './mint-process.js';
+import type { MintReport, PeerRates } from './mint-process.js';
 import { median, runStandalone, type StandaloneReport } from './standalone-run.js';
 
 const args = new Set(process.argv.slice(2));
@@ -26,7 +26,7 @@ const quick = args.has('--quick');
 const profile = args.has('--profile');
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 
-/** The figures of the issue, in its order; results.json holds exactly these. */
+/** The figures of the issue, in its order; results.json holds exactly these (`peers` last). */
 export interface Results {
   rsaSignPerSec: number;
   signaturesPerResponse: number;
@@ -39,6 +39,8 @@ export interface Results {
   coldStartMs: number;
   forgeBundleBytes: number;
   peakRssMb: number;
+  /** Mints per CPU second of each peer library minting the same response; null: not installed. */
+  peers: PeerRates;
 }
 
 interface ForgeReport {
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
   console.log(`Benchmark on ${machine()}${quick ? ' (quick run)' : ''}`);
   const loadBefore = os.loadavg()[0]!;
 
-  step('signing: RSA limit, core mint, peer mint (samlp)');
+  step('signing: RSA limit, core mint, peer mints (samlp, samlify, xmldsigjs)');
   const minter = await startHelper('./mint-process.ts', { profile: profile ? 'mint' : undefined });
   const mint = await minter.request<MintReport>('run', { rounds: plan.mintRounds, msPerRound: plan.msPerRound }).finally(() => minter.close());
 
@@ -127,6 +129,11 @@ async function main(): Promise<void> {
     coldStartMs: round(median(coldStarts.map((c) => c.importMs + c.answerMs)), 1),
     forgeBundleBytes: bundle.bytes,
     peakRssMb: round(standalone.peakRssMb, 1),
+    peers: {
+      samlp: round(best((r) => r.peers.samlp)),
+      samlifyKeyObject: round(best((r) => r.peers.samlifyKeyObject)),
+      xmldsigjs: mint.rounds.every((r) => r.peers.xmldsigjs === null) ? null : round(best((r) => r.peers.xmldsigjs ?? 0)),
+    },
   };
   fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -173,14 +180,27 @@ export function table(r: Results, d: Details): string {
 
   row('rsaSignPerSec', fmt(r.rsaSignPerSec), '(the limit)', undefined, `Node RSA-SHA256, ${d.mint.keyBits}-bit key, KeyObject; per CPU second, as the mints`);
   row('signaturesPerResponse', String(r.signaturesPerResponse), '2', r.signaturesPerResponse === 2, 'Assertion and Response');
+  const peerRates = Object.entries(r.peers).filter((entry): entry is [string, number] => entry[1] !== null);
+  const bestPeer = Math.max(...peerRates.map(([, n]) => n));
   row(
     'mintPerSec',
     fmt(r.mintPerSec),
-    `≥ ${fmt(0.7 * limit)} and ≥ peer`,
-    r.mintPerSec >= 0.7 * limit && r.mintPerSec >= r.peerMintPerSec,
-    `${fmt((100 * r.mintPerSec) / limit)}% of the limit ${fmt(limit)}/s; ${fmt(r.mintPerSec / r.peerMintPerSec, 2)}× the peer; ${fmt(d.mint.responseBytes)} B`,
+    `≥ ${fmt(0.6 * limit)} and ≥ ${fmt(4 * bestPeer)}`,
+    r.mintPerSec >= 0.6 * limit && r.mintPerSec >= 4 * bestPeer,
+    `${fmt((100 * r.mintPerSec) / limit)}% of the limit ${fmt(limit)}/s (target 60%); ${fmt(r.mintPerSec / bestPeer, 2)}× the best peer (target 4×); ${fmt(d.mint.responseBytes)} B`,
   );
   row('peerMintPerSec', fmt(r.peerMintPerSec), '—', undefined, `samlp 8 (saml 4, xml-crypto 2), same key and attributes; ${d.mint.peerSignaturesPerResponse} signatures`);
+  for (const [name, rate] of Object.entries(r.peers)) {
+    row(
+      `peers.${name}`,
+      rate === null ? 'null' : fmt(rate),
+      '—',
+      undefined,
+      rate === null
+        ? 'not installed (npm i -D xmldsigjs to measure it)'
+        : `${fmt((100 * rate) / limit)}% of the limit; ours is ${fmt(r.mintPerSec / rate, 2)}× this${rate === bestPeer ? ' (best peer)' : ''}`,
+    );
+  }
   row(
     'loginCpuMsP50',
     fmt(r.loginCpuMsP50, 2),

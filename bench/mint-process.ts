@@ -1,28 +1,38 @@
 import { sign } from 'node:crypto';
-import samlp from 'samlp';
 import { parseConfig, type BridgeConfig } from '../src/core/config.js';
 import { cryptoRandom } from '../src/core/default-ports.js';
 import { authenticatedUserFrom, samlSubjectFor, type SamlSubject } from '../src/core/authenticated-user.js';
 import { createSignedSamlResponse } from '../src/downstream-saml/saml-response.js';
-import { createSigningKey, toCredentials, type SigningCredentials } from '../src/downstream-saml/signing-key.js';
+import { createSigningKey, toCredentials } from '../src/downstream-saml/signing-key.js';
 import { demoUsers } from '../src/standalone/demo/demo-provider.js';
 import { SP } from './fixtures.js';
 import { cpuMs, serveRequests } from './ipc.js';
+import { samlifyPeer, samlpPeer, xmldsigjsPeer, type PeerMint } from './peers.js';
 import { countSignatures, verifySamlResponse } from './verify.js';
 
 /**
  * The signing limit and the mint, in a process of their own: Node's own RSA-SHA256 signatures
  * with a key of the bridge's size; the core's `createSignedSamlResponse` (build, sign the
- * Assertion and the Response, serialize, base64); and the same work by a peer SAML IdP library
- * (Auth0's samlp on node-saml's `saml`), with the same key, NameID and attributes. The three
- * alternate in rounds and the best round of each counts, so a burst of other work on the
- * machine does not decide the comparison.
+ * Assertion and the Response, serialize, base64); and the same work by peer libraries (Auth0's
+ * samlp on node-saml's `saml`, samlify's `createLoginResponse` with the key as a KeyObject,
+ * xmldsigjs when installed), with the same key, NameID and attributes. They alternate in rounds
+ * and the best round of each counts, so a burst of other work on the machine does not decide
+ * the comparison.
  */
 
 export interface MintRound {
   rsaSignPerSec: number;
   mintPerSec: number;
+  /** samlp's figure: results.json's `peerMintPerSec`, as before there were several peers. */
   peerMintPerSec: number;
+  peers: PeerRates;
+}
+
+/** Mints per CPU second of each peer; null for a peer that is not installed. */
+export interface PeerRates {
+  samlp: number;
+  samlifyKeyObject: number;
+  xmldsigjs: number | null;
 }
 
 export interface MintReport {
@@ -75,35 +85,6 @@ function benchConfig(): BridgeConfig {
   );
 }
 
-function peerMint(config: BridgeConfig, credentials: SigningCredentials, subject: SamlSubject, inResponseTo: string): Promise<string> {
-  const claims = Object.fromEntries(subject.attributes.map((a) => [a.name, a.values.length === 1 ? a.values[0]! : [...a.values]]));
-  return new Promise((resolve, reject) =>
-    samlp.getSamlResponse(
-      {
-        issuer: config.idpEntityId,
-        cert: credentials.certificatePem,
-        key: credentials.privateKey,
-        audience: config.serviceProvider.entityId,
-        destination: config.serviceProvider.acsUrl,
-        recipient: config.serviceProvider.acsUrl,
-        inResponseTo,
-        signResponse: true,
-        signatureAlgorithm: 'rsa-sha256',
-        digestAlgorithm: 'sha256',
-        lifetimeInSeconds: config.assertionLifetimeSeconds,
-        sessionIndex: `_${cryptoRandom.token(16)}`,
-        authnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
-        profileMapper: () => ({
-          getClaims: () => claims,
-          getNameIdentifier: () => ({ nameIdentifier: subject.nameId, nameIdentifierFormat: subject.nameIdFormat }),
-        }),
-      },
-      {},
-      (error, xml) => (error ? reject(error) : resolve(Buffer.from(xml, 'utf8').toString('base64'))),
-    ),
-  );
-}
-
 async function run(rounds: number, msPerRound: number): Promise<MintReport> {
   const config = benchConfig();
   const credentials = toCredentials(await createSigningKey({ now: () => Date.now() }, new URL(config.baseUrl).host));
@@ -122,18 +103,26 @@ async function run(rounds: number, msPerRound: number): Promise<MintReport> {
     });
     return signed.samlResponse;
   };
-  const peer = () => peerMint(config, credentials, subject, `_${cryptoRandom.token(16)}`);
-
-  // Both outputs must be what a service provider accepts, or the comparison means nothing.
-  const expected = { certificateBase64: credentials.certificateBase64, spEntityId: SP.entityId, acsUrl: SP.acsUrl, idpIssuer: config.idpEntityId };
   const ours = await mint();
-  const theirs = await peer();
-  for (const [name, response] of [['core', ours], ['peer', theirs]] as const) {
+  const context = { config, credentials, subject, ours };
+  const peers: { samlp: PeerMint; samlifyKeyObject: PeerMint; xmldsigjs: PeerMint | null } = {
+    samlp: samlpPeer(context),
+    samlifyKeyObject: samlifyPeer(context),
+    xmldsigjs: await xmldsigjsPeer(context),
+  };
+
+  // Every output must be what a service provider accepts, or the comparison means nothing.
+  const expected = { certificateBase64: credentials.certificateBase64, spEntityId: SP.entityId, acsUrl: SP.acsUrl, idpIssuer: config.idpEntityId };
+  const samples: [string, string][] = [['core', ours]];
+  for (const [name, peer] of Object.entries(peers)) if (peer) samples.push([name, await peer()]);
+  for (const [name, response] of samples) {
     const checked = await verifySamlResponse(response, expected);
     if (checked.nameId !== subject.nameId || checked.attributes < subject.attributes.length) {
       throw new Error(`${name} response: unexpected NameID or attributes`);
     }
+    if (countSignatures(response) !== 2) throw new Error(`${name} response: not two signatures`);
   }
+  const theirs = samples.find(([name]) => name === 'samlp')![1];
 
   // What one signature costs at the least: RS256 over a SignedInfo-sized input.
   const signedInfo = Buffer.alloc(900, 'a');
@@ -142,7 +131,7 @@ async function run(rounds: number, msPerRound: number): Promise<MintReport> {
     results.push({
       rsaSignPerSec: syncRatePerSec(() => sign('sha256', signedInfo, credentials.privateKey), msPerRound * 0.6),
       mintPerSec: await ratePerSec(mint, msPerRound),
-      peerMintPerSec: await ratePerSec(peer, msPerRound),
+      ...(await peerRates(peers, msPerRound)),
     });
   }
   return {
@@ -153,6 +142,16 @@ async function run(rounds: number, msPerRound: number): Promise<MintReport> {
     peerResponseBytes: Buffer.from(theirs, 'base64').length,
     keyBits: credentials.privateKey.asymmetricKeyDetails?.modulusLength ?? 0,
   };
+}
+
+async function peerRates(
+  peers: { samlp: PeerMint; samlifyKeyObject: PeerMint; xmldsigjs: PeerMint | null },
+  msPerRound: number,
+): Promise<Pick<MintRound, 'peerMintPerSec' | 'peers'>> {
+  const samlpRate = await ratePerSec(peers.samlp, msPerRound);
+  const samlifyRate = await ratePerSec(peers.samlifyKeyObject, msPerRound);
+  const xmldsigjsRate = peers.xmldsigjs ? await ratePerSec(peers.xmldsigjs, msPerRound) : null;
+  return { peerMintPerSec: samlpRate, peers: { samlp: samlpRate, samlifyKeyObject: samlifyRate, xmldsigjs: xmldsigjsRate } };
 }
 
 serveRequests({

@@ -4,8 +4,8 @@ import type { SigningCredentials } from './signing-key.js';
 
 /**
  * samlify's view of the bridge as an IdP, from which the metadata is generated. Responses are
- * signed by `saml-response.ts` with xml-crypto directly (samlify's signing path parses the
- * certificate again for every signature), so samlify never holds the private key.
+ * signed by `saml-response.ts` (libxml2's C14N and `node:crypto`), so samlify never holds the
+ * private key.
  */
 
 const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';

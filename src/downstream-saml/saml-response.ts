@@ -2,7 +2,8 @@ import type { BridgeConfig } from '../core/config.js';
 import type { RandomSource } from '../core/ports.js';
 import type { SamlAttribute } from './saml-attributes.js';
 import type { SigningCredentials } from './signing-key.js';
-import { SignedXml } from 'xml-crypto';
+import { createHash, sign } from 'node:crypto';
+import { XmlC14NMode, XmlDocument, type C14NOptions, type XmlOutputBufferHandler } from 'libxml2-wasm';
 
 /** What the downstream half needs to answer one AuthnRequest. */
 export interface SamlAssertionInput {
@@ -54,7 +55,24 @@ const ATTRIBUTE_TEMPLATE =
 const VALUE_TEMPLATE =
   '<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">{Value}</saml:AttributeValue>';
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+// Line ends and tabs go in as character references, which no parser normalizes: an XML 1.0
+// parser turns a literal CR into LF (and a tab or LF in an attribute into a space), and xmldom,
+// under xml-crypto and node-saml, also applies XML 1.1's line ends (NEL, LS, PS) to every
+// document. Written literally, such a value would reach the service provider altered, and
+// verifiers built on different parsers would disagree about the digest.
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+  '\u0085': '&#133;',
+  '\u2028': '&#8232;',
+  '\u2029': '&#8233;',
+};
 
 /**
  * Fills `{Name}` placeholders with XML-escaped values, in one pass over the template: a value
@@ -64,13 +82,17 @@ function fill(template: string, values: Readonly<Record<string, string>>): strin
   return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
     const value = values[name];
     if (value === undefined) throw new TypeError(`No value for ${placeholder}`);
-    return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+    return value.replace(/[&<>"'\t\n\r\u0085\u2028\u2029]/g, (c) => XML_ESCAPES[c]!);
   });
 }
 
 /**
  * Builds the SAML Response for a successful login and signs the Assertion, then the Response
  * (RSA-SHA256, SHA-256 digests, exclusive C14N, the certificate in KeyInfo).
+ *
+ * Canonicalization is libxml2's (the one xmlsec1 uses), digest and signature are `node:crypto`,
+ * and the `ds:Signature` element comes from one fixed template with one Reference. Every output
+ * shape is checked by independent verifiers in `npm test` (xml-crypto, node-saml, xmlsec1).
  */
 export async function createSignedSamlResponse(
   config: BridgeConfig,
@@ -112,55 +134,111 @@ export async function createSignedSamlResponse(
   const responseHead = fill(RESPONSE_HEAD, values);
 
   // The Assertion is signed first, as a document of its own, so that the Response signature
-  // covers the Assertion's signature too; exclusive C14N renders only the namespaces an element
-  // uses, so the Assertion canonicalizes the same alone (declaring its saml prefix) as inside the
-  // Response. Signing it alone spares xml-crypto a parse of the whole Response.
-  const assertionAlone = `<saml:Assertion xmlns:saml="${SAML_NS}"${assertionHead.slice('<saml:Assertion'.length)}${assertionBody}`;
-  const signedAssertion = signEnveloped(assertionAlone, 'Assertion', credentials);
-  const response = signEnveloped(responseHead + STATUS + signedAssertion + RESPONSE_TAIL, 'Response', credentials);
+  // covers the Assertion's signature too. Exclusive C14N renders only the namespaces an element
+  // uses (and `xs`, listed as inclusive, only where it is declared: on each AttributeValue), so
+  // the Assertion canonicalizes the same alone, declaring its saml prefix, as inside the Response.
+  // The enveloped-signature transform removes a signature that is not there yet: the digest of
+  // the unsigned element is the digest a verifier computes of the signed one.
+  const assertionAlone = `<saml:Assertion xmlns:saml="${SAML_NS}"${assertionHead.slice('<saml:Assertion'.length)}`;
+  const assertionSignature = signatureFor(assertionId, assertionAlone + assertionBody, credentials);
+  const signedAssertion = assertionAlone + assertionSignature + assertionBody;
+  const responseSignature = signatureFor(responseId, responseHead + STATUS + signedAssertion + RESPONSE_TAIL, credentials);
+  const response = responseHead + responseSignature + STATUS + signedAssertion + RESPONSE_TAIL;
   return { responseId, assertionId, samlResponse: Buffer.from(response, 'utf8').toString('base64') };
 }
 
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
-
-const keyInfoByCredentials = new WeakMap<SigningCredentials, string>();
-
-/**
- * The KeyInfo content (X509Data with the certificate), built by xml-crypto's own
- * `getKeyInfoContent` once per credentials: given the certificate, xml-crypto would parse it
- * again for every signature.
- */
-function keyInfoContent(credentials: SigningCredentials): string {
-  let content = keyInfoByCredentials.get(credentials);
-  if (content === undefined) {
-    content = SignedXml.getKeyInfoContent({ publicCert: credentials.certificatePem, prefix: 'ds' }) ?? '';
-    keyInfoByCredentials.set(credentials, content);
-  }
-  return content;
-}
+const DS_NS = 'http://www.w3.org/2000/09/xmldsig#';
 const EXCLUSIVE_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
 /**
- * An enveloped signature over the document element (xml-crypto): RSA-SHA256, SHA-256 digest,
- * exclusive C14N, the certificate in KeyInfo, placed right after the element's Issuer as the
- * SAML schema requires.
+ * Prefixes exclusive C14N must treat as inclusive: `xs` appears only inside the value of
+ * `xsi:type="xs:string"`, which exclusive C14N does not count as a use, so without this the
+ * signed form would carry a QName whose prefix it no longer declares.
  */
-function signEnveloped(xml: string, rootName: 'Assertion' | 'Response', credentials: SigningCredentials): string {
-  const signer = new SignedXml({
-    privateKey: credentials.privateKey,
-    getKeyInfoContent: () => keyInfoContent(credentials),
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-    canonicalizationAlgorithm: EXCLUSIVE_C14N,
-  });
-  signer.addReference({
-    xpath: `/*[local-name(.)='${rootName}']`,
-    transforms: [ENVELOPED, EXCLUSIVE_C14N],
-    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
-  });
-  signer.computeSignature(xml, {
-    prefix: 'ds',
-    location: { reference: `/*[local-name(.)='${rootName}']/*[local-name(.)='Issuer']`, action: 'after' },
-  });
-  return signer.getSignedXml();
+export const INCLUSIVE_NAMESPACE_PREFIXES: readonly string[] = ['xs'];
+
+/**
+ * The one SignedInfo the bridge produces, already in canonical form (no empty-element tags,
+ * attributes in canonical order): one Reference to the signed element by ID, enveloped-signature
+ * then exclusive C14N with the inclusive prefixes, SHA-256, RSA-SHA256 (xmldsig-core §4.3).
+ */
+const SIGNED_INFO_INNER =
+  `<ds:CanonicalizationMethod Algorithm="${EXCLUSIVE_C14N}"></ds:CanonicalizationMethod>` +
+  '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"></ds:SignatureMethod>' +
+  '<ds:Reference URI="#{ID}">' +
+  '<ds:Transforms>' +
+  '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"></ds:Transform>' +
+  `<ds:Transform Algorithm="${EXCLUSIVE_C14N}"><ec:InclusiveNamespaces xmlns:ec="${EXCLUSIVE_C14N}" PrefixList="${INCLUSIVE_NAMESPACE_PREFIXES.join(' ')}"></ec:InclusiveNamespaces></ds:Transform>` +
+  '</ds:Transforms>' +
+  '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod>' +
+  '<ds:DigestValue>{DigestValue}</ds:DigestValue>' +
+  '</ds:Reference>';
+
+const REFERENCE_C14N: C14NOptions = {
+  mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0,
+  inclusiveNamespacePrefixes: [...INCLUSIVE_NAMESPACE_PREFIXES],
+};
+// SignedInfo's own CanonicalizationMethod names no inclusive prefixes.
+const SIGNED_INFO_C14N: C14NOptions = { mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 };
+
+/**
+ * The `ds:Signature` for the document element of `unsignedXml` (whose ID is `id`), to be placed
+ * right after that element's Issuer as the SAML schema requires.
+ */
+function signatureFor(id: string, unsignedXml: string, credentials: SigningCredentials): string {
+  const digest = canonicalSha256(unsignedXml, REFERENCE_C14N).toString('base64');
+  const signedInfoInner = fill(SIGNED_INFO_INNER, { ID: id, DigestValue: digest });
+  // What is signed is SignedInfo's canonical form in the final document. Exclusive C14N of an
+  // element needs only the namespaces it and its descendants use (ds, and ec declared where it is
+  // used), so SignedInfo as a document of its own, declaring ds, canonicalizes to the same bytes.
+  const canonicalSignedInfo = canonicalBytes(`<ds:SignedInfo xmlns:ds="${DS_NS}">${signedInfoInner}</ds:SignedInfo>`, SIGNED_INFO_C14N);
+  // RSASSA-PKCS1-v1_5 with SHA-256: Node's default padding for an RSA KeyObject.
+  const signatureValue = sign('sha256', canonicalSignedInfo, credentials.privateKey).toString('base64');
+  return (
+    `<ds:Signature xmlns:ds="${DS_NS}"><ds:SignedInfo>${signedInfoInner}</ds:SignedInfo>` +
+    `<ds:SignatureValue>${signatureValue}</ds:SignatureValue>` +
+    `<ds:KeyInfo><ds:X509Data><ds:X509Certificate>${credentials.certificateBase64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>` +
+    '</ds:Signature>'
+  );
 }
 
+/**
+ * SHA-256 of the canonical form of the document `xml` (libxml2's C14N), hashed as libxml2 writes
+ * it: its output arrives in chunks of about 4 KiB that may split a UTF-8 sequence, so the bytes go
+ * into the hash as they are and are never decoded.
+ */
+function canonicalSha256(xml: string, options: C14NOptions): Buffer {
+  const hash = createHash('sha256');
+  canonicalize(xml, options, {
+    write(chunk) {
+      hash.update(chunk);
+      return chunk.length;
+    },
+    close: () => true,
+  });
+  return hash.digest();
+}
+
+function canonicalBytes(xml: string, options: C14NOptions): Buffer {
+  const chunks: Buffer[] = [];
+  canonicalize(xml, options, {
+    // The chunk is a view into libxml2's memory, reused after the call: copy it.
+    write(chunk) {
+      chunks.push(Buffer.from(chunk));
+      return chunk.length;
+    },
+    close: () => true,
+  });
+  return Buffer.concat(chunks);
+}
+
+function canonicalize(xml: string, options: C14NOptions, handler: XmlOutputBufferHandler): void {
+  // The XML is the bridge's own (templates and escaped values), so a parse failure is a bug.
+  const document = XmlDocument.fromString(xml);
+  try {
+    document.canonicalize(handler, options);
+  } finally {
+    // libxml2's memory lives outside the JS heap: nothing collects it for us.
+    document.dispose();
+  }
+}
