@@ -144,17 +144,21 @@ interface XmlDsigJs {
  */
 export async function xmldsigjsPeer({ credentials, ours }: PeerContext): Promise<PeerMint | null> {
   let xmldsig: XmlDsigJs;
+  let xmlCore: { setNodeDependencies(dependencies: Record<string, unknown>): void };
   try {
-    // A variable specifier, so that the type checker and bundlers do not require the package.
+    // Variable specifiers, so that the type checker and bundlers do not require the packages.
     const name = 'xmldsigjs';
     const loaded = (await import(name)) as XmlDsigJs & { default?: XmlDsigJs };
     xmldsig = loaded.default ?? loaded;
+    // xmldsigjs takes its DOM from xml-core (its own dependency), set up there.
+    const core = 'xml-core';
+    xmlCore = (await import(core)) as typeof xmlCore;
   } catch {
     return null;
   }
   // xmldsigjs asks Node for a DOM and XPath; xpath comes with xml-crypto.
   const xpath = ((await import('xpath')) as { default?: unknown }).default;
-  xmldsig.setNodeDependencies?.({ XMLSerializer, DOMParser, DOMImplementation, xpath });
+  xmlCore.setNodeDependencies({ XMLSerializer, DOMParser, DOMImplementation, xpath });
   xmldsig.Application.setEngine('NodeJS', webcrypto);
   const key = await webcrypto.subtle.importKey(
     'pkcs8',

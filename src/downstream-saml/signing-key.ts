@@ -1,6 +1,5 @@
 import { createPrivateKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
 import { BridgeError } from '../core/errors.js';
 import type { Clock, SecretStore } from '../core/ports.js';
 import { storageKeys } from '../core/storage-keys.js';
@@ -50,11 +49,16 @@ export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock,
 
 /** Creates an RSA key (Node's crypto) and a self-signed X.509 certificate (node-forge). */
 export async function createSigningKey(clock: Clock, commonName: string): Promise<SigningKey> {
+  // node-forge only builds the certificate, once per installation: loaded here, it stays out of
+  // every other cold start (on Forge, its own chunk of the bundle). Loading starts at once, in
+  // parallel with the key generation.
+  const forgeLoading = import('node-forge');
   const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', {
     modulusLength: SIGNING_KEY_BITS,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
+  const { default: forge } = await forgeLoading;
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(publicKey);
   // A positive serial number (RFC 5280 §4.1.2.2): clear the top bit of 16 random bytes.
