@@ -48,6 +48,8 @@ export interface HelperOptions {
   quiet?: boolean;
   /** Write a V8 CPU profile of the helper to bench/<name>.cpuprofile when it exits. */
   profile?: string;
+  /** Node flags for the helper (the standalone server gets the ones `npm start` uses). */
+  nodeFlags?: readonly string[];
 }
 
 export const PROFILE_DIR = fileURLToPath(new URL('./', import.meta.url));
@@ -56,7 +58,7 @@ export async function startHelper(script: string, options: HelperOptions = {}): 
   const compiled = await compileHelper(script);
   const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${options.profile}.cpuprofile`] : [];
   const child: ChildProcess = fork(compiled, [], {
-    execArgv: profiling,
+    execArgv: [...(options.nodeFlags ?? []), ...profiling],
     env: { ...process.env, ...options.env },
     // The standalone server writes a JSON log line per request, as in production; nobody reads it here.
     stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'],

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { demoUsers } from '../src/standalone/demo/demo-provider.js';
 import { totalCalls, totalOps, type StoreCounts, type UpstreamCounts } from './counting.js';
 import type { RequestWindow } from './bridge-process.js';
@@ -61,7 +62,7 @@ export async function runStandalone(
   serviceProvider: { entityId: string; acsUrl: string },
   options: { sequential: number; concurrency: number; seconds: number; profile: boolean },
 ): Promise<StandaloneReport> {
-  const bridge = await startHelper('./bridge-process.ts', { quiet: true, profile: options.profile ? 'standalone' : undefined });
+  const bridge = await startHelper('./bridge-process.ts', { quiet: true, profile: options.profile ? 'standalone' : undefined, nodeFlags: startFlags() });
   try {
     const { baseUrl } = await bridge.request<{ baseUrl: string }>('start', {
       issuer: providerUrl,
@@ -158,3 +159,14 @@ export async function runStandalone(
 }
 
 export { median };
+
+/**
+ * The Node flags `npm start` runs the standalone server with (V8 heap limits), read from
+ * package.json's start script so that what is measured is what starts.
+ */
+function startFlags(): string[] {
+  const manifest = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const command = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/standalone\/main\.js/.exec(manifest.scripts.start);
+  if (!command) throw new Error('package.json: the start script does not run node dist/standalone/main.js');
+  return command[1]!.trim().split(/\s+/).filter(Boolean);
+}
