@@ -177,14 +177,10 @@ export function createBridge(options: BridgeOptions): Bridge {
         const samlRequest = single(params, 'SAMLRequest', 'saml_request_malformed');
         const relayState = single(params, 'RelayState', 'relay_state_invalid');
         const config = await requireConfig();
-        // Every login is bound unless the configuration says otherwise; where a connection test
-        // saw this host drop the cookie, the callback accepts its absence (`cookieDropsSeen`),
-        // so the login path reads nothing more for it.
         const started = await startLogin(loginContext(config), {
           binding: request.method === 'POST' ? 'post' : 'redirect',
           samlRequest,
           relayState,
-          bindToBrowser: config.bindLoginToBrowser,
         });
         ports.logger.log('info', 'login.started', {
           samlRequestId: started.samlRequestId,

@@ -52,7 +52,7 @@ export interface LoginTransaction {
   spEntityId: string;
   /**
    * SHA-256 of the browser-binding cookie's value, when the login is bound to the browser
-   * (`bindingMode`, decided when the login started). For a test: the cookie its start URL sets,
+   * (`bindLoginToBrowser`). For a test: the cookie its start URL sets,
    * whose return the callback records rather than requires.
    */
   browserHash: string | null;
@@ -82,8 +82,6 @@ export interface StartLoginInput {
   binding: SamlBinding;
   samlRequest: string | undefined;
   relayState: string | undefined;
-  /** Bind the login to this browser with a cookie (`bindingMode`, decided by the caller). */
-  bindToBrowser: boolean;
 }
 
 /** Checks the AuthnRequest, records the login, and returns the provider URL to redirect to. */
@@ -107,7 +105,9 @@ export async function startLogin(
     maxFutureSeconds: config.clockSkewSeconds,
   });
   const secrets = newLoginSecrets();
-  const browserBinding: BrowserBinding | undefined = input.bindToBrowser
+  // Every login is bound unless the configuration says otherwise; where a connection test saw
+  // this host drop the cookie, the callback accepts its absence (`takeLoginTransaction`).
+  const browserBinding: BrowserBinding | undefined = config.bindLoginToBrowser
     ? { state: secrets.state, value: ports.random.token(32), maxAge: config.loginTimeoutSeconds }
     : undefined;
   const redirect = await authorizationUrl(upstream(context), now, secrets, { forceAuthn: request.forceAuthn });
@@ -150,9 +150,9 @@ export interface TakenLogin {
   transaction: LoginTransaction;
   /**
    * For a test whose start URL set the binding cookie: whether the cookie came back with the
-   * callback (`seen`) or not (`missing`). A login never gets this far without it.
+   * callback (`seen`) or not (`not_seen`). A login never gets this far without it.
    */
-  bindingCookie?: 'seen' | 'missing';
+  bindingCookie?: 'seen' | 'not_seen';
   /** A bound login accepted without its cookie, on a host a connection test saw dropping it. */
   unbound?: true;
 }
@@ -214,7 +214,7 @@ export async function takeLoginTransaction(
   if (!transaction.browserHash) return { state, transaction };
   // A test measures the cookie instead of requiring it (it never signs anyone in); a cookie of
   // the wrong value is refused for both kinds.
-  if (transaction.kind === 'test' && cookie === undefined) return { state, transaction, bindingCookie: 'missing' };
+  if (transaction.kind === 'test' && cookie === undefined) return { state, transaction, bindingCookie: 'not_seen' };
   // The degraded mode (login CSRF protection off on this host), chosen by the admin's test.
   if (cookie === undefined && unboundAccepted) return { state, transaction, unbound: true };
   if (!bindingMatches(transaction.browserHash, cookie)) {

@@ -143,7 +143,7 @@ export async function recordTestOutcome(
     fingerprint: string | undefined;
     now: number;
     /** From the callback's `TakenLogin`: did the cookie set at the start URL come back? */
-    bindingCookie?: 'seen' | 'missing';
+    bindingCookie?: 'seen' | 'not_seen';
   },
 ): Promise<void> {
   const { testId, reference, outcome, fingerprint, now } = input;
@@ -157,7 +157,7 @@ export async function recordTestOutcome(
     v: 1 as const,
     actorHash: pending?.actorHash ?? '',
     createdAt: pending?.createdAt ?? now,
-    ...(observed ? { bindingCookie: observed === 'seen' ? ('seen' as const) : ('not_seen' as const) } : {}),
+    ...(observed ? { bindingCookie: observed } : {}),
   };
   const record: TestRecord = outcome.ok
     ? {

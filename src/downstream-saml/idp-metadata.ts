@@ -11,8 +11,8 @@ export interface IdpIdentity {
 // SAML metadata §2.4.3, in the shape samlify generated before (so what admins pasted stays
 // valid): the signing certificate, NameIDFormat emailAddress, the SSO URL for both bindings.
 // A fixed template: metadata is a few public values, and building it needs no XML library, so
-// the login path carries none for it. Its output is checked against the OASIS metadata schema
-// and read back by node-saml in the tests.
+// the login path carries none for it. samlify's metadata reader reads it back in the tests
+// (test/unit/idp-metadata.test.ts), hostile values included.
 const METADATA_TEMPLATE =
   '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{EntityID}">' +
   '<IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +

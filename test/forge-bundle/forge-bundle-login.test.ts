@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
+import type { SamlConfig } from '@node-saml/node-saml';
 import type { ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import type { WebTriggerEvent } from '../../src/forge/web-trigger.js';
-import { createDemoProvider } from '../../src/standalone/demo/demo-provider.js';
 import { TEST_WEB_TRIGGER_URL } from '../forge/forge-platform.js';
 import { FORGE_BUNDLE_DIR, startForgeBundleHost, type ForgeBundleHost } from '../support/forge-bundle.js';
-import { installFetchRoutes, pinnedHttpsFetch, selfSignedCertificate, webTriggerFetch } from '../support/forge-login-support.js';
-import { ACS_URL, alice, CLIENT_ID, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
+import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHttpsFetch, providerStepSave, startHttpsDemoProvider, webTriggerFetch } from '../support/forge-login-support.js';
+import { ACS_URL, alice, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
 import { Page, UserAgent } from '../support/user-agent.js';
 
 // What ships is what is tested: the handler file Forge's own bundler (@forge/bundler, the
@@ -38,79 +35,36 @@ function manifestHandlers(): string[] {
 
 describe('the app as Forge builds it, on Node 22', () => {
   let host: ForgeBundleHost;
-  let server: https.Server;
+  let provider: Awaited<ReturnType<typeof startHttpsDemoProvider>>;
   let issuer: string;
   let restoreFetch: () => void;
   let caDirectory: string;
   let certificate: string;
   const triggerCalls: { event: WebTriggerEvent; status: number }[] = [];
 
-  const serviceProvider = (options: Partial<SamlConfig> = {}) =>
-    new SAML({
-      entryPoint: `${TEST_WEB_TRIGGER_URL}/saml/sso`,
-      issuer: SP_ENTITY_ID,
-      callbackUrl: ACS_URL,
-      audience: SP_ENTITY_ID,
-      idpCert: certificate,
-      idpIssuer: `${TEST_WEB_TRIGGER_URL}/saml/metadata`,
-      wantAuthnResponseSigned: true,
-      wantAssertionsSigned: true,
-      validateInResponseTo: ValidateInResponseTo.always,
-      identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-      signatureAlgorithm: 'sha256',
-      acceptedClockSkewMs: 5_000,
-      ...options,
-    });
+  const serviceProvider = (options: Partial<SamlConfig> = {}) => guardServiceProvider(TEST_WEB_TRIGGER_URL, certificate, options);
 
   const saveSettings = (principal: string) =>
-    host.adminResolver(
-      {
-        call: {
-          functionKey: 'config/save',
-          payload: {
-            settings: {
-              oidc: { issuer, clientId: CLIENT_ID, scopes: ['openid', 'email', 'profile'] },
-              serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
-              allowedEmailDomains: ['example.com'],
-            },
-            clientSecret: CLIENT_SECRET,
-            step: 'provider',
-          },
-        },
-        context: JIRA_ADMIN_PAGE,
-      },
-      { principal: { accountId: principal } },
-    );
+    host.adminResolver({ call: { functionKey: 'config/save', payload: providerStepSave(issuer) }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: principal } });
 
   beforeAll(async () => {
-    const tls = selfSignedCertificate();
+    provider = await startHttpsDemoProvider(`${TEST_WEB_TRIGGER_URL}/oidc/callback`);
+    issuer = provider.issuer;
     caDirectory = mkdtempSync(path.join(tmpdir(), 'forge-bundle-ca-'));
-    writeFileSync(path.join(caDirectory, 'ca.pem'), tls.cert);
-    server = https.createServer({ key: tls.key, cert: tls.cert });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const provider = await createDemoProvider({
-      issuer,
-      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${TEST_WEB_TRIGGER_URL}/oidc/callback`] }],
-    });
-    server.on('request', provider.handle);
-
+    writeFileSync(path.join(caDirectory, 'ca.pem'), provider.certificate);
     host = await startForgeBundleHost({ env: { NODE_EXTRA_CA_CERTS: path.join(caDirectory, 'ca.pem') } });
     restoreFetch = installFetchRoutes({
       [`${TEST_WEB_TRIGGER_URL}/`]: webTriggerFetch(TEST_WEB_TRIGGER_URL, (event, context) => host.bridgeTrigger(event, context!), { installContext: INSTALL_CONTEXT }, (event, response) =>
         triggerCalls.push({ event, status: response.statusCode }),
       ),
-      [`${issuer}/`]: pinnedHttpsFetch(issuer, tls.cert),
+      [`${issuer}/`]: pinnedHttpsFetch(issuer, provider.certificate),
     });
   }, 60_000);
 
   afterAll(async () => {
     restoreFetch?.();
     await host?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await provider?.close();
     if (caDirectory) rmSync(caDirectory, { recursive: true, force: true });
   });
 
@@ -174,7 +128,7 @@ describe('the app as Forge builds it, on Node 22', () => {
     const xml = await metadata.text();
     expect(xml).toContain('IDPSSODescriptor');
     expect(xml).toContain(`Location="${TEST_WEB_TRIGGER_URL}/saml/sso"`);
-    certificate = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)?.[1]?.replace(/\s+/g, '') ?? '';
+    certificate = metadataCertificate(xml) ?? '';
     expect(certificate.length).toBeGreaterThan(500);
   });
 

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { SAML } from '@node-saml/node-saml';
 import type { ConfigGetResponse, ConfigSaveResponse, TestResultResponse, TestStartResponse } from '../../src/core/admin/admin-api-types.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import type { WebTriggerEvent } from '../../src/forge/web-trigger.js';
-import { createDemoProvider } from '../../src/standalone/demo/demo-provider.js';
-import { installFetchRoutes, pinnedHttpsFetch, selfSignedCertificate, webTriggerFetch } from '../support/forge-login-support.js';
-import { ACS_URL, alice, CLIENT_ID, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
+import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHttpsFetch, providerStepSave, startHttpsDemoProvider, webTriggerFetch } from '../support/forge-login-support.js';
+import { alice, readAutoPost, signInAtProvider, stopAtAcs } from '../support/login-harness.js';
 import { UserAgent } from '../support/user-agent.js';
 import { installForgePlatform, TEST_WEB_TRIGGER_URL, type ForgePlatform } from './forge-platform.js';
 
@@ -25,7 +22,7 @@ const HOST_COOKIE = /^__Host-bridge_login_[\w-]{16}=[\w-]{43}; Path=\/; Max-Age=
 
 describe('the binding cookie through the Forge web trigger, measured by the connection test', () => {
   let platform: ForgePlatform;
-  let server: https.Server;
+  let provider: Awaited<ReturnType<typeof startHttpsDemoProvider>>;
   let issuer: string;
   let restoreFetch: () => void;
   let forgeApp: typeof import('../../src/forge/index.js');
@@ -40,15 +37,8 @@ describe('the binding cookie through the Forge web trigger, measured by the conn
 
   beforeAll(async () => {
     platform = installForgePlatform();
-    const tls = selfSignedCertificate();
-    server = https.createServer({ key: tls.key, cert: tls.cert });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const provider = await createDemoProvider({
-      issuer,
-      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${TEST_WEB_TRIGGER_URL}/oidc/callback`] }],
-    });
-    server.on('request', provider.handle);
+    provider = await startHttpsDemoProvider(`${TEST_WEB_TRIGGER_URL}/oidc/callback`);
+    issuer = provider.issuer;
     restoreFetch = installFetchRoutes({
       [`${TEST_WEB_TRIGGER_URL}/`]: webTriggerFetch(
         TEST_WEB_TRIGGER_URL,
@@ -60,44 +50,19 @@ describe('the binding cookie through the Forge web trigger, measured by the conn
         { installContext: INSTALL_CONTEXT },
         (event, response) => triggerCalls.push({ event, status: response.statusCode, setCookie: response.headers['Set-Cookie']?.[0] }),
       ),
-      [`${issuer}/`]: pinnedHttpsFetch(issuer, tls.cert),
+      [`${issuer}/`]: pinnedHttpsFetch(issuer, provider.certificate),
     });
     forgeApp = await import('../../src/forge/index.js');
 
-    const saved = await admin<ConfigSaveResponse>('config/save', {
-      settings: {
-        oidc: { issuer, clientId: CLIENT_ID, scopes: ['openid', 'email', 'profile'] },
-        serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
-        allowedEmailDomains: ['example.com'],
-      },
-      clientSecret: CLIENT_SECRET,
-      step: 'provider',
-    });
+    const saved = await admin<ConfigSaveResponse>('config/save', providerStepSave(issuer));
     expect(saved).toMatchObject({ ok: true });
-    const certificate = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(await (await fetch(`${TEST_WEB_TRIGGER_URL}/saml/metadata`)).text())![1]!.replace(/\s+/g, '');
-    sp = new SAML({
-      entryPoint: `${TEST_WEB_TRIGGER_URL}/saml/sso`,
-      issuer: SP_ENTITY_ID,
-      callbackUrl: ACS_URL,
-      audience: SP_ENTITY_ID,
-      idpCert: certificate,
-      idpIssuer: `${TEST_WEB_TRIGGER_URL}/saml/metadata`,
-      wantAuthnResponseSigned: true,
-      wantAssertionsSigned: true,
-      validateInResponseTo: ValidateInResponseTo.always,
-      identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-      signatureAlgorithm: 'sha256',
-      acceptedClockSkewMs: 5_000,
-    });
+    sp = guardServiceProvider(TEST_WEB_TRIGGER_URL, metadataCertificate(await (await fetch(`${TEST_WEB_TRIGGER_URL}/saml/metadata`)).text())!);
   });
 
   afterAll(async () => {
     restoreFetch?.();
     platform?.uninstall();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await provider?.close();
   });
 
   /** The admin's connection test in one browser: the answer of test/result afterwards. */

@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import type { WebTriggerEvent } from '../../src/forge/web-trigger.js';
-import { createDemoProvider } from '../../src/standalone/demo/demo-provider.js';
-import { installFetchRoutes, pinnedHttpsFetch, selfSignedCertificate, webTriggerFetch } from '../support/forge-login-support.js';
-import { ACS_URL, alice, CLIENT_ID, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
+import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHttpsFetch, providerStepSave, selfSignedCertificate, startHttpsDemoProvider, webTriggerFetch } from '../support/forge-login-support.js';
+import { ACS_URL, alice, CLIENT_SECRET, readAutoPost, signInAtProvider, stopAtAcs } from '../support/login-harness.js';
 import { UserAgent } from '../support/user-agent.js';
 import { installForgePlatform, TEST_WEB_TRIGGER_URL, type ForgePlatform } from './forge-platform.js';
 
@@ -29,7 +25,7 @@ const GIVEN_NAME = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenn
 
 describe('a whole login through the Forge web trigger', () => {
   let platform: ForgePlatform;
-  let server: https.Server;
+  let provider: Awaited<ReturnType<typeof startHttpsDemoProvider>>;
   let issuer: string;
   let restoreFetch: () => void;
   let forgeApp: typeof import('../../src/forge/index.js');
@@ -37,21 +33,14 @@ describe('a whole login through the Forge web trigger', () => {
 
   beforeAll(async () => {
     platform = installForgePlatform();
-    const tls = selfSignedCertificate();
-    server = https.createServer({ key: tls.key, cert: tls.cert });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const provider = await createDemoProvider({
-      issuer,
-      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${TEST_WEB_TRIGGER_URL}/oidc/callback`] }],
-    });
-    server.on('request', provider.handle);
+    provider = await startHttpsDemoProvider(`${TEST_WEB_TRIGGER_URL}/oidc/callback`);
+    issuer = provider.issuer;
 
     restoreFetch = installFetchRoutes({
       [`${TEST_WEB_TRIGGER_URL}/`]: webTriggerFetch(TEST_WEB_TRIGGER_URL, (event, context) => forgeApp.bridgeTrigger(event, context), { installContext: INSTALL_CONTEXT }, (event, response) =>
         triggerCalls.push({ event, status: response.statusCode }),
       ),
-      [`${issuer}/`]: pinnedHttpsFetch(issuer, tls.cert),
+      [`${issuer}/`]: pinnedHttpsFetch(issuer, provider.certificate),
     });
 
     forgeApp = await import('../../src/forge/index.js');
@@ -59,18 +48,7 @@ describe('a whole login through the Forge web trigger', () => {
     // What the setup wizard does: config/save from the Jira admin page, as a site admin.
     const saved = (await forgeApp.adminResolver(
       {
-        call: {
-          functionKey: 'config/save',
-          payload: {
-            settings: {
-              oidc: { issuer, clientId: CLIENT_ID, scopes: ['openid', 'email', 'profile'] },
-              serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
-              allowedEmailDomains: ['example.com'],
-            },
-            clientSecret: CLIENT_SECRET,
-            step: 'provider',
-          },
-        },
+        call: { functionKey: 'config/save', payload: providerStepSave(issuer) },
         context: { extension: { type: 'jira:adminPage' } },
       },
       { principal: { accountId: 'admin-1' } },
@@ -84,10 +62,7 @@ describe('a whole login through the Forge web trigger', () => {
   afterAll(async () => {
     restoreFetch?.();
     platform?.uninstall();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await provider?.close();
   });
 
   it('reaches the provider only through its own certificate (TLS checks stay on)', async () => {
@@ -99,22 +74,9 @@ describe('a whole login through the Forge web trigger', () => {
     // The service provider, with the certificate from the metadata the trigger serves.
     const metadata = await fetch(`${TEST_WEB_TRIGGER_URL}/saml/metadata`);
     expect(metadata.status).toBe(200);
-    const certificate = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(await metadata.text())?.[1]?.replace(/\s+/g, '');
+    const certificate = metadataCertificate(await metadata.text());
     expect(certificate).toBeDefined();
-    const sp = new SAML({
-      entryPoint: `${TEST_WEB_TRIGGER_URL}/saml/sso`,
-      issuer: SP_ENTITY_ID,
-      callbackUrl: ACS_URL,
-      audience: SP_ENTITY_ID,
-      idpCert: certificate!,
-      idpIssuer: `${TEST_WEB_TRIGGER_URL}/saml/metadata`,
-      wantAuthnResponseSigned: true,
-      wantAssertionsSigned: true,
-      validateInResponseTo: ValidateInResponseTo.always,
-      identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-      signatureAlgorithm: 'sha256',
-      acceptedClockSkewMs: 5_000,
-    });
+    const sp = guardServiceProvider(TEST_WEB_TRIGGER_URL, certificate!);
 
     // SP → trigger /saml/sso (HTTP-Redirect) → provider's login page.
     const relayState = 'https://start.atlassian.com/?a=1&b="<x>"';

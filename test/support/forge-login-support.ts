@@ -1,7 +1,11 @@
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 import type { WebTriggerContext, WebTriggerEvent, WebTriggerResponse } from '../../src/forge/web-trigger.js';
+import { createDemoProvider } from '../../src/standalone/demo/demo-provider.js';
+import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './login-harness.js';
 
 /**
  * The network of a whole login through the Forge web trigger, inside one Jest process:
@@ -177,4 +181,66 @@ export function installFetchRoutes(routes: Record<string, FetchFn>): () => void 
   return () => {
     if (globalThis.fetch === (routed as typeof fetch)) globalThis.fetch = previous;
   };
+}
+
+/**
+ * The demo oidc-provider over https on 127.0.0.1 with a fresh self-signed certificate, with the
+ * bridge's client registered for `redirectUri`: the OpenID provider of the Forge login tests
+ * (the bridge on Forge refuses http issuers). `certificate` is the PEM to trust.
+ */
+export async function startHttpsDemoProvider(redirectUri: string): Promise<{ issuer: string; certificate: string; close(): Promise<void> }> {
+  const tls = selfSignedCertificate();
+  const server = https.createServer({ key: tls.key, cert: tls.cert });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const provider = await createDemoProvider({ issuer, clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri] }] });
+  server.on('request', provider.handle);
+  return {
+    issuer,
+    certificate: tls.cert,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** What the setup wizard's provider step saves (`config/save`) for a login against `issuer`. */
+export function providerStepSave(issuer: string) {
+  return {
+    settings: {
+      oidc: { issuer, clientId: CLIENT_ID, scopes: ['openid', 'email', 'profile'] },
+      serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
+      allowedEmailDomains: ['example.com'],
+    },
+    clientSecret: CLIENT_SECRET,
+    step: 'provider',
+  };
+}
+
+/** The signing certificate (base64 DER) the bridge's metadata publishes. */
+export function metadataCertificate(metadataXml: string): string | undefined {
+  return /<(?:\w+:)?X509Certificate>([^<]+)</.exec(metadataXml)?.[1]?.replace(/\s+/g, '');
+}
+
+/**
+ * node-saml as Atlassian Guard, in front of the bridge at `bridgeUrl`: it verifies every response
+ * with `idpCert` (from the bridge's metadata), both signatures required.
+ */
+export function guardServiceProvider(bridgeUrl: string, idpCert: string, options: Partial<SamlConfig> = {}): SAML {
+  return new SAML({
+    entryPoint: `${bridgeUrl}/saml/sso`,
+    issuer: SP_ENTITY_ID,
+    callbackUrl: ACS_URL,
+    audience: SP_ENTITY_ID,
+    idpCert,
+    idpIssuer: `${bridgeUrl}/saml/metadata`,
+    wantAuthnResponseSigned: true,
+    wantAssertionsSigned: true,
+    validateInResponseTo: ValidateInResponseTo.always,
+    identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+    signatureAlgorithm: 'sha256',
+    acceptedClockSkewMs: 5_000,
+    ...options,
+  });
 }

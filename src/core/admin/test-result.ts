@@ -30,6 +30,8 @@ export async function testResult(ctx: AdminContext, payload: unknown): Promise<A
     await writeTestRecord(ports.store, testId, expired);
     record = expired;
   }
+  // Whatever the outcome: what the test saw of the binding cookie through this host.
+  const observed = record.bindingCookie ? { bindingCookie: record.bindingCookie } : {};
   if (record.state === 'succeeded') {
     return {
       state: 'succeeded',
@@ -38,9 +40,9 @@ export async function testResult(ctx: AdminContext, payload: unknown): Promise<A
       nameIdFormat: record.nameIdFormat,
       attributes: record.attributes.map((a) => ({ name: a.name, values: [...a.values] })),
       ...(record.warnings.length ? { warnings: record.warnings.map(({ path, message }) => ({ path, message })) } : {}),
-      ...(record.bindingCookie ? { bindingCookie: record.bindingCookie } : {}),
+      ...observed,
     };
   }
   const { title, message } = publicError(record.code);
-  return { state: 'failed', code: record.code, title, message, reference: record.reference, ...(record.claims ? { claims: record.claims } : {}), ...(record.bindingCookie ? { bindingCookie: record.bindingCookie } : {}) };
+  return { state: 'failed', code: record.code, title, message, reference: record.reference, ...(record.claims ? { claims: record.claims } : {}), ...observed };
 }
