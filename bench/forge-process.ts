@@ -1,5 +1,5 @@
 import { webTrigger } from '@forge/api';
-import { createBridge } from '../src/core/bridge.js';
+import { composeBridge } from '../src/core/composition.js';
 import { storageKeys } from '../src/core/storage-keys.js';
 import type { Ports } from '../src/core/ports.js';
 import { createForgePorts } from '../src/forge/forge-ports.js';
@@ -34,7 +34,7 @@ const countedPorts = (): Ports => {
     fetch: countingFetch(ports.fetch, upstreamCounts),
   };
 };
-const newHandler = () => createWebTriggerHandler({ createBridge, baseUrl: () => webTrigger.getUrl('bridge'), ports: countedPorts });
+const newHandler = () => createWebTriggerHandler({ composeBridge, baseUrl: () => webTrigger.getUrl('bridge'), ports: countedPorts });
 
 let handler = newHandler();
 let invocationCpuMs = 0;

@@ -1,98 +1,105 @@
 import { newReference } from './reference.js';
 import { toMultiValueRecord, type BridgeRequest, type BridgeResponse } from './http-types.js';
-import type { BridgeConfig } from './config.js';
 import type { Ports } from './ports.js';
 import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
-import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage } from './html.js';
-import { finishLogin, finishTestLogin, readTestStart, startLogin, takeLoginTransaction, type LoginContext, type TakenLogin } from './login-flow.js';
-import { bindingCookieHeader, browserBindingCookieName, readBindingCookieCheck } from './browser-binding.js';
-import { recordTestOutcome, type TestConfig, type TestConfigSource, type TestOutcome } from './test-login.js';
+import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage, renderProviderChoicePage } from './html.js';
+import {
+  finishLogin,
+  finishTestLogin,
+  readTestStart,
+  startLogin,
+  takeLoginTransaction,
+  type Attempt,
+  type LoginContext,
+  type SpLoginTransaction,
+  type TakenLogin,
+  type TestLoginTransaction,
+} from './login-flow.js';
+import { bindingCookieHeader, browserBindingCookieName, providerChoiceCookie, readBindingCookieCheck } from './browser-binding.js';
+import { recordTestOutcome, type TestConfig, type TestOutcome } from './test-login.js';
+import { requireAnyConnection, type BridgeDirectory, type DirectorySource, type TestConfigSource } from './connections/directory.js';
+import { DEFAULT_ID } from './storage-keys.js';
+import type { AuditTrail, LoginAuditRecord } from './audit/audit-trail.js';
 import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
 import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
 
 /**
- * Where the current configuration comes from: a config file (standalone), or the store the
- * wizard writes to (Forge and standalone). Called once per request; implementations may cache.
- * Returns undefined while nothing is configured; throws `ConfigError` when what is stored is
- * not valid.
- */
-export type ConfigSource = (hint?: ConfigHint) => Promise<BridgeConfig | undefined>;
-
-/**
- * What a request already knows about the configuration it needs: a callback knows the revision
- * its login started with, which a source may serve from its cache without reading storage.
- */
-export interface ConfigHint {
-  revision?: string | null;
-}
-
-/**
  * Per-process caches that are safe to lose (a cold Forge instance starts without them):
- * provider discovery and JWKS, and the parsed signing credentials.
+ * provider discovery and JWKS, the parsed signing credentials of each connection, and the last
+ * directory built from the stored connections.
  */
 export class BridgeCaches {
   readonly provider = new ProviderConfigurationCache();
-  credentials: Promise<SigningCredentials> | undefined;
-  /** The last stored configuration read, by revision (see `stored-config.ts`). */
-  storedConfig: { revision: string; config: BridgeConfig } | undefined;
+  readonly credentials = new Map<string, Promise<SigningCredentials>>();
+  /** The last directory built from storage, by revision (see `connections/directory.ts`). */
+  directory: BridgeDirectory | undefined;
 }
 
 export interface BridgeOptions {
   ports: Ports;
-  config: ConfigSource;
+  /** The connections this bridge serves (a configuration file's one, or the stored ones). */
+  directory: DirectorySource;
   /** The public URL the routes below live under (Forge: the web trigger URL). */
   baseUrl: string;
   /** Accept `http://` provider URLs on loopback hosts: local runs and tests only, never Forge. */
   allowLoopbackHttp: boolean;
   caches?: BridgeCaches;
   /**
-   * The configuration of the wizard's connection tests (`stored-config.ts`). Without it, a
-   * test transaction arriving at the callback is refused as unknown.
+   * The configuration of the wizard's connection tests. Without it, a test transaction arriving
+   * at the callback is refused as unknown.
    */
   testConfig?: TestConfigSource;
+  /** Where every login attempt is recorded, once. */
+  audit?: AuditTrail;
 }
 
 export interface Bridge {
-  /** Serves `/saml/sso` (GET, POST), `/oidc/callback` (GET), `/test/start` (GET), `/saml/metadata` (GET) and `/healthz`. */
+  /**
+   * Serves `/saml/sso` (GET, POST), `/oidc/callback` (GET), `/test/start` (GET),
+   * `/saml/metadata` and `/saml/metadata/<connection>` (GET), and `/healthz`.
+   */
   handle(request: BridgeRequest): Promise<BridgeResponse>;
-  /** The signing credentials (created on first use). */
-  signingCredentials(): Promise<SigningCredentials>;
+  /** The signing credentials of a connection (created on first use). */
+  signingCredentials(connectionId?: string): Promise<SigningCredentials>;
 }
 
 /** Largest request body the SSO URL reads; an HTTP-POST AuthnRequest is a few kilobytes. */
 export const MAX_BODY_CHARS = 256 * 1024;
+
+/** The choice page's own fields, beside the SAML binding's. */
+const CHOICE_FIELDS = { email: 'bridge_email', provider: 'bridge_provider' } as const;
 
 export function createBridge(options: BridgeOptions): Bridge {
   const caches = options.caches ?? new BridgeCaches();
   const { ports } = options;
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
 
-  const signingCredentials = (): Promise<SigningCredentials> => {
-    if (!caches.credentials) {
-      caches.credentials = loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host);
-      caches.credentials.catch(() => (caches.credentials = undefined));
+  const signingCredentials = (connectionId: string = DEFAULT_ID): Promise<SigningCredentials> => {
+    let credentials = caches.credentials.get(connectionId);
+    if (!credentials) {
+      credentials = loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host, connectionId);
+      caches.credentials.set(connectionId, credentials);
+      credentials.catch(() => caches.credentials.delete(connectionId));
     }
-    return caches.credentials;
+    return credentials;
   };
 
-  const requireConfig = async (hint?: ConfigHint): Promise<BridgeConfig> => {
-    let config: BridgeConfig | undefined;
+  /** The directory; a stored value that cannot be read at all is the configuration's fault. */
+  const directory = async (hint?: { revision?: string | null }): Promise<BridgeDirectory> => {
     try {
-      config = await options.config(hint);
+      return await options.directory(hint);
     } catch (error) {
       if (error instanceof BridgeError) throw error;
       throw new BridgeError('config_invalid', (error as Error)?.message?.slice(0, 500), { cause: error });
     }
-    if (!config) throw new BridgeError('config_missing');
-    return config;
   };
 
-  const requireTestConfig = async (): Promise<TestConfig> => {
+  const requireTestConfig = async (transaction: TestLoginTransaction): Promise<TestConfig> => {
     if (!options.testConfig) throw new BridgeError('login_unknown', 'connection tests are not enabled on this host');
     let test: TestConfig | undefined;
     try {
-      test = await options.testConfig();
+      test = await options.testConfig(transaction.connectionId, transaction.providerId);
     } catch (error) {
       if (error instanceof BridgeError) throw error;
       throw new BridgeError('config_invalid', (error as Error)?.message?.slice(0, 500), { cause: error });
@@ -101,32 +108,44 @@ export function createBridge(options: BridgeOptions): Bridge {
     return test;
   };
 
+  const loginContext: LoginContext = { ports, providerCache: caches.provider, allowLoopbackHttp: options.allowLoopbackHttp };
+
   /**
    * The callback of a connection test: the same checks and mapping as a login, then the result
    * is stored for the wizard and the admin sees a plain page. Whatever fails is stored with the
    * reference of the error page the admin sees, so both show the same id.
    */
-  const finishTest = async (request: BridgeRequest, reference: string, taken: TakenLogin): Promise<BridgeResponse> => {
-    const testId = taken.transaction.testId!;
+  const finishTest = async (request: BridgeRequest, attempt: Attempt, taken: TakenLogin<TestLoginTransaction>): Promise<BridgeResponse> => {
+    const { testId } = taken.transaction;
     let outcome: TestOutcome;
     let fingerprint: string | undefined;
     try {
-      const test = await requireTestConfig();
+      const test = await requireTestConfig(taken.transaction);
       fingerprint = test.providerFingerprint;
-      outcome = await finishTestLogin(loginContext(test.config), request.query, taken, { checksDomains: test.checksDomains });
+      outcome = await finishTestLogin(loginContext, test.config, request.query, taken, { checksDomains: test.checksDomains }, attempt);
     } catch (error) {
       const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error });
       outcome = { ok: false, code: bridgeError.code, error: bridgeError };
     }
-    const recorded = { testId, reference, outcome, fingerprint, now: ports.clock.now(), ...(taken.bindingCookie ? { bindingCookie: taken.bindingCookie } : {}) };
+    const { connectionId, providerId } = taken.transaction;
+    const recorded = {
+      testId,
+      connectionId,
+      providerId,
+      reference: attempt.reference,
+      outcome,
+      fingerprint,
+      now: ports.clock.now(),
+      ...(taken.bindingCookie ? { bindingCookie: taken.bindingCookie } : {}),
+    };
     await recordTestOutcome(ports.store, recorded).catch((error: unknown) => {
       throw new BridgeError('storage_unavailable', (error as Error)?.message?.slice(0, 200), { cause: error });
     });
     if (!outcome.ok) {
-      ports.logger.log('warn', 'test.failed', { reference, testId, code: outcome.code });
+      ports.logger.log('warn', 'test.failed', { reference: attempt.reference, testId, code: outcome.code });
       throw outcome.error;
     }
-    ports.logger.log('info', 'test.succeeded', { reference, testId, bindingCookie: taken.bindingCookie });
+    ports.logger.log('info', 'test.succeeded', { reference: attempt.reference, testId, bindingCookie: taken.bindingCookie });
     const nonce = ports.random.token(16);
     return {
       status: 200,
@@ -138,13 +157,6 @@ export function createBridge(options: BridgeOptions): Bridge {
       }),
     };
   };
-
-  const loginContext = (config: BridgeConfig): LoginContext => ({
-    ports,
-    config,
-    providerCache: caches.provider,
-    allowLoopbackHttp: options.allowLoopbackHttp,
-  });
 
   /**
    * Whether the last connection test saw this host drop the binding cookie (then a callback
@@ -159,69 +171,123 @@ export function createBridge(options: BridgeOptions): Bridge {
     return check?.seen === false;
   };
 
-  const cookieLookup = (request: BridgeRequest) => {
+  /**
+   * The SSO URL: the AuthnRequest's connection and provider, then the redirect to the provider,
+   * or, when several providers could serve the login, the page that asks which.
+   */
+  const sso = async (request: BridgeRequest, attempt: Attempt): Promise<BridgeResponse> => {
+    const params = request.method === 'POST' ? formParams(request) : request.query;
+    const samlRequest = single(params, 'SAMLRequest', 'saml_request_malformed');
+    const relayState = single(params, 'RelayState', 'relay_state_invalid');
+    const email = single(params, CHOICE_FIELDS.email, 'saml_request_malformed');
+    const providerId = single(params, CHOICE_FIELDS.provider, 'saml_request_malformed');
+    const current = await directory();
+    requireAnyConnection(current);
+    if (samlRequest !== undefined) attempt.record = 'on_refusal';
+    const received = parseCookies(request);
+    const binding = request.method === 'POST' ? 'post' : 'redirect';
+    const started = await startLogin(
+      loginContext,
+      current,
+      {
+        binding,
+        samlRequest,
+        relayState,
+        providerChoice: { email: email || undefined, providerId, remembered: received[providerChoiceCookie.name(baseUrl)] },
+      },
+      attempt,
+    );
+    if (started.kind === 'choose') {
+      ports.logger.log('info', 'login.choosing', { reference: attempt.reference, connection: started.connection.id });
+      const nonce = ports.random.token(16);
+      return {
+        status: 200,
+        headers: htmlHeaders({ nonce, formAction: `${baseUrl}/saml/sso` }),
+        body: renderProviderChoicePage({
+          action: `${baseUrl}/saml/sso`,
+          method: binding === 'post' ? 'post' : 'get',
+          fields: { SAMLRequest: samlRequest, RelayState: relayState },
+          emailField: CHOICE_FIELDS.email,
+          providerField: CHOICE_FIELDS.provider,
+          providers: started.connection.providers.map((p) => ({ id: p.id, name: p.name })),
+          nonce,
+        }),
+      };
+    }
+    ports.logger.log('info', 'login.started', {
+      reference: attempt.reference,
+      connection: started.connection.id,
+      provider: started.provider.id,
+      samlRequestId: started.samlRequestId,
+      binding,
+      browserBound: started.browserBinding !== undefined,
+    });
+    const cookies: string[] = [];
+    if (started.browserBinding) cookies.push(bindingCookieHeader(baseUrl, started.browserBinding));
+    if (started.chosen) cookies.push(providerChoiceCookie.header(baseUrl, started.provider.id));
+    return {
+      status: 302,
+      headers: { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' },
+      ...(cookies.length ? { cookies } : {}),
+      body: '',
+    };
+  };
+
+  const callback = async (request: BridgeRequest, attempt: Attempt, always: { cookies: string[] }): Promise<BridgeResponse> => {
     const cookies = parseCookies(request);
-    return (state: string): string | undefined => cookies[browserBindingCookieName(state, baseUrl)];
+    const bindingCookie = (state: string): string | undefined => cookies[browserBindingCookieName(state, baseUrl)];
+    const taken = await takeLoginTransaction(ports, request.query, bindingCookie, cookieDropsSeen);
+    const { transaction } = taken;
+    // From here on this is one login attempt: the callback records it, whatever its outcome,
+    // under the reference its first leg showed.
+    if (transaction.attempt) attempt.reference = transaction.attempt;
+    Object.assign(attempt, { record: 'always', flow: transaction.kind, startedAt: transaction.createdAt, connectionId: transaction.connectionId, providerId: transaction.providerId });
+    if (taken.unbound) ports.logger.log('warn', 'login.unbound', { reference: attempt.reference, reason: 'cookie_not_seen' });
+    // The transaction is gone: whatever happens next, this login's cookie has no use left.
+    if (transaction.browserHash) always.cookies.push(bindingCookieHeader(baseUrl, { state: taken.state, value: '', maxAge: 0 }));
+    if (transaction.kind === 'test') return finishTest(request, attempt, taken as TakenLogin<TestLoginTransaction>);
+    attempt.samlRequestId = transaction.samlRequestId;
+    const current = await directory({ revision: transaction.directoryRevision });
+    const result = await finishLogin(loginContext, current, request.query, signingCredentials, taken as TakenLogin<SpLoginTransaction>, attempt);
+    ports.logger.log('info', 'login.succeeded', {
+      reference: attempt.reference,
+      connection: transaction.connectionId,
+      provider: transaction.providerId,
+      samlRequestId: result.samlRequestId,
+      responseId: result.responseId,
+      assertionId: result.assertionId,
+    });
+    const nonce = ports.random.token(16);
+    return {
+      status: 200,
+      headers: htmlHeaders({ nonce, formAction: result.acsUrl }),
+      body: renderAutoPostPage({ action: result.acsUrl, fields: { SAMLResponse: result.samlResponse, RelayState: result.relayState }, nonce }),
+    };
+  };
+
+  /** `/saml/metadata` is the first connection's (as in the single-configuration release); `/saml/metadata/<id>` another's. */
+  const metadata = async (connectionId: string): Promise<BridgeResponse> => {
+    const current = await directory().catch(() => undefined);
+    const connection = current?.connections.find((c) => c.id === connectionId);
+    const known = connection ?? current?.unready.find((c) => c.id === connectionId);
+    if (!known && connectionId !== DEFAULT_ID) throw new BridgeError('not_found', `no connection ${connectionId.slice(0, 40)}`);
+    const metadataUrl = connectionId === DEFAULT_ID ? `${baseUrl}/saml/metadata` : `${baseUrl}/saml/metadata/${connectionId}`;
+    const xml = idpMetadataXml({ entityId: connection?.idpEntityId ?? metadataUrl, ssoUrl: `${baseUrl}/saml/sso` }, await signingCredentials(connectionId));
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'application/samlmetadata+xml; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' },
+      body: xml,
+    };
   };
 
   /**
-   * A route answers a response, or throws; `always` holds headers for either answer (the
+   * A route answers a response, or throws; `always` holds cookies for either answer (the
    * callback clears the binding cookie once the login is over, on the error page too).
    */
-  type Route = { methods: string[]; run(request: BridgeRequest, reference: string, always: Record<string, string>): Promise<BridgeResponse> };
+  type Route = { methods: string[]; run(request: BridgeRequest, attempt: Attempt, always: { cookies: string[] }): Promise<BridgeResponse> };
   const routes: Record<string, Route> = {
-    '/saml/sso': {
-      methods: ['GET', 'POST'],
-      async run(request) {
-        const params = request.method === 'POST' ? formParams(request) : request.query;
-        const samlRequest = single(params, 'SAMLRequest', 'saml_request_malformed');
-        const relayState = single(params, 'RelayState', 'relay_state_invalid');
-        const config = await requireConfig();
-        const started = await startLogin(loginContext(config), {
-          binding: request.method === 'POST' ? 'post' : 'redirect',
-          samlRequest,
-          relayState,
-        });
-        ports.logger.log('info', 'login.started', {
-          samlRequestId: started.samlRequestId,
-          binding: request.method === 'POST' ? 'post' : 'redirect',
-          browserBound: config.bindLoginToBrowser,
-        });
-        const headers: Record<string, string> = { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
-        if (started.browserBinding) headers['Set-Cookie'] = bindingCookieHeader(baseUrl, started.browserBinding);
-        return { status: 302, headers, body: '' };
-      },
-    },
-    '/oidc/callback': {
-      methods: ['GET'],
-      async run(request, reference, always) {
-        const bindingCookie = cookieLookup(request);
-        const taken = await takeLoginTransaction(ports, request.query, bindingCookie, cookieDropsSeen);
-        if (taken.unbound) ports.logger.log('warn', 'login.unbound', { reference, reason: 'cookie_not_seen' });
-        // The transaction is gone: whatever happens next, this login's cookie has no use left.
-        if (taken.transaction.browserHash) {
-          always['Set-Cookie'] = bindingCookieHeader(baseUrl, { state: taken.state, value: '', maxAge: 0 });
-        }
-        if (taken.transaction.kind === 'test') return finishTest(request, reference, taken);
-        const config = await requireConfig({ revision: taken.transaction.configRevision });
-        const result = await finishLogin(loginContext(config), request.query, bindingCookie, signingCredentials, taken);
-        ports.logger.log('info', 'login.succeeded', {
-          reference,
-          email: result.user.email,
-          subject: result.user.subject,
-          samlRequestId: result.samlRequestId,
-          responseId: result.responseId,
-          assertionId: result.assertionId,
-        });
-        const nonce = ports.random.token(16);
-        const headers = htmlHeaders({ nonce, formAction: result.acsUrl });
-        return {
-          status: 200,
-          headers,
-          body: renderAutoPostPage({ action: result.acsUrl, fields: { SAMLResponse: result.samlResponse, RelayState: result.relayState }, nonce }),
-        };
-      },
-    },
+    '/saml/sso': { methods: ['GET', 'POST'], run: sso },
+    '/oidc/callback': { methods: ['GET'], run: callback },
     '/test/start': {
       methods: ['GET'],
       async run(request) {
@@ -230,26 +296,13 @@ export function createBridge(options: BridgeOptions): Bridge {
         return {
           status: 302,
           // no-referrer: the start URL carries the test's cookie value; the provider need not see it.
-          headers: { Location: started.redirectTo, 'Set-Cookie': bindingCookieHeader(baseUrl, started.binding), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' },
+          headers: { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' },
+          cookies: [bindingCookieHeader(baseUrl, started.binding)],
           body: '',
         };
       },
     },
-    '/saml/metadata': {
-      methods: ['GET'],
-      async run() {
-        const config = await options.config().catch(() => undefined);
-        const xml = idpMetadataXml(
-          { entityId: config?.idpEntityId ?? `${baseUrl}/saml/metadata`, ssoUrl: `${baseUrl}/saml/sso` },
-          await signingCredentials(),
-        );
-        return {
-          status: 200,
-          headers: { 'Content-Type': 'application/samlmetadata+xml; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' },
-          body: xml,
-        };
-      },
-    },
+    '/saml/metadata': { methods: ['GET'], run: () => metadata(DEFAULT_ID) },
     '/healthz': {
       methods: ['GET'],
       async run() {
@@ -258,27 +311,68 @@ export function createBridge(options: BridgeOptions): Bridge {
     },
   };
 
+  const routeFor = (path: string): Route | undefined => {
+    const own = routes[path];
+    if (own) return own;
+    const connectionMetadata = /^\/saml\/metadata\/([a-z0-9][a-z0-9-]{0,39})$/.exec(path);
+    return connectionMetadata ? { methods: ['GET'], run: () => metadata(connectionMetadata[1]!) } : undefined;
+  };
+
+  /** One audit record per attempt: the leg that ends it, or a first leg that was refused. */
+  const recordAttempt = async (attempt: Attempt, failure: BridgeError | undefined): Promise<void> => {
+    if (!options.audit || !attempt.record || (attempt.record === 'on_refusal' && !failure)) return;
+    const record: LoginAuditRecord = {
+      kind: 'login',
+      reference: attempt.reference,
+      time: attempt.startedAt,
+      flow: attempt.flow ?? 'sp',
+      outcome: failure ? 'refused' : 'ok',
+      durationMs: Math.max(0, ports.clock.now() - attempt.startedAt),
+      ...pick(attempt, ['connectionId', 'providerId', 'email', 'subject', 'samlRequestId', 'samlResponseId']),
+      ...(failure ? { code: failure.code } : {}),
+    };
+    // The answer does not wait on a failed write: the log keeps the reference and the code.
+    await options.audit.record(record).catch((error: unknown) => {
+      ports.logger.log('error', 'audit.write_failed', { reference: attempt.reference, detail: (error as Error)?.message?.slice(0, 200) });
+    });
+  };
+
   const handle = async (request: BridgeRequest): Promise<BridgeResponse> => {
-    const reference = newReference(ports);
-    const always: Record<string, string> = {};
+    const attempt: Attempt = { reference: newReference(ports), startedAt: ports.clock.now() };
+    const always = { cookies: [] as string[] };
+    let response: BridgeResponse;
+    let failure: BridgeError | undefined;
     try {
-      const route = routes[request.path.replace(/\/+$/, '') || '/'];
+      const route = routeFor(request.path.replace(/\/+$/, '') || '/');
       if (!route) throw new BridgeError('not_found', request.path.slice(0, 200));
       const method = request.method.toUpperCase();
       if (!route.methods.includes(method)) throw new BridgeError('method_not_allowed', method);
-      const response = await route.run({ ...request, method }, reference, always);
-      return { ...response, headers: { ...always, ...response.headers } };
+      const answer = await route.run({ ...request, method }, attempt, always);
+      response = withCookies(answer, always.cookies);
     } catch (error) {
-      const failure = renderFailure(error, reference, request, ports);
-      return { ...failure, headers: { ...failure.headers, ...always } };
+      failure = error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error });
+      const rendered = renderFailure(failure, attempt.reference, request, ports);
+      response = withCookies(rendered, always.cookies);
     }
+    await recordAttempt(attempt, failure);
+    return response;
   };
 
   return { handle, signingCredentials };
 }
 
-function renderFailure(error: unknown, reference: string, request: BridgeRequest, ports: Ports): BridgeResponse {
-  const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error });
+function withCookies(response: BridgeResponse, cookies: string[]): BridgeResponse {
+  const all = [...cookies, ...(response.cookies ?? [])];
+  return all.length ? { ...response, cookies: all } : response;
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}
+
+function renderFailure(bridgeError: BridgeError, reference: string, request: BridgeRequest, ports: Ports): BridgeResponse {
   const { status, title, message } = publicError(bridgeError.code);
   ports.logger.log(status >= 500 ? 'error' : 'warn', 'request.failed', {
     reference,

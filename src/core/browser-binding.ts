@@ -53,6 +53,22 @@ export function bindingCookieHeader(baseUrl: string, binding: BrowserBinding): s
   return attributes.join('; ');
 }
 
+/**
+ * The provider a user picked on the choice page of a connection with several, remembered in
+ * this browser so the next login goes straight there. Not a security decision: the callback
+ * accepts only the picked provider's own domains whichever provider this names.
+ */
+export const providerChoiceCookie = {
+  name: (baseUrl: string) => (cookieScheme(baseUrl) === 'secure' ? '__Host-bridge_provider' : 'bridge_provider'),
+  /** 90 days: long enough that a user picks once, short enough that a moved user is asked again. */
+  header(baseUrl: string, providerId: string): string {
+    const attributes = [`${providerChoiceCookie.name(baseUrl)}=${providerId}`, 'Path=/', `Max-Age=${90 * 24 * 60 * 60}`, 'HttpOnly'];
+    if (cookieScheme(baseUrl) === 'secure') attributes.push('Secure');
+    attributes.push('SameSite=Lax');
+    return attributes.join('; ');
+  },
+};
+
 /** What a login transaction keeps of the cookie's value: its SHA-256. */
 export function bindingHash(value: string): string {
   return createHash('sha256').update(value).digest('base64url');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_ID } from './storage-keys.js';
 
 /**
  * The configuration: one schema, every field documented once here. The setup wizard shows the
@@ -7,6 +8,12 @@ import { z } from 'zod';
  */
 
 export interface ConfigParseOptions {
+  /**
+   * Which connection and provider of the stored document this configuration is (default: the
+   * first release's single configuration, `default`/`default`); the connection decides the
+   * metadata URL and so the default IdP Entity ID.
+   */
+  scope?: { connectionId: string; providerId: string };
   /**
    * Accept `http://` URLs on loopback hosts (127.0.0.0/8, ::1, localhost) for the issuer and the
    * service provider. The standalone server allows it for local runs and tests; Forge never does.
@@ -183,6 +190,9 @@ export type BridgeConfig = DeepReadonly<
     /** Normalized (lower case, punycode) and de-duplicated. */
     allowedEmailDomains: string[];
     idpEntityId: string;
+    /** The connection (one Guard identity provider entry) and the provider of that connection. */
+    connectionId: string;
+    providerId: string;
     /**
      * Identifies the stored record this configuration was read from (absent for a config file).
      * A login remembers it, so its callback can reuse the configuration it started with.
@@ -202,9 +212,15 @@ type DeepReadonly<T> = T extends (infer U)[]
 /** The raw input shape, as a JSON config file or the wizard provides it. */
 export type RawConfig = z.input<ReturnType<typeof configSchema>>;
 
-function bridgeUrls(baseUrl: string) {
+/**
+ * The bridge's URLs for one connection. Every connection shares the SSO URL (the AuthnRequest's
+ * Issuer tells them apart) and the callback (the login transaction does); each has its own
+ * metadata URL, the first connection the one of the first release.
+ */
+export function bridgeUrls(baseUrl: string, connectionId: string = DEFAULT_ID) {
   const base = baseUrl.replace(/\/+$/, '');
-  return { sso: `${base}/saml/sso`, callback: `${base}/oidc/callback`, metadata: `${base}/saml/metadata` };
+  const metadata = connectionId === DEFAULT_ID ? `${base}/saml/metadata` : `${base}/saml/metadata/${connectionId}`;
+  return { sso: `${base}/saml/sso`, callback: `${base}/oidc/callback`, metadata };
 }
 
 /** Validates and normalizes; throws `ConfigError` listing every problem. */
@@ -223,13 +239,15 @@ export function checkConfig(raw: unknown, options: ConfigParseOptions): { ok: tr
   if (!result.success) {
     return { ok: false, problems: result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })) };
   }
-  return { ok: true, config: normalizeConfig(result.data) };
+  return { ok: true, config: normalizeConfig(result.data, options.scope ?? { connectionId: DEFAULT_ID, providerId: DEFAULT_ID }) };
 }
 
-function normalizeConfig(cfg: ParsedConfig): BridgeConfig {
-  const urls = bridgeUrls(cfg.baseUrl);
+function normalizeConfig(cfg: ParsedConfig, scope: { connectionId: string; providerId: string }): BridgeConfig {
+  const urls = bridgeUrls(cfg.baseUrl, scope.connectionId);
   const normalized = {
     ...cfg,
+    connectionId: scope.connectionId,
+    providerId: scope.providerId,
     baseUrl: cfg.baseUrl.replace(/\/+$/, ''),
     allowedEmailDomains: [...new Set(cfg.allowedEmailDomains.map((d) => normalizeDomain(d)!))],
     idpEntityId: cfg.idpEntityId ?? urls.metadata,

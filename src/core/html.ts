@@ -106,3 +106,43 @@ ${inputs}
 <script nonce="${options.nonce}">document.getElementById('saml-post').submit();</script>
 </body></html>`;
 }
+
+/**
+ * The page of a connection with several providers: the user gives an email address (the
+ * provider whose domains hold it is picked) or presses a provider's button. The form sends the
+ * SAML request back to the SSO URL in the binding it came in, so nothing is stored meanwhile.
+ */
+export function renderProviderChoicePage(options: {
+  action: string;
+  method: 'get' | 'post';
+  fields: Record<string, string | undefined>;
+  emailField: string;
+  providerField: string;
+  providers: { id: string; name: string }[];
+  nonce: string;
+}): string {
+  const hidden = Object.entries(options.fields)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n');
+  const buttons = options.providers
+    .map((p) => `<button type="submit" name="${escapeHtml(options.providerField)}" value="${escapeHtml(p.id)}" formnovalidate>${escapeHtml(p.name)}</button>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Sign in</title><style nonce="${options.nonce}">${STYLE}
+label{display:block;margin:.5rem 0}input[type=email]{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}.providers button{margin:.25rem .5rem .25rem 0}</style></head>
+<body><main>
+<h1>Sign in</h1>
+<form id="provider-choice" method="${options.method}" action="${escapeHtml(options.action)}">
+${hidden}
+<label for="email">Work email address</label>
+<input id="email" type="email" name="${escapeHtml(options.emailField)}" autocomplete="email" required autofocus>
+<p><button type="submit">Continue</button></p>
+<p>Or sign in with:</p>
+<p class="providers">
+${buttons}
+</p>
+</form>
+</main></body></html>`;
+}

@@ -17,7 +17,10 @@ export interface BridgeRequest {
 
 export interface BridgeResponse {
   status: number;
+  /** Every header but `Set-Cookie`. */
   headers: Record<string, string>;
+  /** `Set-Cookie` values, each sent as a header of its own. */
+  cookies?: string[];
   body: string;
 }
 

@@ -1,70 +1,98 @@
 import type { BridgeConfig } from './config.js';
 import { BridgeError } from './errors.js';
 import type { Ports } from './ports.js';
-import { storageKeys } from './storage-keys.js';
+import { DEFAULT_ID, storageKeys } from './storage-keys.js';
 import { bindingHash, bindingMatches, type BrowserBinding } from './browser-binding.js';
 import { authenticatedUserFrom, samlSubjectFor, type AuthenticatedUser, type SamlSubject } from './authenticated-user.js';
 import { normalizeDomain, type ConfigProblem } from './config.js';
 import type { TestOutcome } from './test-login.js';
-import { readAuthnRequest, type SamlBinding } from '../downstream-saml/authn-request.js';
+import { connectionForIssuer, providerById, type BridgeDirectory, type ConnectionEntry, type ProviderEntry } from './connections/directory.js';
+import { readAuthnRequest, type AuthnRequestInfo, type SamlBinding } from '../downstream-saml/authn-request.js';
 import { createSignedSamlResponse } from '../downstream-saml/saml-response.js';
 import type { SigningCredentials } from '../downstream-saml/signing-key.js';
-import {
-  authorizationUrl,
-  completeAuthorization,
-  newLoginSecrets,
-  type ProviderConfigurationCache,
-} from '../upstream-oidc/upstream-oidc.js';
+import { authorizationUrl, completeAuthorization, newLoginSecrets, type ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
 
 /**
- * The login flow: SSO URL → provider → callback → SAML response. Two steps joined by a login
- * transaction kept in the store under the OIDC `state`, single use, with its own expiry.
+ * The login pipeline: SSO URL → (provider choice) → provider → callback → SAML response. Each
+ * leg is a list of small named steps below; the legs are joined by a login transaction kept in
+ * the store under the OIDC `state`, single use, with its own expiry. What a leg learns about
+ * the attempt (connection, provider, user, message ids) goes into its `Attempt`, which the
+ * router records once in the audit trail, whether the leg answers or is refused.
  */
 
-/** Everything a step needs; built by the bridge per request. */
+/** Everything a step needs besides the configuration; built by the bridge per request. */
 export interface LoginContext {
   ports: Ports;
-  config: BridgeConfig;
   providerCache: ProviderConfigurationCache;
   allowLoopbackHttp: boolean;
 }
 
-/** A login in flight. Stored as JSON; `v` versions the shape. */
-export interface LoginTransaction {
-  v: 1;
+/** What one login attempt has shown so far: the audit record in the making (no secret, ever). */
+export interface Attempt {
+  /** The reference on the end user's page; the same for both legs of a login. */
+  reference: string;
+  /** When the first leg started (ms). */
+  startedAt: number;
+  flow?: 'sp' | 'test' | 'idp';
+  connectionId?: string;
+  providerId?: string;
+  email?: string;
+  subject?: string;
+  samlRequestId?: string;
+  samlResponseId?: string;
   /**
-   * `login`: started by an AuthnRequest, ends in a SAML response. `test`: the wizard's
-   * connection test, ends in a stored result and never in a SAML response. Transactions stored
-   * before this field existed are logins.
+   * Whether the router records this request: `on_refusal` for a first leg (its success is
+   * recorded by the callback that ends it), `always` for the leg that ends an attempt.
    */
-  kind: 'login' | 'test';
-  /** For a test: where its result is stored (`storageKeys.testResult`). */
-  testId?: string;
-  samlRequestId: string;
-  relayState: string | null;
+  record?: 'on_refusal' | 'always';
+}
+
+interface TransactionBase {
+  v: 2;
+  /** The attempt's reference, carried to the callback so both legs show and record the same one. */
+  attempt: string;
+  connectionId: string;
+  providerId: string;
   nonce: string;
   codeVerifier: string;
-  forceAuthn: boolean;
   createdAt: number;
   /** Checked by the core itself: Forge KVS may serve expired values for up to 48 hours. */
   expiresAt: number;
-  /** The SP the request came from, so a changed configuration cannot redirect a login. */
-  spEntityId: string;
   /**
    * SHA-256 of the browser-binding cookie's value, when the login is bound to the browser
-   * (`bindLoginToBrowser`). For a test: the cookie its start URL sets,
-   * whose return the callback records rather than requires.
+   * (`bindLoginToBrowser`). For a test: the cookie its start URL sets, whose return the
+   * callback records rather than requires.
    */
   browserHash: string | null;
-  /** For a test: the provider URL its start URL (`/test/start`) redirects to, after setting the cookie. */
-  startRedirect?: string;
   /**
-   * The stored configuration's revision when the login started. When this instance still has
-   * that configuration cached, the callback finishes under it without reading storage; otherwise
-   * it reads the current one. Either way a saved change applies to every login started after it.
+   * The directory's revision when the login started. When this instance still has that
+   * directory cached, the callback finishes under it without reading storage; otherwise it
+   * reads the current one. Either way a saved change applies to every login started after it.
    */
-  configRevision?: string | null;
+  directoryRevision: string | null;
 }
+
+/** Started by an AuthnRequest at the SSO URL; ends in a SAML response. */
+export interface SpLoginTransaction extends TransactionBase {
+  kind: 'sp';
+  samlRequestId: string;
+  relayState: string | null;
+  forceAuthn: boolean;
+  /** The SP the request came from, so a changed connection cannot redirect a login. */
+  spEntityId: string;
+}
+
+/** The wizard's connection test: ends in a stored result, never in a SAML response. */
+export interface TestLoginTransaction extends TransactionBase {
+  kind: 'test';
+  /** Where its result is stored (`storageKeys.testResult`). */
+  testId: string;
+  /** The provider URL its start URL (`/test/start`) redirects to, after setting the cookie. */
+  startRedirect: string;
+}
+
+/** A login in flight, as stored. IdP-initiated logins will be a third kind. */
+export type LoginTransaction = SpLoginTransaction | TestLoginTransaction;
 
 /** RelayState is echoed byte for byte, never truncated; this only bounds memory and page size. */
 export const RELAY_STATE_MAX_CHARS = 8 * 1024;
@@ -78,76 +106,158 @@ const RELAY_STATE_UNECHOABLE = /[\u0000-\u0008\u000a-\u001f\u007f\ufffd]/;
 
 const ISSUED_STATE = /^[A-Za-z0-9_-]{43}$/;
 
+// ---------------------------------------------------------------------------------------------
+// First leg: the SSO URL.
+
 export interface StartLoginInput {
   binding: SamlBinding;
   samlRequest: string | undefined;
   relayState: string | undefined;
+  /** The provider the user picked on the choice page, or the one this browser picked before. */
+  providerChoice?: { providerId?: string; email?: string; remembered?: string };
 }
 
-/** Checks the AuthnRequest, records the login, and returns the provider URL to redirect to. */
-export async function startLogin(
-  context: LoginContext,
-  input: StartLoginInput,
-): Promise<{ redirectTo: string; samlRequestId: string; browserBinding?: BrowserBinding }> {
-  const { config, ports } = context;
-  const now = ports.clock.now();
-  if (input.relayState !== undefined && input.relayState.length > RELAY_STATE_MAX_CHARS) {
-    throw new BridgeError('relay_state_invalid', `length ${input.relayState.length}`);
-  }
-  if (input.relayState !== undefined && RELAY_STATE_UNECHOABLE.test(input.relayState)) {
-    throw new BridgeError('relay_state_invalid', 'characters a form cannot echo unchanged');
-  }
-  const request = readAuthnRequest(input.binding, input.samlRequest, {
-    spEntityId: config.serviceProvider.entityId,
-    acsUrl: config.serviceProvider.acsUrl,
-    now,
-    maxAgeSeconds: config.loginTimeoutSeconds,
-    maxFutureSeconds: config.clockSkewSeconds,
-  });
-  const secrets = newLoginSecrets();
-  // Every login is bound unless the configuration says otherwise; where a connection test saw
-  // this host drop the cookie, the callback accepts its absence (`takeLoginTransaction`).
-  const browserBinding: BrowserBinding | undefined = config.bindLoginToBrowser
-    ? { state: secrets.state, value: ports.random.token(32), maxAge: config.loginTimeoutSeconds }
-    : undefined;
-  const redirect = await authorizationUrl(upstream(context), now, secrets, { forceAuthn: request.forceAuthn });
-  const transaction: LoginTransaction = {
-    v: 1,
-    kind: 'login',
+export type StartLoginResult =
+  | {
+      kind: 'redirect';
+      redirectTo: string;
+      samlRequestId: string;
+      browserBinding?: BrowserBinding;
+      connection: ConnectionEntry;
+      provider: ProviderEntry;
+      /** The user chose on the choice page: remember it in this browser. */
+      chosen: boolean;
+    }
+  /** More than one provider could serve this login: ask the user. */
+  | { kind: 'choose'; connection: ConnectionEntry; samlRequestId: string };
+
+/** Checks the AuthnRequest, finds its connection and provider, records the login, and returns where to go. */
+export async function startLogin(context: LoginContext, directory: BridgeDirectory, input: StartLoginInput, attempt: Attempt): Promise<StartLoginResult> {
+  attempt.flow = 'sp';
+  checkRelayState(input.relayState);
+  const { request, connection } = readRequestForConnection(context, directory, input);
+  attempt.connectionId = connection.id;
+  attempt.samlRequestId = request.id;
+  const choice = chooseProvider(connection, input.providerChoice);
+  if (!choice) return { kind: 'choose', connection, samlRequestId: request.id };
+  const { provider } = choice;
+  attempt.providerId = provider.id;
+  const config = await provider.config();
+  const started = await redirectToProvider(context, config, attempt, directory.revision, {
+    kind: 'sp',
     samlRequestId: request.id,
     relayState: input.relayState ?? null,
+    forceAuthn: request.forceAuthn,
+    spEntityId: connection.spEntityId,
+    loginHint: choice.email,
+  });
+  return { kind: 'redirect', ...started, samlRequestId: request.id, connection, provider, chosen: choice.chosen };
+}
+
+/** RelayState is echoed to the SP unchanged, or refused. */
+function checkRelayState(relayState: string | undefined): void {
+  if (relayState === undefined) return;
+  if (relayState.length > RELAY_STATE_MAX_CHARS) throw new BridgeError('relay_state_invalid', `length ${relayState.length}`);
+  if (RELAY_STATE_UNECHOABLE.test(relayState)) throw new BridgeError('relay_state_invalid', 'characters a form cannot echo unchanged');
+}
+
+/** The AuthnRequest, checked against the connection its Issuer names. */
+function readRequestForConnection(context: LoginContext, directory: BridgeDirectory, input: StartLoginInput): { request: AuthnRequestInfo; connection: ConnectionEntry } {
+  let connection: ConnectionEntry | undefined;
+  const request = readAuthnRequest(input.binding, input.samlRequest, {
+    now: context.ports.clock.now(),
+    serviceProviderFor(issuer) {
+      connection = connectionForIssuer(directory, issuer);
+      return { entityId: connection.spEntityId, acsUrl: connection.acsUrl, ...connection.requestLimits };
+    },
+  });
+  return { request, connection: connection! };
+}
+
+/**
+ * The provider of this login: the only one, the one whose domains hold the email the user gave,
+ * the one the user picked, or the one this browser picked before. Undefined: ask the user.
+ * Routing only picks where the user signs in; the callback still accepts only the picked
+ * provider's own domains, so no provider can vouch for another's users.
+ */
+function chooseProvider(
+  connection: ConnectionEntry,
+  choice: StartLoginInput['providerChoice'],
+): { provider: ProviderEntry; chosen: boolean; email?: string } | undefined {
+  if (connection.providers.length === 1) return { provider: connection.providers[0]!, chosen: false };
+  if (choice?.email !== undefined) {
+    const email = choice.email.trim();
+    const at = email.lastIndexOf('@');
+    const domain = at > 0 && email.length <= 320 ? normalizeDomain(email.slice(at + 1)) : undefined;
+    if (!domain) throw new BridgeError('user_email_invalid', 'the email given on the choice page is not an address');
+    const provider = connection.providers.find((p) => p.domains.includes(domain));
+    if (!provider) throw new BridgeError('user_domain_not_allowed', `no provider of connection ${connection.id} serves ${domain}`);
+    return { provider, chosen: true, email };
+  }
+  if (choice?.providerId !== undefined) {
+    const provider = connection.providers.find((p) => p.id === choice.providerId);
+    if (!provider) throw new BridgeError('saml_request_malformed', 'the chosen provider is not one of this connection');
+    return { provider, chosen: true };
+  }
+  const remembered = choice?.remembered !== undefined ? connection.providers.find((p) => p.id === choice.remembered) : undefined;
+  return remembered ? { provider: remembered, chosen: false } : undefined;
+}
+
+type NewTransaction =
+  | { kind: 'sp'; samlRequestId: string; relayState: string | null; forceAuthn: boolean; spEntityId: string; loginHint?: string }
+  | { kind: 'test'; testId: string };
+
+/** Records the login transaction and builds the provider's authorization URL. */
+async function redirectToProvider(
+  context: LoginContext,
+  config: BridgeConfig,
+  attempt: Attempt,
+  directoryRevision: string | undefined,
+  what: NewTransaction,
+): Promise<{ redirectTo: string; browserBinding?: BrowserBinding; state: string; bindingValue?: string; expiresAt: number }> {
+  const { ports } = context;
+  const now = ports.clock.now();
+  const secrets = newLoginSecrets();
+  // Every login is bound unless the configuration says otherwise; where a connection test saw
+  // this host drop the cookie, the callback accepts its absence (`takeLoginTransaction`). A
+  // test always sets its cookie, to measure whether it comes back.
+  const bindingValue = what.kind === 'test' || config.bindLoginToBrowser ? ports.random.token(32) : undefined;
+  const redirect = await authorizationUrl(upstream(context, config), now, secrets, {
+    forceAuthn: what.kind === 'sp' && what.forceAuthn,
+    ...(what.kind === 'sp' && what.loginHint ? { loginHint: what.loginHint } : {}),
+  });
+  const base: TransactionBase = {
+    v: 2,
+    attempt: attempt.reference,
+    connectionId: config.connectionId,
+    providerId: config.providerId,
     nonce: secrets.nonce,
     codeVerifier: secrets.codeVerifier,
-    forceAuthn: request.forceAuthn,
     createdAt: now,
     expiresAt: now + config.loginTimeoutSeconds * 1000,
-    spEntityId: config.serviceProvider.entityId,
-    browserHash: browserBinding ? bindingHash(browserBinding.value) : null,
-    configRevision: config.revision ?? null,
+    browserHash: bindingValue ? bindingHash(bindingValue) : null,
+    directoryRevision: directoryRevision ?? null,
   };
+  const transaction: LoginTransaction =
+    what.kind === 'sp'
+      ? { ...base, kind: 'sp', samlRequestId: what.samlRequestId, relayState: what.relayState, forceAuthn: what.forceAuthn, spEntityId: what.spEntityId }
+      : { ...base, kind: 'test', testId: what.testId, startRedirect: redirect.href };
   const stored = await guardStorage(() =>
     ports.store.set(storageKeys.login(secrets.state), { ...transaction }, { ttlSeconds: config.loginTimeoutSeconds + 60, ifAbsent: true }),
   );
   // A fresh 256-bit state cannot collide; if it does, something is wrong with the store.
   if (!stored) throw new BridgeError('storage_unavailable', 'login key already exists');
-  return { redirectTo: redirect.href, samlRequestId: request.id, browserBinding };
+  const browserBinding = bindingValue && what.kind === 'sp' ? { state: secrets.state, value: bindingValue, maxAge: config.loginTimeoutSeconds } : undefined;
+  return { redirectTo: redirect.href, state: secrets.state, expiresAt: base.expiresAt, ...(browserBinding ? { browserBinding } : {}), ...(bindingValue ? { bindingValue } : {}) };
 }
 
-export interface FinishLoginResult {
-  acsUrl: string;
-  samlResponse: string;
-  relayState: string | undefined;
-  user: AuthenticatedUser;
-  responseId: string;
-  assertionId: string;
-  samlRequestId: string;
-  usedUserinfo: boolean;
-}
+// ---------------------------------------------------------------------------------------------
+// Second leg: the callback.
 
 /** A login transaction taken from the store by its callback: checked, and gone from the store. */
-export interface TakenLogin {
+export interface TakenLogin<T extends LoginTransaction = LoginTransaction> {
   state: string;
-  transaction: LoginTransaction;
+  transaction: T;
   /**
    * For a test whose start URL set the binding cookie: whether the cookie came back with the
    * callback (`seen`) or not (`not_seen`). A login never gets this far without it.
@@ -161,9 +271,39 @@ export interface TakenLogin {
 export type BindingCookieLookup = (state: string) => string | undefined;
 
 /**
+ * A stored transaction, or undefined for anything this release did not write. Logins in flight
+ * across an upgrade from the single-configuration release (`v: 1`) finish under the first
+ * connection, which is what that release's configuration became.
+ */
+function readTransaction(raw: unknown): LoginTransaction | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const stored = raw as Record<string, unknown>;
+  if (stored.v === 1) {
+    const base = {
+      ...stored,
+      v: 2,
+      attempt: undefined,
+      connectionId: DEFAULT_ID,
+      providerId: DEFAULT_ID,
+      directoryRevision: null,
+    };
+    return checkedTransaction(stored.kind === 'test' ? { ...base, kind: 'test' } : { ...base, kind: 'sp' });
+  }
+  return stored.v === 2 ? checkedTransaction(stored) : undefined;
+}
+
+function checkedTransaction(stored: Record<string, unknown>): LoginTransaction | undefined {
+  const strings = ['connectionId', 'providerId', 'nonce', 'codeVerifier'] as const;
+  if (strings.some((name) => typeof stored[name] !== 'string') || typeof stored.expiresAt !== 'number' || typeof stored.createdAt !== 'number') return undefined;
+  if (stored.kind === 'sp' && typeof stored.samlRequestId === 'string' && typeof stored.spEntityId === 'string') return stored as unknown as SpLoginTransaction;
+  if (stored.kind === 'test' && typeof stored.testId === 'string' && typeof stored.startRedirect === 'string') return stored as unknown as TestLoginTransaction;
+  return undefined;
+}
+
+/**
  * The first step of every callback: burns the login transaction (a replayed callback never
  * reaches the token endpoint), then checks its expiry and the browser binding. What kind of
- * login it was (`login` or `test`) is known only after this.
+ * login it was (`sp` or `test`) is known only after this.
  *
  * A callback without the binding cookie is checked before the burn: a browser that lacks it
  * (the victim of a login CSRF, a user who opened the link elsewhere) is refused and the login
@@ -200,15 +340,13 @@ export async function takeLoginTransaction(
     // Only a callback without the cookie is read first. One with a cookie of the wrong value
     // comes from no legitimate flow (names are per login) and may burn the login; skipping the
     // read there spares the common case a billed storage operation.
-    const peeked = await guardStorage(() => ports.store.get<LoginTransaction & Record<string, never>>(key));
-    if (peeked && peeked.v === 1 && peeked.kind !== 'test' && peeked.browserHash && peeked.expiresAt > ports.clock.now()) {
+    const peeked = readTransaction(await guardStorage(() => ports.store.get(key)));
+    if (peeked && peeked.kind === 'sp' && peeked.browserHash && peeked.expiresAt > ports.clock.now()) {
       throw new BridgeError('login_browser_mismatch', 'binding cookie missing; the login is kept for its own browser');
     }
   }
-  const stored = await guardStorage(() => ports.store.take<LoginTransaction & Record<string, never>>(key));
-  if (!stored || stored.v !== 1) throw new BridgeError('login_unknown');
-  const transaction: LoginTransaction = { ...stored, kind: stored.kind === 'test' ? 'test' : 'login' };
-  if (transaction.kind === 'test' && typeof transaction.testId !== 'string') throw new BridgeError('login_unknown', 'test without id');
+  const transaction = readTransaction(await guardStorage(() => ports.store.take(key)));
+  if (!transaction) throw new BridgeError('login_unknown');
   const now = ports.clock.now();
   if (transaction.expiresAt <= now) throw new BridgeError('login_expired');
   if (!transaction.browserHash) return { state, transaction };
@@ -223,43 +361,54 @@ export async function takeLoginTransaction(
   return { state, transaction, ...(transaction.kind === 'test' ? { bindingCookie: 'seen' as const } : {}) };
 }
 
+/** What the callback of an SP-initiated login posts to the service provider. */
+export interface FinishLoginResult {
+  acsUrl: string;
+  samlResponse: string;
+  relayState: string | undefined;
+  user: AuthenticatedUser;
+  responseId: string;
+  assertionId: string;
+  samlRequestId: string;
+  usedUserinfo: boolean;
+}
+
 /**
- * Burns the login transaction first (or takes the one the caller already took), then lets
- * openid-client check everything (state, PKCE, ID token signature, iss, aud, exp, nonce), then
- * checks the user and signs the SAML response.
+ * The rest of an SP-initiated login's callback, after `takeLoginTransaction`: the provider's
+ * half (openid-client checks state, PKCE, ID token signature, iss, aud, exp, nonce), ForceAuthn,
+ * the user checks against this provider's own domains, and the signed response.
  */
 export async function finishLogin(
   context: LoginContext,
+  directory: BridgeDirectory,
   query: Record<string, string[]>,
-  bindingCookie: BindingCookieLookup,
-  credentials: () => Promise<SigningCredentials>,
-  taken?: TakenLogin,
+  credentials: (connectionId: string) => Promise<SigningCredentials>,
+  taken: TakenLogin<SpLoginTransaction>,
+  attempt: Attempt,
 ): Promise<FinishLoginResult> {
-  const { config, ports } = context;
-  const { state, transaction } = taken ?? (await takeLoginTransaction(ports, query, bindingCookie));
-  // A connection test must never end in a SAML response, whatever else went wrong.
-  if (transaction.kind !== 'login') throw new BridgeError('login_unknown', 'a connection test cannot complete a login');
+  const { transaction } = taken;
+  const provider = providerById(directory, transaction.connectionId, transaction.providerId);
+  const config = await provider.config();
   if (transaction.spEntityId !== config.serviceProvider.entityId) {
     throw new BridgeError('login_unknown', 'the service provider changed since the login started');
   }
-  const now = ports.clock.now();
-  const { claims, authTime, usedUserinfo } = await exchangeCode(context, { state, transaction }, query, now);
-  // A provider may ignore prompt=login; ForceAuthn holds only if the user authenticated after
-  // the login started (allowing for clock skew).
-  if (transaction.forceAuthn && (authTime === undefined || authTime < transaction.createdAt - config.clockSkewSeconds * 1000)) {
-    throw new BridgeError('oidc_id_token_invalid', 'ForceAuthn: no authentication since the login started (auth_time)');
-  }
+  const now = context.ports.clock.now();
+  const { claims, authTime, usedUserinfo } = await exchangeCode(context, config, taken, query, now);
+  checkForceAuthn(transaction, authTime, config);
   const user = authenticatedUserFrom(claims, config);
+  attempt.email = user.email;
+  attempt.subject = user.subject;
   const subject = samlSubjectFor(user, config);
-  const signed = await createSignedSamlResponse(config, await credentials(), ports.random, {
+  const signed = await createSignedSamlResponse(config, await credentials(config.connectionId), context.ports.random, {
     inResponseTo: transaction.samlRequestId,
     nameId: subject.nameId,
     nameIdFormat: subject.nameIdFormat,
     attributes: subject.attributes,
     authnInstant: authTime && authTime <= now ? authTime : now,
-    sessionIndex: `_${ports.random.token(16)}`,
+    sessionIndex: `_${context.ports.random.token(16)}`,
     now,
   });
+  attempt.samlResponseId = signed.responseId;
   return {
     acsUrl: config.serviceProvider.acsUrl,
     samlResponse: signed.samlResponse,
@@ -272,19 +421,27 @@ export async function finishLogin(
   };
 }
 
-/** The provider's half of a callback: code exchange (after the RFC 9207 mix-up check), ID token and userinfo. */
-async function exchangeCode(context: LoginContext, taken: TakenLogin, query: Record<string, string[]>, now: number) {
-  const { config } = context;
-  if (!query.error?.[0] && !query.code?.[0]) throw new BridgeError('oidc_code_missing');
+/** A provider may ignore prompt=login; ForceAuthn holds only if the user authenticated after the login started (allowing for clock skew). */
+function checkForceAuthn(transaction: SpLoginTransaction, authTime: number | undefined, config: BridgeConfig): void {
+  if (transaction.forceAuthn && (authTime === undefined || authTime < transaction.createdAt - config.clockSkewSeconds * 1000)) {
+    throw new BridgeError('oidc_id_token_invalid', 'ForceAuthn: no authentication since the login started (auth_time)');
+  }
+}
 
+/** The provider's half of a callback: code exchange (after the RFC 9207 mix-up check), ID token and userinfo. */
+async function exchangeCode(context: LoginContext, config: BridgeConfig, taken: TakenLogin, query: Record<string, string[]>, now: number) {
+  if (!query.error?.[0] && !query.code?.[0]) throw new BridgeError('oidc_code_missing');
   const callbackUrl = new URL(config.urls.callback);
   for (const [name, values] of Object.entries(query)) for (const value of values) callbackUrl.searchParams.append(name, value);
-  return completeAuthorization(upstream(context), now, callbackUrl, {
+  return completeAuthorization(upstream(context, config), now, callbackUrl, {
     state: taken.state,
     nonce: taken.transaction.nonce,
     codeVerifier: taken.transaction.codeVerifier,
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The wizard's connection test: the same legs, ending in a stored result.
 
 /**
  * Starts the wizard's connection test: a login transaction marked as a test, and what the
@@ -297,33 +454,12 @@ async function exchangeCode(context: LoginContext, taken: TakenLogin, query: Rec
  */
 export async function startTestLogin(
   context: LoginContext,
+  config: BridgeConfig,
   testId: string,
+  attempt: Attempt,
 ): Promise<{ state: string; bindingValue: string; expiresAt: number }> {
-  const { config, ports } = context;
-  const now = ports.clock.now();
-  const secrets = newLoginSecrets();
-  const bindingValue = ports.random.token(32);
-  const redirect = await authorizationUrl(upstream(context), now, secrets, { forceAuthn: false });
-  const transaction: LoginTransaction = {
-    v: 1,
-    kind: 'test',
-    testId,
-    samlRequestId: '',
-    relayState: null,
-    nonce: secrets.nonce,
-    codeVerifier: secrets.codeVerifier,
-    forceAuthn: false,
-    createdAt: now,
-    expiresAt: now + config.loginTimeoutSeconds * 1000,
-    spEntityId: '',
-    browserHash: bindingHash(bindingValue),
-    startRedirect: redirect.href,
-  };
-  const stored = await guardStorage(() =>
-    ports.store.set(storageKeys.login(secrets.state), { ...transaction }, { ttlSeconds: config.loginTimeoutSeconds + 60, ifAbsent: true }),
-  );
-  if (!stored) throw new BridgeError('storage_unavailable', 'login key already exists');
-  return { state: secrets.state, bindingValue, expiresAt: transaction.expiresAt };
+  const started = await redirectToProvider(context, config, attempt, undefined, { kind: 'test', testId });
+  return { state: started.state, bindingValue: started.bindingValue!, expiresAt: started.expiresAt };
 }
 
 /**
@@ -339,10 +475,8 @@ export async function readTestStart(ports: Ports, query: Record<string, string[]
   const state = query.state![0]!;
   const value = query.binding![0]!;
   if (!ISSUED_STATE.test(state)) throw new BridgeError('login_unknown', 'state not in the issued format');
-  const stored = await guardStorage(() => ports.store.get<LoginTransaction & Record<string, never>>(storageKeys.login(state)));
-  if (!stored || stored.v !== 1 || stored.kind !== 'test' || !stored.browserHash || typeof stored.startRedirect !== 'string') {
-    throw new BridgeError('login_unknown', 'no such connection test');
-  }
+  const stored = readTransaction(await guardStorage(() => ports.store.get(storageKeys.login(state))));
+  if (!stored || stored.kind !== 'test' || !stored.browserHash) throw new BridgeError('login_unknown', 'no such connection test');
   const now = ports.clock.now();
   if (stored.expiresAt <= now) throw new BridgeError('login_expired');
   if (!bindingMatches(stored.browserHash, value)) throw new BridgeError('login_unknown', 'binding value differs');
@@ -357,15 +491,19 @@ export async function readTestStart(ports: Ports, query: Record<string, string[]
  */
 export async function finishTestLogin(
   context: LoginContext,
+  config: BridgeConfig,
   query: Record<string, string[]>,
-  taken: TakenLogin,
+  taken: TakenLogin<TestLoginTransaction>,
   options: { checksDomains: boolean },
+  attempt: Attempt,
 ): Promise<TestOutcome> {
-  if (taken.transaction.kind !== 'test') throw new BridgeError('login_unknown', 'not a connection test');
   let claims: Readonly<Record<string, unknown>> | undefined;
   try {
-    ({ claims } = await exchangeCode(context, taken, query, context.ports.clock.now()));
-    return { ok: true, claims, ...mapTestUser(claims, context.config, options.checksDomains) };
+    ({ claims } = await exchangeCode(context, config, taken, query, context.ports.clock.now()));
+    const mapped = mapTestUser(claims, config, options.checksDomains);
+    attempt.email = mapped.user.email;
+    attempt.subject = mapped.user.subject;
+    return { ok: true, claims, subject: mapped.subject, warnings: mapped.warnings };
   } catch (error) {
     const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', (error as Error)?.message?.slice(0, 200), { cause: error });
     return { ok: false, code: bridgeError.code, error: bridgeError, ...(claims ? { claims } : {}) };
@@ -382,7 +520,7 @@ export function mapTestUser(
   claims: Readonly<Record<string, unknown>>,
   config: BridgeConfig,
   checksDomains: boolean,
-): { subject: SamlSubject; warnings: ConfigProblem[] } {
+): { user: AuthenticatedUser; subject: SamlSubject; warnings: ConfigProblem[] } {
   const warnings: ConfigProblem[] = [];
   let effective = config;
   if (!checksDomains) {
@@ -392,16 +530,11 @@ export function mapTestUser(
     warnings.push({ path: 'allowedEmailDomains', message: `No allowed email domains are set yet, so the domain ${domain ?? '(none)'} was not checked.` });
   }
   const user = authenticatedUserFrom(claims, effective);
-  return { subject: samlSubjectFor(user, effective), warnings };
+  return { user, subject: samlSubjectFor(user, effective), warnings };
 }
 
-function upstream(context: LoginContext) {
-  return {
-    config: context.config,
-    fetch: context.ports.fetch,
-    allowLoopbackHttp: context.allowLoopbackHttp,
-    cache: context.providerCache,
-  };
+function upstream(context: LoginContext, config: BridgeConfig) {
+  return { config, fetch: context.ports.fetch, allowLoopbackHttp: context.allowLoopbackHttp, cache: context.providerCache };
 }
 
 /** Storage failures become one clear code; the half-written state is none (each step writes once). */

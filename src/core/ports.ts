@@ -25,7 +25,17 @@ export interface KeyValueStore {
    * callers, at most one receives the value: this is what makes a login transaction single-use.
    */
   take<T extends Json>(key: string): Promise<T | undefined>;
+  /**
+   * Writes `value` only when the value stored at `key` carries the revision `expected` (`null`:
+   * nothing is stored), and says whether it wrote. Of concurrent callers expecting the same
+   * revision, at most one succeeds: two admins saving at once never lose an update silently.
+   * Values written this way are objects with a numeric `revision` greater than `expected`.
+   */
+  compareAndSet(key: string, expected: number | null, value: RevisedValue): Promise<boolean>;
 }
+
+/** A value kept under compare-and-set: its own revision, raised by every write. */
+export type RevisedValue = { revision: number } & { [key: string]: Json };
 
 /** Secret storage: values that must never reach a browser or a log (client secret, signing key). */
 export interface SecretStore {

@@ -4,6 +4,15 @@
  */
 const VERSION = 'v1';
 
+/** The id of the connection, and of its provider, that the single-configuration release becomes. */
+export const DEFAULT_ID = 'default';
+
+/** A key of one connection (and provider); those of the first keep their single-configuration keys. */
+function scoped(name: string, connectionId: string, providerId = DEFAULT_ID): string {
+  if (connectionId === DEFAULT_ID && providerId === DEFAULT_ID) return `${VERSION}:${name}`;
+  return providerId === DEFAULT_ID ? `v2:${name}:${connectionId}` : `v2:${name}:${connectionId}:${providerId}`;
+}
+
 export const storageKeys = {
   /**
    * The settings the setup wizard saved (`AdminSettings`: the configuration without `baseUrl`,
@@ -11,22 +20,30 @@ export const storageKeys = {
    * the whole may still be incomplete.
    */
   config: () => `${VERSION}:config`,
-  /** The OIDC client secret (secret storage). */
-  clientSecret: () => `${VERSION}:oidc-client-secret`,
-  /** The SAML signing key pair and certificate (secret storage). */
-  signingKey: () => `${VERSION}:signing-key`,
+  /**
+   * Every connection with its providers (`ConnectionsDocument`, under compare-and-set), no
+   * secret. Replaced `config`, which is read once more to migrate it.
+   */
+  connections: () => 'v2:connections',
+  /**
+   * The OIDC client secret of one provider of one connection (secret storage). The first
+   * provider of the first connection keeps the key of the single-configuration release.
+   */
+  clientSecret: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID) => scoped('oidc-client-secret', connectionId, providerId),
+  /** The SAML signing key pair and certificate of one connection (secret storage). */
+  signingKey: (connectionId = DEFAULT_ID) => scoped('signing-key', connectionId),
   /** Provider metadata and JWKS fetched from the issuer, cached between logins. */
   providerCache: () => `${VERSION}:provider-cache`,
   /** A login in flight, keyed by its OIDC `state`. */
   login: (state: string) => `${VERSION}:login:${state}`,
-  /** Wizard progress: the steps an admin has marked done. */
-  wizardProgress: () => `${VERSION}:wizard:progress`,
-  /** Wizard step 8: the rollout checklist in Atlassian Guard. */
-  wizardRollout: () => `${VERSION}:wizard:rollout`,
-  /** The fingerprint of the provider settings the last passing connection test used (no PII). */
-  wizardTestPassed: () => `${VERSION}:wizard:test-passed`,
-  /** The claims of the latest finished connection test, for the user-mapping preview (TTL). */
-  wizardLastTest: () => `${VERSION}:wizard:last-test`,
+  /** Wizard progress of one connection: the steps an admin has marked done. */
+  wizardProgress: (connectionId = DEFAULT_ID) => scoped('wizard:progress', connectionId),
+  /** Wizard step 8 of one connection: the rollout checklist in Atlassian Guard. */
+  wizardRollout: (connectionId = DEFAULT_ID) => scoped('wizard:rollout', connectionId),
+  /** The fingerprint of the provider settings the last passing connection test of a provider used (no PII). */
+  wizardTestPassed: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID) => scoped('wizard:test-passed', connectionId, providerId),
+  /** The claims of the latest finished connection test of a connection, for the user-mapping preview (TTL). */
+  wizardLastTest: (connectionId = DEFAULT_ID) => scoped('wizard:last-test', connectionId),
   /** The latest connection test started by one admin, so the wizard can resume it (TTL). */
   wizardLatestTest: (actorHash: string) => `${VERSION}:wizard:latest-test:${actorHash}`,
   /** A connection test: pending, then its result (claims, NameID or failure), keyed by test id (TTL). */

@@ -1,16 +1,12 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AdminSettings } from './admin/admin-api-types.js';
-import type { ConfigHint, ConfigSource } from './bridge.js';
-import { CLIENT_AUTH_METHODS, checkConfig, ConfigError, type BridgeConfig, type ConfigParseOptions, type ConfigProblem } from './config.js';
-import type { KeyValueStore, SecretStore } from './ports.js';
-import { storageKeys } from './storage-keys.js';
-import { providerFingerprint, type TestConfig, type TestConfigSource } from './test-login.js';
+import { CLIENT_AUTH_METHODS, checkConfig, type BridgeConfig, type ConfigParseOptions, type ConfigProblem } from './config.js';
+import { providerFingerprint, type TestConfig } from './test-login.js';
 
 /**
- * The configuration the setup wizard saved, as both hosts read it: the settings record
- * (`storageKeys.config()`, no secret, no base URL) plus the client secret from secret storage,
- * completed with the host's base URL and parsed with the one schema in `config.ts`.
+ * The wizard's settings of one provider of one connection (`AdminSettings`, no secret, no base
+ * URL) plus its client secret, completed with the host's base URL and parsed with the one
+ * schema in `config.ts`. The stored form is `connections/connections-document.ts`.
  */
 
 export const PROVIDER_PRESETS = ['okta', 'entra', 'google', 'auth0', 'keycloak', 'other'] as const;
@@ -48,45 +44,6 @@ export function adminSettingsSchema(mode: 'strict' | 'strip') {
     }).optional(),
     requireVerifiedEmail: z.boolean().optional(),
   });
-}
-
-const storedSettingsSchema = adminSettingsSchema('strip');
-
-export type StoredSettingsRead =
-  | { state: 'absent'; settings: AdminSettings }
-  | { state: 'ok'; settings: AdminSettings; revision: string; secretRevision?: string }
-  /** Not the expected shape: the bridge reports it, the wizard starts over from empty settings. */
-  | { state: 'unreadable'; settings: AdminSettings; problems: ConfigProblem[] };
-
-/**
- * The field of the stored record that changes whenever the client secret does (the secret
- * itself lives in secret storage), so that the record's hash identifies settings and secret.
- */
-export const SECRET_REVISION_FIELD = 'secretRevision';
-
-/** Identifies a stored record: the hash of its JSON, which covers the secret's revision too. */
-function recordRevision(raw: unknown): string {
-  return createHash('sha256').update(JSON.stringify(raw)).digest('base64url').slice(0, 22);
-}
-
-export async function readStoredSettings(store: KeyValueStore): Promise<StoredSettingsRead> {
-  const raw = await store.get(storageKeys.config());
-  if (raw === undefined) return { state: 'absent', settings: {} };
-  const parsed = storedSettingsSchema.safeParse(raw);
-  if (!parsed.success) {
-    return {
-      state: 'unreadable',
-      settings: {},
-      problems: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-    };
-  }
-  const secretRevision = (raw as Record<string, unknown>)[SECRET_REVISION_FIELD];
-  return {
-    state: 'ok',
-    settings: parsed.data,
-    revision: recordRevision(raw),
-    ...(typeof secretRevision === 'string' ? { secretRevision } : {}),
-  };
 }
 
 /** `oidc.endpoints` only when manual mode is on (at least one endpoint given); empty strings dropped. */
@@ -196,82 +153,4 @@ export function testConfigFrom(
   const checked = checkRawConfig(raw, options);
   if (!checked.ok) return checked;
   return { ok: true, test: { config: checked.config, checksDomains, providerFingerprint: providerFingerprint(checked.config) } };
-}
-
-export interface StoredConfigOptions {
-  store: KeyValueStore;
-  secrets: SecretStore;
-  /** The host's public URL (Forge: the web trigger URL); a stored value never overrides it. */
-  baseUrl: string;
-  allowLoopbackHttp: boolean;
-  /**
-   * Read storage at most once for the lifetime of these sources. Right for a source built per
-   * invocation (Forge); a long-lived source (standalone) must read per request, so that a
-   * configuration saved through the wizard applies from the next login on.
-   */
-  once?: boolean;
-  /**
-   * Where the last configuration read is kept, by revision (`BridgeCaches`): a record whose
-   * revision is unchanged is not parsed again and its secret not read again, and a callback whose
-   * login started under a cached revision reads nothing at all.
-   */
-  cache?: { storedConfig: { revision: string; config: BridgeConfig } | undefined };
-}
-
-export interface StoredConfigSources {
-  /** The whole configuration; undefined while anything is missing; `ConfigError` when a stored value is wrong. */
-  config: ConfigSource;
-  /** The configuration of a connection test; undefined while the provider part is incomplete. */
-  test: TestConfigSource;
-}
-
-/** The bridge's configuration sources on the wizard's stored settings. */
-export function createStoredConfigSources(options: StoredConfigOptions): StoredConfigSources {
-  const parseOptions = { allowLoopbackHttp: options.allowLoopbackHttp };
-
-  // Per invocation (`once`), each read happens at most once; otherwise on every call.
-  const memo = <T,>(read: () => Promise<T>): (() => Promise<T>) => {
-    if (!options.once) return read;
-    let result: Promise<T> | undefined;
-    return () => (result ??= read());
-  };
-  const readRecord = memo(() => readStoredSettings(options.store));
-  const readSecret = memo(() => options.secrets.getSecret(storageKeys.clientSecret()));
-
-  const { cache } = options;
-  const config = async (hint?: ConfigHint): Promise<BridgeConfig | undefined> => {
-    const cached = cache?.storedConfig;
-    if (cached && hint?.revision && cached.revision === hint.revision) return cached.config;
-    const read = await readRecord();
-    if (read.state === 'absent') return undefined;
-    if (read.state === 'unreadable') throw new ConfigError(read.problems);
-    // The record is the cached one: its secret is too (a new secret always writes a new record).
-    if (cache?.storedConfig?.revision === read.revision) return cache.storedConfig.config;
-    const evaluated = evaluateSettings(read.settings, await readSecret(), options.baseUrl, parseOptions);
-    if (evaluated.ok) {
-      const withRevision: BridgeConfig = Object.freeze({ ...evaluated.config, revision: read.revision });
-      if (cache) cache.storedConfig = { revision: read.revision, config: withRevision };
-      return withRevision;
-    }
-    const invalid = evaluated.problems.filter((p) => !p.absent);
-    if (invalid.length) throw new ConfigError(invalid.map(({ path, message }) => ({ path, message })));
-    return undefined;
-  };
-
-  const test = async (): Promise<TestConfig | undefined> => {
-    const read = await readRecord();
-    if (read.state === 'unreadable') throw new ConfigError(read.problems);
-    // Nothing saved yet: no need to ask secret storage.
-    const clientSecret = read.state === 'absent' ? undefined : await readSecret();
-    const checked = testConfigFrom(read.settings, clientSecret, options.baseUrl, parseOptions);
-    if (checked.ok) return checked.test;
-    const invalid = checked.problems.filter((p) => !p.absent);
-    if (invalid.length) throw new ConfigError(invalid.map(({ path, message }) => ({ path, message })));
-    return undefined;
-  };
-
-  if (!options.once) return { config, test };
-  let configOnce: Promise<BridgeConfig | undefined> | undefined;
-  let testOnce: Promise<TestConfig | undefined> | undefined;
-  return { config: (hint) => (configOnce ??= config(hint)), test: () => (testOnce ??= test()) };
 }

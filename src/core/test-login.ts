@@ -26,9 +26,6 @@ export interface TestConfig {
   providerFingerprint: string;
 }
 
-/** Where the bridge's callback gets the test configuration; undefined while the provider part is incomplete. */
-export type TestConfigSource = () => Promise<TestConfig | undefined>;
-
 /** How long a finished test's result (with the test user's claims) stays readable. */
 export const TEST_RESULT_TTL_SECONDS = 24 * 60 * 60;
 
@@ -138,6 +135,8 @@ export async function recordTestOutcome(
   store: KeyValueStore,
   input: {
     testId: string;
+    connectionId: string;
+    providerId: string;
     reference: string;
     outcome: TestOutcome;
     fingerprint: string | undefined;
@@ -174,11 +173,11 @@ export async function recordTestOutcome(
   await writeTestRecord(store, testId, record);
   if (claims) {
     const last: LastTestClaims = { claims, finishedAt: now, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 };
-    await store.set(storageKeys.wizardLastTest(), last as unknown as Json, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
+    await store.set(storageKeys.wizardLastTest(input.connectionId), last as unknown as Json, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
   }
   if (observed) await writeBindingCookieCheck(store, { v: 1, seen: observed === 'seen', at: now });
   if (outcome.ok && fingerprint) {
     const passed: TestPassed = { fingerprint, at: now };
-    await store.set(storageKeys.wizardTestPassed(), passed as unknown as Json);
+    await store.set(storageKeys.wizardTestPassed(input.connectionId, input.providerId), passed as unknown as Json);
   }
 }

@@ -15,14 +15,23 @@ export interface AuthnRequestInfo {
   forceAuthn: boolean;
 }
 
-export interface AuthnRequestExpectations {
-  spEntityId: string;
+/** What the bridge expects of a request from one service provider. */
+export interface ServiceProviderExpectations {
+  entityId: string;
   acsUrl: string;
-  now: number;
   /** How old an IssueInstant may be. */
   maxAgeSeconds: number;
   /** How far in the future an IssueInstant may be (clock skew). */
   maxFutureSeconds: number;
+}
+
+export interface AuthnRequestExpectations {
+  now: number;
+  /**
+   * The expectations for the service provider the request's Issuer names; throws (a
+   * `BridgeError`, such as `saml_unknown_sp`) for an Issuer the bridge does not serve.
+   */
+  serviceProviderFor(issuer: string): ServiceProviderExpectations;
 }
 
 /**
@@ -159,11 +168,11 @@ function isTrue(value: string | undefined): boolean {
 function checkFields(fields: AuthnRequestFields | undefined, expect: AuthnRequestExpectations): asserts fields is AuthnRequestFields {
   if (!fields) throw new BridgeError('saml_request_malformed', 'root element is not samlp:AuthnRequest');
   if (fields.version !== '2.0') throw new BridgeError('saml_request_malformed', 'Version is not 2.0');
-  if (!fields.issuer || fields.issuer !== expect.spEntityId) {
-    throw new BridgeError('saml_unknown_sp', 'Issuer does not match the configured SP entity ID');
-  }
+  if (!fields.issuer) throw new BridgeError('saml_unknown_sp', 'no Issuer');
+  const sp = expect.serviceProviderFor(fields.issuer);
+  if (fields.issuer !== sp.entityId) throw new BridgeError('saml_unknown_sp', 'Issuer does not match the configured SP entity ID');
   // SAML core §3.4.1: the IdP must not send the assertion anywhere but a known ACS.
-  if (fields.acsUrl !== undefined && fields.acsUrl !== expect.acsUrl) {
+  if (fields.acsUrl !== undefined && fields.acsUrl !== sp.acsUrl) {
     throw new BridgeError('saml_acs_mismatch', 'AssertionConsumerServiceURL differs from the configured ACS URL');
   }
   if (fields.acsIndex !== undefined) {
@@ -181,7 +190,7 @@ function checkFields(fields: AuthnRequestFields | undefined, expect: AuthnReques
   }
   const issued = Date.parse(fields.issueInstant);
   if (!Number.isFinite(issued)) throw new BridgeError('saml_request_malformed', 'IssueInstant is not a date');
-  if (issued < expect.now - expect.maxAgeSeconds * 1000 || issued > expect.now + expect.maxFutureSeconds * 1000) {
+  if (issued < expect.now - sp.maxAgeSeconds * 1000 || issued > expect.now + sp.maxFutureSeconds * 1000) {
     throw new BridgeError('saml_request_stale', 'IssueInstant outside the accepted window');
   }
 }

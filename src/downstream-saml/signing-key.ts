@@ -24,12 +24,13 @@ export const SIGNING_KEY_BITS = 2048;
 const CERTIFICATE_YEARS = 10;
 
 /**
- * Returns the signing key from secret storage, creating it on first use. The same key and
+ * Returns a connection's signing key from secret storage, creating it on first use. The same key and
  * certificate come back on every later call, across restarts, until an admin rotates them:
  * the certificate is what the admin pasted into Atlassian Guard.
  */
-export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock, commonName: string): Promise<SigningCredentials> {
-  const stored = await secrets.getSecret<SigningKey & Record<string, string>>(storageKeys.signingKey());
+export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock, commonName: string, connectionId?: string): Promise<SigningCredentials> {
+  const key = storageKeys.signingKey(connectionId);
+  const stored = await secrets.getSecret<SigningKey & Record<string, string>>(key);
   if (stored) {
     try {
       return toCredentials(stored);
@@ -40,10 +41,10 @@ export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock,
     }
   }
   const created = await createSigningKey(clock, commonName);
-  await secrets.setSecret(storageKeys.signingKey(), { ...created });
+  await secrets.setSecret(key, { ...created });
   // Two first uses at once each create a key and the last write wins: read back what is stored,
   // so every caller signs with the key whose certificate the metadata publishes.
-  const winner = await secrets.getSecret<SigningKey & Record<string, string>>(storageKeys.signingKey());
+  const winner = await secrets.getSecret<SigningKey & Record<string, string>>(key);
   return toCredentials(winner ?? created);
 }
 

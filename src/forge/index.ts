@@ -7,7 +7,7 @@ import { makeResolver } from '@forge/resolver';
 import type { AdminRefusal } from '../core/admin/admin-api-types.js';
 import type { AdminContext } from '../core/admin/admin-context.js';
 import { ADMIN_RESOLVER_KEYS, runAdminResolver } from '../core/admin/admin-resolvers.js';
-import { createBridge } from '../core/bridge.js';
+import { composeBridge } from '../core/composition.js';
 import type { Ports } from '../core/ports.js';
 import { loadOrCreateSigningKey } from '../downstream-saml/signing-key.js';
 import { createForgePorts } from './forge-ports.js';
@@ -18,7 +18,7 @@ import { createWebTriggerHandler } from './web-trigger.js';
 export const BRIDGE_TRIGGER_KEY = 'bridge';
 
 export const bridgeTrigger = createWebTriggerHandler({
-  createBridge,
+  composeBridge,
   // The URL of the installation being called; the handler keeps it per installation while the
   // instance is warm.
   baseUrl: () => webTrigger.getUrl(BRIDGE_TRIGGER_KEY),

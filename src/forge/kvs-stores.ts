@@ -1,6 +1,6 @@
 import { kvs } from '@forge/kvs';
 import { BridgeError } from '../core/errors.js';
-import type { Clock, Json, KeyValueStore, SecretStore } from '../core/ports.js';
+import type { Clock, Json, KeyValueStore, RevisedValue, SecretStore } from '../core/ports.js';
 
 /**
  * The storage ports on Forge's Key-Value Store (`@forge/kvs`).
@@ -10,6 +10,13 @@ import type { Clock, Json, KeyValueStore, SecretStore } from '../core/ports.js';
  * the injected clock) decides whether a value still exists. `take` leaves a tombstone
  * `{ taken: true, exp }` behind, which reads as absent.
  */
+
+/**
+ * How long the claim on a revision (`compareAndSet`) lives: longer than any resolver runs (25 s),
+ * so a live writer always finishes under it, and short, so a writer that died holding it blocks
+ * the next save only briefly.
+ */
+const REVISION_CLAIM_SECONDS = 30;
 
 /** How long a tombstone left by `take` lives; long enough to outlast any racing reader. */
 const TOMBSTONE_SECONDS = 60;
@@ -115,6 +122,22 @@ export class ForgeKeyValueStore implements KeyValueStore {
     );
     const slot = readSlot(previous?.value, now);
     return slot.live ? (slot.value as T) : undefined;
+  }
+
+  /**
+   * KVS has no conditional write on plain keys, but it has an atomic create (`FAIL_IF_EXISTS`):
+   * a writer first claims the revision it is about to write, `key#rev:<n>`. Of writers that
+   * read the same revision, one claim succeeds; the others learn of the conflict before writing.
+   * The value is checked again after the claim, for a writer whose claim outlived a dead one's.
+   */
+  async compareAndSet(key: string, expected: number | null, value: RevisedValue): Promise<boolean> {
+    if (!(value.revision > (expected ?? 0))) throw new TypeError('compareAndSet: the new revision must be greater than the expected one');
+    const claimed = await this.set(`${key}#rev:${value.revision}`, { claimedAt: this.clock.now() }, { ifAbsent: true, ttlSeconds: REVISION_CLAIM_SECONDS });
+    if (!claimed) return false;
+    const current = await this.get<{ revision?: Json }>(key);
+    if ((current === undefined ? null : current.revision) !== expected) return false;
+    await this.set(key, value);
+    return true;
   }
 
   private async setIfAbsent(key: string, envelope: Envelope, ttlSeconds: number | undefined): Promise<boolean> {

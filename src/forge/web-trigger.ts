@@ -1,8 +1,9 @@
-import { BridgeCaches, type Bridge, type BridgeOptions } from '../core/bridge.js';
+import type { AuditTrail } from '../core/audit/audit-trail.js';
+import { BridgeCaches, type Bridge } from '../core/bridge.js';
+import type { BridgeComposition } from '../core/composition.js';
 import { jsonLogger } from '../core/default-ports.js';
 import type { BridgeRequest, BridgeResponse } from '../core/http-types.js';
 import type { Logger, Ports } from '../core/ports.js';
-import { createForgeConfigSources } from './forge-config-source.js';
 import { createForgePorts } from './forge-ports.js';
 
 /**
@@ -67,7 +68,10 @@ export function toWebTriggerResponse(response: BridgeResponse): WebTriggerRespon
   }
   return {
     statusCode: response.status,
-    headers: Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, [String(value)]])),
+    headers: {
+      ...Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, [String(value)]])),
+      ...(response.cookies?.length ? { 'Set-Cookie': response.cookies } : {}),
+    },
     body: response.body,
   };
 }
@@ -95,8 +99,10 @@ export function internalErrorResponse(): WebTriggerResponse {
 }
 
 export interface WebTriggerHandlerOptions {
-  /** The core's factory (`createBridge`); a parameter so the translation can be tested alone. */
-  createBridge: (options: BridgeOptions) => Bridge;
+  /** The core's composition root (`composeBridge`); a parameter so the translation can be tested alone. */
+  composeBridge: (composition: BridgeComposition) => Bridge;
+  /** The audit trail of one invocation (Forge: custom entities). */
+  audit?: (ports: Ports) => AuditTrail;
   /** Where the base URL comes from: `webTrigger.getUrl('bridge')` on Forge. */
   baseUrl: () => Promise<string>;
   /** Builds the ports for one invocation. */
@@ -154,15 +160,8 @@ export function createWebTriggerHandler(options: WebTriggerHandlerOptions) {
       const ports = buildPorts();
       logger = ports.logger;
       const { baseUrl, caches } = await installation(context);
-      const sources = createForgeConfigSources({ store: ports.store, secrets: ports.secrets, baseUrl, cache: caches });
-      const bridge = options.createBridge({
-        ports,
-        config: sources.config,
-        testConfig: sources.test,
-        baseUrl,
-        allowLoopbackHttp: false,
-        caches,
-      });
+      // Never loopback http on Forge; storage is read at most once per invocation.
+      const bridge = options.composeBridge({ ports, baseUrl, allowLoopbackHttp: false, caches, readOnce: true, audit: options.audit?.(ports) });
       return toWebTriggerResponse(await bridge.handle(toBridgeRequest(event ?? {})));
     } catch (error) {
       try {

@@ -29,7 +29,7 @@ export async function serveBridge(bridge: Bridge, basePath: string, req: Incomin
 }
 
 export function writeResponse(res: ServerResponse, response: BridgeResponse): void {
-  res.writeHead(response.status, response.headers);
+  res.writeHead(response.status, response.cookies?.length ? { ...response.headers, 'Set-Cookie': response.cookies } : response.headers);
   res.end(response.body);
 }
 

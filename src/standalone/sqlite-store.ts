@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Clock, Json, KeyValueStore, SecretStore } from '../core/ports.js';
+import type { Clock, Json, KeyValueStore, RevisedValue, SecretStore } from '../core/ports.js';
 
 /**
  * The standalone server's embedded store: SQLite through better-sqlite3 (synchronous, one
@@ -37,6 +37,9 @@ export class SqliteStore implements KeyValueStore, SecretStore {
         'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?',
       ),
       delete: this.db.prepare('DELETE FROM kv WHERE key = ?'),
+      updateIfRevision: this.db.prepare(
+        "UPDATE kv SET value = ?, expires_at = NULL WHERE key = ? AND json_extract(value, '$.revision') = ? AND (expires_at IS NULL OR expires_at > ?)",
+      ),
       take: this.db.prepare<[string, number], { value: string }>('DELETE FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value'),
       purge: this.db.prepare('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       count: this.db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM kv WHERE key LIKE ? ESCAPE '\\'"),
@@ -68,6 +71,15 @@ export class SqliteStore implements KeyValueStore, SecretStore {
     // DELETE … RETURNING is one atomic statement: of concurrent takers only one gets the row.
     const row = this.statements.take.get(key, this.clock.now());
     return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  async compareAndSet(key: string, expected: number | null, value: RevisedValue): Promise<boolean> {
+    if (!(value.revision > (expected ?? 0))) throw new TypeError('compareAndSet: the new revision must be greater than the expected one');
+    const json = JSON.stringify(value);
+    const now = this.clock.now();
+    // Each is one statement, so SQLite's write lock makes it atomic against every other writer.
+    if (expected === null) return this.statements.insertIfAbsent.run(key, json, null, now).changes === 1;
+    return this.statements.updateIfRevision.run(json, key, expected, now).changes === 1;
   }
 
   /** Removes expired entries; the server calls this on a timer. Returns how many went. */

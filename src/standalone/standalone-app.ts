@@ -2,13 +2,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AdminSettings } from '../core/admin/admin-api-types.js';
-import { BridgeCaches, createBridge, type Bridge, type ConfigSource } from '../core/bridge.js';
+import { BridgeCaches, type Bridge } from '../core/bridge.js';
+import { composeBridge } from '../core/composition.js';
 import { isLoopbackUrl, parseConfig, type BridgeConfig, type RawConfig } from '../core/config.js';
 import { cryptoRandom, jsonLogger, systemClock } from '../core/default-ports.js';
 import type { Clock, Fetch, Logger, Ports } from '../core/ports.js';
 import { storageKeys } from '../core/storage-keys.js';
-import { createStoredConfigSources } from '../core/stored-config.js';
-import type { TestConfigSource } from '../core/test-login.js';
 import { createAdminHandler, type AdminHandler } from './admin-http.js';
 import { setUpAdminToken } from './admin-token.js';
 import { serveBridge, writeResponse } from './http-adapter.js';
@@ -138,20 +137,10 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
   };
   const caches = new BridgeCaches();
-  let configSource: ConfigSource;
-  let testConfig: TestConfigSource | undefined;
-  if (config) {
-    const fixed = config;
-    configSource = async () => fixed;
-  } else {
-    // The record is read on every request (a configuration saved through the wizard is what the
-    // next login uses, without a restart); it is parsed again, and its secret read, only when it
-    // changed.
-    const stored = createStoredConfigSources({ store, secrets: store, baseUrl, allowLoopbackHttp: true, cache: caches });
-    configSource = stored.config;
-    testConfig = stored.test;
-  }
-  const bridge = createBridge({ ports, config: configSource, testConfig, baseUrl, allowLoopbackHttp: true, caches });
+  // Without a configuration file, the stored connections are read on every request (what the
+  // wizard saved is what the next login uses, without a restart); they are checked again, and a
+  // secret read, only when they changed.
+  const bridge = composeBridge({ ports, baseUrl, allowLoopbackHttp: true, caches, fixedConfig: config });
 
   let admin: AdminHandler | undefined;
   let adminInfo: StandaloneApp['admin'];

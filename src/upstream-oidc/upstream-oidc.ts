@@ -115,7 +115,7 @@ export async function authorizationUrl(
   context: UpstreamContext,
   now: number,
   secrets: LoginSecrets,
-  options: { forceAuthn: boolean },
+  options: { forceAuthn: boolean; loginHint?: string },
 ): Promise<URL> {
   const configuration = await upstreamConfiguration(context, now);
   const parameters: Record<string, string> = {
@@ -130,6 +130,8 @@ export async function authorizationUrl(
   // ForceAuthn (SAML core §3.4.1): ask for a new authentication, and for max_age=0 so that the ID
   // token must carry auth_time (OIDC Core §3.1.2.1), which the callback checks.
   if (options.forceAuthn) Object.assign(parameters, { prompt: 'login', max_age: '0' });
+  // The address the user typed on the provider choice page, so the provider need not ask again.
+  if (options.loginHint) parameters.login_hint = options.loginHint;
   return client.buildAuthorizationUrl(configuration, parameters);
 }
 

@@ -49,7 +49,7 @@ describe('config/save validation', () => {
       'oidc.scopes',
       'serviceProvider.acsUrl',
     ]);
-    expect(admin.store.data.has(storageKeys.config())).toBe(false);
+    expect(admin.store.entries.has(storageKeys.config())).toBe(false);
   });
 
   it('treats fields of later steps as missing, not as errors', async () => {
@@ -101,7 +101,7 @@ describe('config/save validation', () => {
   ])('answers bad_request for %s', async (_name, payload) => {
     const admin = memoryAdmin();
     await expect(save(admin, payload)).resolves.toMatchObject({ error: 'bad_request', message: expect.any(String) });
-    expect(admin.store.data.size + admin.store.secrets.size).toBe(0);
+    expect(admin.store.entries.size + admin.store.secretEntries.size).toBe(0);
   });
 });
 
@@ -117,8 +117,8 @@ describe('the client secret', () => {
     answers.push(await call(admin, 'idp/metadata', {}));
     answers.push(await call(admin, 'test/start', {}));
     expect(JSON.stringify(answers)).not.toContain(SECRET);
-    expect([...admin.store.secrets.values()]).toContain(JSON.stringify(SECRET));
-    expect(JSON.stringify([...admin.store.data.values()])).not.toContain(SECRET);
+    expect([...admin.store.secretEntries.values()]).toContain(JSON.stringify(SECRET));
+    expect(JSON.stringify([...admin.store.entries.values()])).not.toContain(SECRET);
     const overview = answers[1] as ConfigGetResponse;
     expect(overview.status).toMatchObject({ clientSecretSet: true, configured: true });
     expect(JSON.stringify(overview.settings)).not.toMatch(/clientSecret/);

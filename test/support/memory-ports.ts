@@ -1,4 +1,4 @@
-import type { Clock, Json, KeyValueStore, Logger, LogLevel, SecretStore } from '../../src/core/ports.js';
+import type { Clock, Json, KeyValueStore, Logger, LogLevel, RevisedValue, SecretStore } from '../../src/core/ports.js';
 
 /**
  * In-memory ports for tests that call the core directly (fuzzing, failing storage): a store with
@@ -58,6 +58,17 @@ export class MemoryStore implements KeyValueStore, SecretStore {
   async delete(key: string): Promise<void> {
     this.maybeFail('write');
     this.entries.delete(key);
+  }
+
+  async compareAndSet(key: string, expected: number | null, value: RevisedValue): Promise<boolean> {
+    this.maybeFail('write');
+    if (!(value.revision > (expected ?? 0))) throw new TypeError('compareAndSet: the new revision must be greater than the expected one');
+    const current = this.live(key);
+    // Anything stored without a revision matches no expectation.
+    const stored = current ? (JSON.parse(current.json) as { revision?: unknown }).revision : null;
+    if (stored !== expected) return false;
+    this.entries.set(key, { json: JSON.stringify(value) });
+    return true;
   }
 
   async take<T extends Json>(key: string): Promise<T | undefined> {

@@ -18,6 +18,7 @@ function counting(store: SqliteStore) {
     set: (key, value, options) => store.set(key, value, options),
     delete: (key) => store.delete(key),
     take: <T extends Json>(key: string) => store.take<T>(key),
+    compareAndSet: (key, expected, value) => store.compareAndSet(key, expected, value),
   };
   const secrets: SecretStore = {
     getSecret: <T extends Json>(key: string) => (counts.getSecret++, store.getSecret<T>(key)),

@@ -16,7 +16,36 @@ export type AdminResolverKey =
   | 'test/result'
   | 'rollout/save'
   | 'users/preview'
-  | 'idp/metadata';
+  | 'idp/metadata'
+  | 'connections/save'
+  | 'connections/delete'
+  | 'providers/save'
+  | 'providers/delete'
+  | 'audit/query'
+  | 'audit/export';
+
+/**
+ * Which connection, and which provider of it, a wizard call is about. Omitted: the first
+ * release's single configuration (`default`), or the first connection and its first provider.
+ */
+export interface ConnectionTarget {
+  connectionId?: string;
+  providerId?: string;
+}
+
+/** One connection as the admin page lists it. */
+export interface ConnectionSummary {
+  id: string;
+  name: string;
+  /** Raised by every change; a save that names an older one is refused as a conflict. */
+  revision: number;
+  spEntityId?: string;
+  /** This connection's IdP metadata URL (the first connection's is the first release's). */
+  metadataUrl: string;
+  /** Complete: logins for its service provider work. */
+  ready: boolean;
+  providers: { id: string; name: string; domains: string[] }[];
+}
 
 export type ProviderPreset = 'okta' | 'entra' | 'google' | 'auth0' | 'keycloak' | 'other';
 
@@ -110,6 +139,11 @@ export interface SetupStatus {
 }
 
 export interface ConfigGetResponse {
+  /** The connection and provider these settings are of. */
+  connection: ConnectionSummary;
+  providerId: string;
+  /** Every connection. */
+  connections: ConnectionSummary[];
   settings: AdminSettings;
   bridge: BridgeValues;
   status: SetupStatus;
@@ -122,7 +156,12 @@ export interface ConfigGetResponse {
   lastTestId?: string;
 }
 
-export interface ConfigSaveRequest {
+export interface ConfigSaveRequest extends ConnectionTarget {
+  /**
+   * The connection's revision the page was showing; when the stored one is newer (another admin
+   * saved meanwhile) nothing is written and the answer says `conflict`.
+   */
+  expectedRevision?: number;
   /**
    * Fields to change; omitted fields keep their saved value. Objects merge field by field,
    * except `oidc.endpoints`, which is replaced as a whole: `{}` (or all four empty) turns manual
@@ -137,8 +176,8 @@ export interface ConfigSaveRequest {
 }
 
 export type ConfigSaveResponse =
-  | { ok: true; status: SetupStatus; warnings: FieldProblem[] }
-  | { ok: false; errors: FieldProblem[]; warnings: FieldProblem[] };
+  | { ok: true; status: SetupStatus; warnings: FieldProblem[]; connection: ConnectionSummary }
+  | { ok: false; errors: FieldProblem[]; warnings: FieldProblem[]; conflict?: true };
 
 export interface DiscoverRequest {
   issuer: string;
@@ -257,7 +296,7 @@ export type TestResultResponse =
       bindingCookie?: 'seen' | 'not_seen';
     };
 
-export interface RolloutSaveRequest {
+export interface RolloutSaveRequest extends ConnectionTarget {
   rollout: Partial<RolloutChecklist>;
 }
 
@@ -267,7 +306,7 @@ export interface RolloutSaveResponse {
 }
 
 /** Step 7: the user settings tried against the claims of the last connection test, unsaved. */
-export interface UsersPreviewRequest {
+export interface UsersPreviewRequest extends ConnectionTarget {
   /** Candidate values; omitted fields use the saved ones. */
   settings?: Pick<AdminSettings, 'nameIdClaim' | 'attributeClaims' | 'allowedEmailDomains' | 'requireVerifiedEmail'>;
 }
@@ -295,6 +334,87 @@ export interface IdpMetadataResponse {
   fileName: string;
 }
 
+/** `connections/save`: a new connection (no `connectionId`; it gets one provider), or a new name. */
+export interface ConnectionSaveRequest {
+  connectionId?: string;
+  name: string;
+  expectedRevision?: number;
+}
+
+/** `providers/save`: a new provider of a connection (no `providerId`), or a new name. */
+export interface ProviderSaveRequest {
+  connectionId: string;
+  providerId?: string;
+  name: string;
+  expectedRevision?: number;
+}
+
+export type ConnectionChangeResponse =
+  | { ok: true; connection: ConnectionSummary; connections: ConnectionSummary[]; providerId?: string }
+  | { ok: false; message: string; conflict?: true };
+
+/** Deleting asks for the revision the admin confirmed, so a connection changed meanwhile is not deleted unseen. */
+export interface ConnectionDeleteRequest {
+  connectionId: string;
+  expectedRevision: number;
+}
+
+export interface ProviderDeleteRequest {
+  connectionId: string;
+  providerId: string;
+  expectedRevision: number;
+}
+
+export type ConnectionDeleteResponse = { ok: true; connections: ConnectionSummary[] } | { ok: false; message: string; conflict?: true };
+
+/** The audit trail's filters (all optional, combined with AND); times in ms since the epoch. */
+export interface AuditQueryRequest {
+  reference?: string;
+  email?: string;
+  outcome?: 'ok' | 'refused';
+  connectionId?: string;
+  kind?: 'login' | 'change';
+  from?: number;
+  to?: number;
+  limit?: number;
+  cursor?: string;
+}
+
+/** One audit record as the admin page shows it (`audit-trail.ts`), with the code's public title. */
+export interface AuditRecordView {
+  kind: 'login' | 'change';
+  reference: string;
+  time: number;
+  connectionId?: string;
+  outcome: 'ok' | 'refused';
+  code?: string;
+  /** The end user's page title for `code`. */
+  codeTitle?: string;
+  flow?: 'sp' | 'test' | 'idp';
+  providerId?: string;
+  email?: string;
+  subject?: string;
+  samlRequestId?: string;
+  samlResponseId?: string;
+  durationMs?: number;
+  actor?: string;
+  action?: string;
+  fields?: string[];
+}
+
+export interface AuditQueryResponse {
+  records: AuditRecordView[];
+  next?: string;
+}
+
+export interface AuditExportResponse {
+  csv: string;
+  fileName: string;
+  /** More records matched than one export holds (`AUDIT_EXPORT_MAX`): narrow the filters. */
+  truncated: boolean;
+  rows: number;
+}
+
 /** A refusal the resolvers return instead of data (not an exception across the bridge). */
 export interface AdminRefusal {
   error: 'not_admin' | 'admin_check_failed' | 'bad_request' | 'unauthorized';
@@ -308,14 +428,20 @@ export interface AdminRefusal {
 }
 
 export interface AdminResolverMap {
-  'config/get': { request: Record<string, never>; response: ConfigGetResponse };
+  'config/get': { request: ConnectionTarget; response: ConfigGetResponse };
   'config/save': { request: ConfigSaveRequest; response: ConfigSaveResponse };
   'provider/discover': { request: DiscoverRequest; response: DiscoverResponse };
   'provider/egress': { request: EgressRequest; response: EgressPlan };
   'sp/parse-metadata': { request: ParseSpMetadataRequest; response: ParseSpMetadataResponse };
-  'test/start': { request: Record<string, never>; response: TestStartResponse };
+  'test/start': { request: ConnectionTarget; response: TestStartResponse };
   'test/result': { request: TestResultRequest; response: TestResultResponse };
   'rollout/save': { request: RolloutSaveRequest; response: RolloutSaveResponse };
   'users/preview': { request: UsersPreviewRequest; response: UsersPreviewResponse };
-  'idp/metadata': { request: Record<string, never>; response: IdpMetadataResponse };
+  'idp/metadata': { request: ConnectionTarget; response: IdpMetadataResponse };
+  'connections/save': { request: ConnectionSaveRequest; response: ConnectionChangeResponse };
+  'connections/delete': { request: ConnectionDeleteRequest; response: ConnectionDeleteResponse };
+  'providers/save': { request: ProviderSaveRequest; response: ConnectionChangeResponse };
+  'providers/delete': { request: ProviderDeleteRequest; response: ConnectionDeleteResponse };
+  'audit/query': { request: AuditQueryRequest; response: AuditQueryResponse };
+  'audit/export': { request: Omit<AuditQueryRequest, 'cursor' | 'limit'>; response: AuditExportResponse };
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
 import type { ProviderConfigurationCache } from '../../upstream-oidc/upstream-oidc.js';
 import type { Ports } from '../ports.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { AdminHost, AdminRefusal, FieldProblem } from './admin-api-types.js';
 
 /**
@@ -17,8 +18,10 @@ export interface AdminContext {
   allowLoopbackHttp: boolean;
   /** Which host this is: on Forge, provider calls go through the egress proxy (`provider/egress`). */
   host: AdminHost;
-  /** The bridge's signing credentials; only the certificate ever leaves a resolver. */
-  signingCredentials(): Promise<SigningCredentials>;
+  /** A connection's signing credentials (default: the first connection's); only the certificate ever leaves a resolver. */
+  signingCredentials(connectionId?: string): Promise<SigningCredentials>;
+  /** Where login attempts and configuration changes are recorded, and searched. */
+  audit?: AuditTrail;
   /** Who is calling, for the audit log and to keep one admin's tests apart from another's. */
   actor: string;
   /** Provider discovery shared with the bridge when the host has one; else a fresh one per call. */

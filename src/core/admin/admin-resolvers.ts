@@ -12,6 +12,8 @@ import { spParseMetadata } from './sp-parse-metadata.js';
 import { testResult } from './test-result.js';
 import { testStart } from './test-start.js';
 import { usersPreview } from './users-preview.js';
+import { connectionDelete, connectionSave, providerDelete, providerSave } from './connections.js';
+import { auditExport, auditQuery } from './audit.js';
 
 export type AdminResolver<K extends AdminResolverKey> = (ctx: AdminContext, payload: unknown) => Promise<AdminAnswer<AdminResolverMap[K]['response']>>;
 
@@ -31,6 +33,12 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'rollout/save': rolloutSave,
   'users/preview': usersPreview,
   'idp/metadata': idpMetadata,
+  'connections/save': connectionSave,
+  'connections/delete': connectionDelete,
+  'providers/save': providerSave,
+  'providers/delete': providerDelete,
+  'audit/query': auditQuery,
+  'audit/export': auditExport,
 };
 
 export const ADMIN_RESOLVER_KEYS = Object.keys(adminResolvers) as AdminResolverKey[];

@@ -3,8 +3,10 @@ import { describeConfigFields } from '../config.js';
 import { storageKeys } from '../storage-keys.js';
 import { actorHash } from '../test-login.js';
 import type { AdminSettings, ConfigGetResponse } from './admin-api-types.js';
-import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
-import { bridgeValues, loadSetupState, settingsWarnings, setupStatus } from './setup-state.js';
+import { badRequest, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+import { bridgeValues, loadSetupState, settingsWarnings, setupStatus, targetFields } from './setup-state.js';
+import { summarizeConnections } from './connection-changes.js';
+import { newConnection } from '../connections/connections-document.js';
 
 const latestTestSchema = z.object({ testId: z.string(), expiresAt: z.number() });
 
@@ -14,11 +16,13 @@ const latestTestSchema = z.object({ testId: z.string(), expiresAt: z.number() })
  * record holds none, and of the signing key only the certificate is used.
  */
 export async function configGet(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<ConfigGetResponse>> {
-  const parsed = parsePayload(z.strictObject({}), payload);
+  const parsed = parsePayload(z.strictObject(targetFields), payload);
   if (!parsed.ok) return parsed.refusal;
-  const [state, credentials, latest] = await Promise.all([
-    loadSetupState(ctx),
-    ctx.signingCredentials(),
+  const state = await loadSetupState(ctx, parsed.value);
+  if (parsed.value.connectionId && !state.connection) return badRequest('There is no such connection. Reload the page.');
+  if (state.connection && !state.connection.providers.some((p) => p.id === state.providerId)) return badRequest('There is no such provider in this connection. Reload the page.');
+  const [credentials, latest] = await Promise.all([
+    ctx.signingCredentials(state.connectionId),
     ctx.ports.store.get(storageKeys.wizardLatestTest(actorHash(ctx.actor))),
   ]);
   const latestTest = latestTestSchema.safeParse(latest);
@@ -26,9 +30,13 @@ export async function configGet(ctx: AdminContext, payload: unknown): Promise<Ad
   if (state.read.state === 'unreadable') {
     warnings.unshift({ path: '', message: 'The saved settings could not be read. Saving the steps again replaces them.' });
   }
+  const connections = summarizeConnections(ctx, state.document);
   return {
+    connection: connections.find((c) => c.id === state.connectionId) ?? summarizeConnections(ctx, { v: 2, revision: 0, connections: [newConnection(state.connectionId, 'Atlassian', state.providerId)] })[0]!,
+    providerId: state.providerId,
+    connections,
     settings: copySettings(state.settings),
-    bridge: bridgeValues(ctx, credentials, state.evaluation.ok ? state.evaluation.config : undefined),
+    bridge: bridgeValues(ctx, credentials, state.connectionId),
     status: setupStatus(state),
     rollout: state.rollout,
     fieldHelp: describeConfigFields(),

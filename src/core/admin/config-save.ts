@@ -1,36 +1,47 @@
 import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
-import type { Json } from '../ports.js';
-import { adminSettingsSchema, evaluateSettings, SECRET_REVISION_FIELD } from '../stored-config.js';
+import { adminSettingsSchema, evaluateSettings } from '../stored-config.js';
+import { applySettings, newConnection, settingsOf, withConnection } from '../connections/connections-document.js';
+import { changeConnections, recordChange, revisionConflict, summarizeConnections } from './connection-changes.js';
 import type { AdminSettings, ConfigSaveResponse, WizardStep } from './admin-api-types.js';
-import { fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
-import { loadSetupState, progressRecord, settingsWarnings, setupStatus, updatedState, WIZARD_STEPS } from './setup-state.js';
+import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+import { loadSetupState, progressRecord, scopeOf, settingsWarnings, setupStatus, targetFields, updatedState, WIZARD_STEPS } from './setup-state.js';
 
 const requestSchema = z.strictObject({
+  ...targetFields,
   settings: adminSettingsSchema('strict'),
   clientSecret: z.string().max(4096).optional(),
   step: z.enum(WIZARD_STEPS).optional(),
+  expectedRevision: z.number().int().min(1).optional(),
 });
 
 /**
- * `config/save`: merges the patch into the saved settings, validates the merged whole with the
- * one config schema, and stores it only when the fields in the patch are valid. Fields of later
- * steps that are still missing are not errors (they show in `status.missing`). The client secret
- * goes to secret storage only, and every change is written to the log as `config.changed` with
- * the changed paths and who changed them, never a value.
+ * `config/save`: merges the patch into the saved settings of one provider of one connection,
+ * validates the merged whole with the one config schema, and stores it only when the fields in
+ * the patch are valid. Fields of later steps that are still missing are not errors (they show
+ * in `status.missing`). The client secret goes to secret storage only. The connection is
+ * written under compare-and-set: a save against an older revision than the stored one is
+ * refused as a conflict. Every change is recorded in the audit trail with the changed paths and
+ * who changed them, never a value.
  */
 export async function configSave(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<ConfigSaveResponse>> {
   const parsed = parsePayload(requestSchema, payload);
   if (!parsed.ok) return parsed.refusal;
-  const { settings: patch, step } = parsed.value;
+  const { settings: patch, step, expectedRevision } = parsed.value;
   // A pasted secret often carries a line break or space from the clipboard; no provider issues
   // secrets with leading or trailing whitespace.
   const newSecret = parsed.value.clientSecret?.trim() || undefined;
 
-  const before = await loadSetupState(ctx);
+  const before = await loadSetupState(ctx, parsed.value);
+  if (before.connection && !before.connection.providers.some((p) => p.id === before.providerId)) {
+    return badRequest('There is no such provider in this connection. Reload the page.');
+  }
+  if (!before.connection && parsed.value.connectionId && before.document.connections.length) {
+    return badRequest('There is no such connection. Reload the page.');
+  }
   const merged = mergeSettings(before.settings, patch);
   const clientSecret = newSecret ?? before.clientSecret;
-  const evaluation = evaluateSettings(merged, clientSecret, ctx.baseUrl, { allowLoopbackHttp: ctx.allowLoopbackHttp });
+  const evaluation = evaluateSettings(merged, clientSecret, ctx.baseUrl, scopeOf(ctx, before));
   const touched = touchedPaths(patch);
   if (newSecret !== undefined) touched.push('oidc.clientSecret');
   const errors = evaluation.ok ? [] : evaluation.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)));
@@ -39,32 +50,46 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
 
   const changed = changedPaths(before.settings, merged);
   const secretChanged = newSecret !== undefined && newSecret !== before.clientSecret;
-  // The secret first, then the record: a reader that sees the new record (and so a new revision,
-  // see stored-config.ts) must find the new secret, or it would cache the old one under it.
-  if (secretChanged) await ctx.ports.secrets.setSecret(storageKeys.clientSecret(), newSecret);
-  if (changed.length || secretChanged || before.read.state !== 'ok') {
-    const record = JSON.parse(JSON.stringify(merged)) as Record<string, unknown>;
-    // Kept across saves that leave the secret alone: dropping it could bring back an earlier
-    // record's exact bytes, and with them a cached configuration holding an older secret.
-    const previous = before.read.state === 'ok' ? before.read.secretRevision : undefined;
-    const secretRevision = secretChanged ? ctx.ports.random.token(12) : previous;
-    if (secretRevision !== undefined) record[SECRET_REVISION_FIELD] = secretRevision;
-    await ctx.ports.store.set(storageKeys.config(), record as Json);
+  const { connectionId, providerId } = before;
+  // The secret first, then the document: a reader that sees the new document (and so a new
+  // revision, see connections/directory.ts) must find the new secret, or it would cache the old
+  // one under it.
+  if (secretChanged) await ctx.ports.secrets.setSecret(storageKeys.clientSecret(connectionId, providerId), newSecret);
+  let document = before.document;
+  let connection = before.connection;
+  if (changed.length || secretChanged || !connection) {
+    const secretRevision = secretChanged ? ctx.ports.random.token(12) : undefined;
+    const written = await changeConnections(ctx, (current) => {
+      const existing = current.connections.find((c) => c.id === connectionId);
+      const conflict = existing ? revisionConflict(existing, expectedRevision ?? before.connection?.revision) : undefined;
+      if (conflict) return conflict;
+      const base = existing ?? newConnection(connectionId, 'Atlassian', providerId);
+      // Only the fields this save changed are applied over the stored ones.
+      const next = applySettings(base, providerId, mergeSettings(settingsOf(base, providerId) ?? {}, patch));
+      if (secretRevision) next.providers.find((p) => p.id === providerId)!.secretRevision = secretRevision;
+      return { ok: true, document: withConnection(current, next) };
+    });
+    if (!written.ok) {
+      return { ok: false, errors: [{ path: '', message: written.message }], warnings, ...(written.reason === 'conflict' ? { conflict: true as const } : {}) };
+    }
+    document = written.document;
+    connection = document.connections.find((c) => c.id === connectionId);
   }
   let progress = before.progress;
   if (step && !progress.includes(step)) {
     progress = [...progress, step];
-    await ctx.ports.store.set(storageKeys.wizardProgress(), progressRecord(progress));
+    await ctx.ports.store.set(storageKeys.wizardProgress(connectionId), progressRecord(progress));
   }
   if (changed.length || secretChanged) {
-    ctx.ports.logger.log('info', 'config.changed', {
-      actor: ctx.actor,
-      paths: [...changed, ...(secretChanged ? ['oidc.clientSecret'] : [])].join(','),
-      step,
+    await recordChange(ctx, {
+      action: 'connection.update',
+      connectionId,
+      fields: [...changed.map((path) => `providers.${providerId}.${path}`), ...(secretChanged ? [`providers.${providerId}.oidc.clientSecret`] : [])],
     });
   }
-  const after = updatedState(ctx, before, { settings: merged, clientSecret, progress });
-  return { ok: true, status: setupStatus(after), warnings };
+  const after = updatedState(ctx, { ...before, connection }, { settings: merged, clientSecret, progress, document });
+  const summary = summarizeConnections(ctx, document).find((c) => c.id === connectionId)!;
+  return { ok: true, status: setupStatus(after), warnings, connection: summary };
 }
 
 type Endpoints = NonNullable<NonNullable<AdminSettings['oidc']>['endpoints']>;

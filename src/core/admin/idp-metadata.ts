@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { idpMetadataXml } from '../../downstream-saml/idp-metadata.js';
 import type { IdpMetadataResponse } from './admin-api-types.js';
 import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
-import { bridgeValues } from './setup-state.js';
+import { bridgeValues, targetFields } from './setup-state.js';
+import { DEFAULT_ID } from '../storage-keys.js';
 
 /**
  * `idp/metadata`: the same IdP metadata XML the bridge serves at `/saml/metadata` (entity ID,
@@ -10,10 +11,11 @@ import { bridgeValues } from './setup-state.js';
  * request from the admin page.
  */
 export async function idpMetadata(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<IdpMetadataResponse>> {
-  const parsed = parsePayload(z.strictObject({}), payload);
+  const parsed = parsePayload(z.strictObject(targetFields), payload);
   if (!parsed.ok) return parsed.refusal;
-  const credentials = await ctx.signingCredentials();
-  // The wizard's settings carry no IdP entity ID, so it is the default, as in config/get.
-  const values = bridgeValues(ctx, credentials);
-  return { xml: idpMetadataXml({ entityId: values.idpEntityId, ssoUrl: values.ssoUrl }, credentials), fileName: 'idp-metadata.xml' };
+  const connectionId = parsed.value.connectionId ?? DEFAULT_ID;
+  const credentials = await ctx.signingCredentials(connectionId);
+  const values = bridgeValues(ctx, credentials, connectionId);
+  const fileName = connectionId === DEFAULT_ID ? 'idp-metadata.xml' : `idp-metadata-${connectionId}.xml`;
+  return { xml: idpMetadataXml({ entityId: values.idpEntityId, ssoUrl: values.ssoUrl }, credentials), fileName };
 }

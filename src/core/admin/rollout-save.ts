@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
 import type { RolloutChecklist, RolloutSaveResponse } from './admin-api-types.js';
 import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
-import { loadSetupState, ROLLOUT_ITEMS, setupStatus, updatedState } from './setup-state.js';
+import { loadSetupState, ROLLOUT_ITEMS, setupStatus, targetFields, updatedState } from './setup-state.js';
+import { recordChange } from './connection-changes.js';
 
 const requestSchema = z.strictObject({
+  ...targetFields,
   rollout: z.strictObject({
     domainLinked: z.boolean().optional(),
     testPolicyCreated: z.boolean().optional(),
@@ -21,7 +23,7 @@ const requestSchema = z.strictObject({
 export async function rolloutSave(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<RolloutSaveResponse>> {
   const parsed = parsePayload(requestSchema, payload);
   if (!parsed.ok) return parsed.refusal;
-  const state = await loadSetupState(ctx);
+  const state = await loadSetupState(ctx, parsed.value);
   const rollout: RolloutChecklist = { ...state.rollout };
   for (const item of ROLLOUT_ITEMS) {
     const value = parsed.value.rollout[item];
@@ -29,8 +31,9 @@ export async function rolloutSave(ctx: AdminContext, payload: unknown): Promise<
   }
   const changed = ROLLOUT_ITEMS.filter((item) => rollout[item] !== state.rollout[item]);
   if (changed.length) {
-    await ctx.ports.store.set(storageKeys.wizardRollout(), { ...rollout });
+    await ctx.ports.store.set(storageKeys.wizardRollout(state.connectionId), { ...rollout });
     ctx.ports.logger.log('info', 'rollout.changed', { actor: ctx.actor, items: changed.map((item) => `${item}=${rollout[item]}`).join(',') });
+    await recordChange(ctx, { action: 'rollout.update', connectionId: state.connectionId, fields: changed.map((item) => `rollout.${item}`) });
   }
   return { rollout, status: setupStatus(updatedState(ctx, state, { rollout })) };
 }

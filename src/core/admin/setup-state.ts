@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
-import type { BridgeConfig } from '../config.js';
+import { bridgeUrls, type BridgeConfig } from '../config.js';
 import type { Json } from '../ports.js';
 import { storageKeys } from '../storage-keys.js';
-import { evaluateSettings, readStoredSettings, testConfigFrom, type SettingsProblem, type StoredSettingsRead } from '../stored-config.js';
+import { evaluateSettings, testConfigFrom, type SettingsProblem } from '../stored-config.js';
+import { ID_PATTERN, readConnections, settingsOf, writeConnections, type ConnectionRecord, type ConnectionsRead, type ConnectionsDocument } from '../connections/connections-document.js';
+import { DEFAULT_ID } from '../storage-keys.js';
 import type { AdminSettings, BridgeValues, BrowserBindingStatus, FieldProblem, RolloutChecklist, SetupStatus, WizardStep } from './admin-api-types.js';
 import { bindingMode, parseBindingCookieCheck, type BindingCookieCheck } from '../browser-binding.js';
 import type { AdminContext } from './admin-context.js';
@@ -18,13 +20,32 @@ const flag = () => z.boolean().catch(false).default(false);
 const rolloutSchema = z.object({ domainLinked: flag(), testPolicyCreated: flag(), adminOutsideSso: flag(), enforced: flag() });
 const testPassedSchema = z.object({ fingerprint: z.string(), at: z.number() });
 
+/** Which connection and provider a wizard call is about; every resolver accepts these two fields. */
+export const targetFields = {
+  connectionId: z.string().regex(ID_PATTERN, 'not a connection id').optional(),
+  providerId: z.string().regex(ID_PATTERN, 'not a provider id').optional(),
+};
+
+export interface SetupTarget {
+  connectionId?: string;
+  providerId?: string;
+}
+
 /**
- * Everything the wizard knows, read from storage once per resolver call. The client secret is
- * read to decide whether the configuration is complete and whether the last test still counts;
- * it stays in here and never reaches a response.
+ * Everything the wizard knows about one provider of one connection, read from storage once per
+ * resolver call. The client secret is read to decide whether the configuration is complete and
+ * whether the last test still counts; it stays in here and never reaches a response.
  */
 export interface SetupState {
-  read: StoredSettingsRead;
+  /** The stored connections (`unreadable`: the wizard starts over from empty settings). */
+  read: ConnectionsRead;
+  /** The document a save builds on; empty while nothing is stored. */
+  document: ConnectionsDocument;
+  /** The connection and provider the call is about; absent when the document has no such one. */
+  connection: ConnectionRecord | undefined;
+  connectionId: string;
+  providerId: string;
+  /** The wizard's view of that provider (`settingsOf`); empty when there is none yet. */
   settings: AdminSettings;
   clientSecret: unknown;
   evaluation: { ok: true; config: BridgeConfig } | { ok: false; problems: SettingsProblem[] };
@@ -35,33 +56,52 @@ export interface SetupState {
   bindingCheck: BindingCookieCheck | undefined;
 }
 
-/** Reads the wizard's state: six reads, run together. */
-export async function loadSetupState(ctx: AdminContext): Promise<SetupState> {
+/**
+ * Reads the wizard's state of one provider of one connection (by default the first release's
+ * `default`/`default`, or the first stored connection and its first provider): the document,
+ * then five reads run together. A document migrated from the first release's single
+ * configuration is stored now, so the wizard edits connections from here on.
+ */
+export async function loadSetupState(ctx: AdminContext, target: SetupTarget = {}): Promise<SetupState> {
   const { store, secrets } = ctx.ports;
-  const [read, storedSecret, progress, rollout, passed, bindingCheck] = await Promise.all([
-    readStoredSettings(store),
-    secrets.getSecret(storageKeys.clientSecret()),
-    store.get(storageKeys.wizardProgress()),
-    store.get(storageKeys.wizardRollout()),
-    store.get(storageKeys.wizardTestPassed()),
+  let read = await readConnections(store);
+  if (read.state === 'ok' && read.migrated) {
+    const stored = await writeConnections(store, read.document, { revision: 0, stored: false });
+    read = stored ? { ...read, migrated: false } : await readConnections(store);
+  }
+  const document = read.state === 'ok' ? read.document : { v: 2 as const, revision: 0, connections: [] };
+  const byDefault = document.connections.find((c) => c.id === DEFAULT_ID) ?? document.connections[0];
+  const connection = target.connectionId ? document.connections.find((c) => c.id === target.connectionId) : byDefault;
+  const connectionId = connection?.id ?? target.connectionId ?? DEFAULT_ID;
+  const providerId = target.providerId ?? connection?.providers[0]?.id ?? DEFAULT_ID;
+  const settings = (connection && settingsOf(connection, providerId)) || {};
+  const [storedSecret, progress, rollout, passed, bindingCheck] = await Promise.all([
+    secrets.getSecret(storageKeys.clientSecret(connectionId, providerId)),
+    store.get(storageKeys.wizardProgress(connectionId)),
+    store.get(storageKeys.wizardRollout(connectionId)),
+    store.get(storageKeys.wizardTestPassed(connectionId, providerId)),
     store.get(storageKeys.bindingCookieCheck()),
   ]);
-  return stateOf(ctx, { read, settings: read.settings, clientSecret: storedSecret, progress, rollout, passed, bindingCheck });
+  return stateOf(ctx, { read, document, connection, connectionId, providerId, settings, clientSecret: storedSecret, progress, rollout, passed, bindingCheck });
+}
+
+/** Parse options of one connection and provider: its metadata URL and ids go into the configuration. */
+export function scopeOf(ctx: AdminContext, state: Pick<SetupState, 'connectionId' | 'providerId'>) {
+  return { allowLoopbackHttp: ctx.allowLoopbackHttp, scope: { connectionId: state.connectionId, providerId: state.providerId } };
 }
 
 /** The state after a change this call has just written, without reading storage again. */
 export function updatedState(
   ctx: AdminContext,
   state: SetupState,
-  change: { settings?: AdminSettings; clientSecret?: unknown; progress?: WizardStep[]; rollout?: RolloutChecklist },
+  change: { settings?: AdminSettings; clientSecret?: unknown; progress?: WizardStep[]; rollout?: RolloutChecklist; document?: ConnectionsDocument },
 ): SetupState {
   const settings = change.settings ?? state.settings;
   const clientSecret = change.clientSecret ?? state.clientSecret;
-  const options = { allowLoopbackHttp: ctx.allowLoopbackHttp };
-  const evaluation = change.settings || change.clientSecret !== undefined ? evaluateSettings(settings, clientSecret, ctx.baseUrl, options) : state.evaluation;
+  const evaluation = change.settings || change.clientSecret !== undefined ? evaluateSettings(settings, clientSecret, ctx.baseUrl, scopeOf(ctx, state)) : state.evaluation;
   return {
     ...state,
-    read: change.settings && state.read.state !== 'ok' ? { state: 'ok', settings, revision: '' } : state.read,
+    ...(change.document ? { document: change.document, read: { state: 'ok', document: change.document, migrated: false } } : {}),
     settings,
     clientSecret,
     evaluation,
@@ -72,7 +112,7 @@ export function updatedState(
 }
 
 function sameProvider(ctx: AdminContext, state: SetupState, settings: AdminSettings, clientSecret: unknown): boolean {
-  const options = { allowLoopbackHttp: ctx.allowLoopbackHttp };
+  const options = scopeOf(ctx, state);
   const before = testConfigFrom(state.settings, state.clientSecret, ctx.baseUrl, options);
   const after = testConfigFrom(settings, clientSecret, ctx.baseUrl, options);
   return before.ok && after.ok && before.test.providerFingerprint === after.test.providerFingerprint;
@@ -80,14 +120,24 @@ function sameProvider(ctx: AdminContext, state: SetupState, settings: AdminSetti
 
 function stateOf(
   ctx: AdminContext,
-  input: { read: StoredSettingsRead; settings: AdminSettings; clientSecret: unknown; progress: unknown; rollout: unknown; passed: unknown; bindingCheck: unknown },
+  input: Pick<SetupState, 'read' | 'document' | 'connection' | 'connectionId' | 'providerId' | 'settings'> & {
+    clientSecret: unknown;
+    progress: unknown;
+    rollout: unknown;
+    passed: unknown;
+    bindingCheck: unknown;
+  },
 ): SetupState {
-  const options = { allowLoopbackHttp: ctx.allowLoopbackHttp };
+  const options = scopeOf(ctx, input);
   const evaluation = evaluateSettings(input.settings, input.clientSecret, ctx.baseUrl, options);
   const passed = testPassedSchema.safeParse(input.passed);
   const test = testConfigFrom(input.settings, input.clientSecret, ctx.baseUrl, options);
   return {
     read: input.read,
+    document: input.document,
+    connection: input.connection,
+    connectionId: input.connectionId,
+    providerId: input.providerId,
     settings: input.settings,
     clientSecret: input.clientSecret,
     evaluation,
@@ -178,15 +228,16 @@ export function settingsWarnings(settings: AdminSettings): FieldProblem[] {
   return warnings;
 }
 
-/** The bridge's own values for the provider and for Guard; only the public certificate. */
-export function bridgeValues(ctx: AdminContext, credentials: SigningCredentials, config?: BridgeConfig): BridgeValues {
-  const base = ctx.baseUrl.replace(/\/+$/, '');
+/** The bridge's own values of one connection, for the provider and for Guard; only the public certificate. */
+export function bridgeValues(ctx: AdminContext, credentials: SigningCredentials, connectionId: string = DEFAULT_ID): BridgeValues {
+  const urls = bridgeUrls(ctx.baseUrl, connectionId);
   return {
-    baseUrl: base,
-    callbackUrl: `${base}/oidc/callback`,
-    idpEntityId: config?.idpEntityId ?? `${base}/saml/metadata`,
-    ssoUrl: `${base}/saml/sso`,
-    metadataUrl: `${base}/saml/metadata`,
+    baseUrl: ctx.baseUrl.replace(/\/+$/, ''),
+    callbackUrl: urls.callback,
+    // The wizard's settings carry no IdP Entity ID: it is the connection's metadata URL.
+    idpEntityId: urls.metadata,
+    ssoUrl: urls.sso,
+    metadataUrl: urls.metadata,
     certificatePem: credentials.certificatePem,
   };
 }

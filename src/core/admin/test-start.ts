@@ -7,7 +7,7 @@ import { testConfigFrom } from '../stored-config.js';
 import { actorHash, TEST_RESULT_TTL_SECONDS, writeTestRecord } from '../test-login.js';
 import type { TestStartResponse } from './admin-api-types.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
-import { loadSetupState } from './setup-state.js';
+import { loadSetupState, scopeOf, targetFields } from './setup-state.js';
 import { newReference } from '../reference.js';
 
 /**
@@ -19,10 +19,10 @@ import { newReference } from '../reference.js';
  * this host carries cookies (`BindingCookieCheck`).
  */
 export async function testStart(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<TestStartResponse>> {
-  const parsed = parsePayload(z.strictObject({}), payload);
+  const parsed = parsePayload(z.strictObject(targetFields), payload);
   if (!parsed.ok) return parsed.refusal;
-  const state = await loadSetupState(ctx);
-  const test = testConfigFrom(state.settings, state.clientSecret, ctx.baseUrl, { allowLoopbackHttp: ctx.allowLoopbackHttp });
+  const state = await loadSetupState(ctx, parsed.value);
+  const test = testConfigFrom(state.settings, state.clientSecret, ctx.baseUrl, scopeOf(ctx, state));
   if (!test.ok) {
     return badRequest('Complete and save the provider settings (step 3) before testing.', { problems: fieldProblems(test.problems) });
   }
@@ -38,8 +38,10 @@ export async function testStart(ctx: AdminContext, payload: unknown): Promise<Ad
   let started: { state: string; bindingValue: string };
   try {
     started = await startTestLogin(
-      { ports, config: test.test.config, providerCache: ctx.providerCache ?? new ProviderConfigurationCache(), allowLoopbackHttp: ctx.allowLoopbackHttp },
+      { ports, providerCache: ctx.providerCache ?? new ProviderConfigurationCache(), allowLoopbackHttp: ctx.allowLoopbackHttp },
+      test.test.config,
       testId,
+      { reference: newReference(ports), startedAt: now, flow: 'test' },
     );
   } catch (error) {
     await ports.store.delete(storageKeys.testResult(testId)).catch(() => undefined);

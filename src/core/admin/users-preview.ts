@@ -2,13 +2,15 @@ import { z } from 'zod';
 import { BridgeError, publicError } from '../errors.js';
 import { mapTestUser } from '../login-flow.js';
 import { storageKeys } from '../storage-keys.js';
-import { adminSettingsSchema, checkRawConfig, PLACEHOLDERS, readStoredSettings, settingsToRawConfig } from '../stored-config.js';
+import { adminSettingsSchema, checkRawConfig, PLACEHOLDERS, settingsToRawConfig } from '../stored-config.js';
+import { loadSetupState, scopeOf, targetFields } from './setup-state.js';
 import type { LastTestClaims } from '../test-login.js';
 import type { UsersPreviewResponse } from './admin-api-types.js';
 import { fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { mergeSettings } from './config-save.js';
 
 const requestSchema = z.strictObject({
+  ...targetFields,
   settings: adminSettingsSchema('strict').pick({ nameIdClaim: true, attributeClaims: true, allowedEmailDomains: true, requireVerifiedEmail: true }).optional(),
 });
 
@@ -23,8 +25,8 @@ export async function usersPreview(ctx: AdminContext, payload: unknown): Promise
   const parsed = parsePayload(requestSchema, payload);
   if (!parsed.ok) return parsed.refusal;
   const { store, clock } = ctx.ports;
-  const [rawLast, saved] = await Promise.all([store.get(storageKeys.wizardLastTest()), readStoredSettings(store)]);
-  const last = lastTestSchema.safeParse(rawLast);
+  const saved = await loadSetupState(ctx, parsed.value);
+  const last = lastTestSchema.safeParse(await store.get(storageKeys.wizardLastTest(saved.connectionId)));
   if (!last.success || last.data.expiresAt <= clock.now()) return { state: 'no_test' };
   const claims = last.data.claims as LastTestClaims['claims'];
 
@@ -37,7 +39,7 @@ export async function usersPreview(ctx: AdminContext, payload: unknown): Promise
     serviceProvider: { ...PLACEHOLDERS.serviceProvider },
     allowedEmailDomains: checksDomains ? merged.allowedEmailDomains : [PLACEHOLDERS.domain],
   };
-  const checked = checkRawConfig(raw, { allowLoopbackHttp: ctx.allowLoopbackHttp });
+  const checked = checkRawConfig(raw, scopeOf(ctx, saved));
   if (!checked.ok) return { state: 'invalid', errors: fieldProblems(checked.problems) };
   try {
     const { subject, warnings } = mapTestUser(claims, checked.config, checksDomains);

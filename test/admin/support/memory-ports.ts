@@ -1,51 +1,12 @@
 import type { AdminHost } from '../../../src/core/admin/admin-api-types.js';
 import type { AdminContext } from '../../../src/core/admin/admin-context.js';
 import { cryptoRandom } from '../../../src/core/default-ports.js';
-import type { Fetch, Json, KeyValueStore, Logger, Ports, SecretStore } from '../../../src/core/ports.js';
+import type { Fetch, Logger, Ports } from '../../../src/core/ports.js';
 import { createSigningKey, toCredentials, type SigningCredentials } from '../../../src/downstream-saml/signing-key.js';
 import type { LogRecord } from '../../support/login-harness.js';
+import { MemoryStore } from '../../support/memory-ports.js';
 
-/** In-memory ports with a clock a test can move: the resolvers' unit tests need nothing else. */
-export class MemoryStore implements KeyValueStore, SecretStore {
-  readonly data = new Map<string, { value: string; expiresAt?: number }>();
-  readonly secrets = new Map<string, string>();
-  constructor(private readonly now: () => number) {}
-
-  async get<T extends Json>(key: string): Promise<T | undefined> {
-    const entry = this.data.get(key);
-    if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= this.now())) return undefined;
-    return JSON.parse(entry.value) as T;
-  }
-
-  async set(key: string, value: Json, options: { ttlSeconds?: number; ifAbsent?: boolean } = {}): Promise<boolean> {
-    if (options.ifAbsent && (await this.get(key)) !== undefined) return false;
-    this.data.set(key, { value: JSON.stringify(value), ...(options.ttlSeconds ? { expiresAt: this.now() + options.ttlSeconds * 1000 } : {}) });
-    return true;
-  }
-
-  async delete(key: string): Promise<void> {
-    this.data.delete(key);
-  }
-
-  async take<T extends Json>(key: string): Promise<T | undefined> {
-    const value = await this.get<T>(key);
-    this.data.delete(key);
-    return value;
-  }
-
-  async getSecret<T extends Json>(key: string): Promise<T | undefined> {
-    const value = this.secrets.get(key);
-    return value === undefined ? undefined : (JSON.parse(value) as T);
-  }
-
-  async setSecret(key: string, value: Json): Promise<void> {
-    this.secrets.set(key, JSON.stringify(value));
-  }
-
-  async deleteSecret(key: string): Promise<void> {
-    this.secrets.delete(key);
-  }
-}
+export { MemoryStore };
 
 let sharedCredentials: Promise<SigningCredentials> | undefined;
 
@@ -62,7 +23,8 @@ export function memoryAdmin(
   options: { allowLoopbackHttp?: boolean; fetch?: Fetch; actor?: string; baseUrl?: string; host?: AdminHost } = {},
 ): MemoryAdmin {
   const clock = { now: Date.parse('2030-01-01T00:00:00Z') };
-  const store = new MemoryStore(() => clock.now);
+  // The resolvers' unit tests need nothing but memory ports, with a clock the test sets.
+  const store = new MemoryStore({ now: () => clock.now });
   const logs: LogRecord[] = [];
   const logger: Logger = { log: (level, event, fields) => logs.push({ level, event, fields: { ...fields } }) };
   const ports: Ports = {

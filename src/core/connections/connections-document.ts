@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import type { AdminSettings } from '../admin/admin-api-types.js';
+import type { ConfigProblem } from '../config.js';
+import type { Json, KeyValueStore, RevisedValue } from '../ports.js';
+import { DEFAULT_ID, storageKeys } from '../storage-keys.js';
+import { adminSettingsSchema, PROVIDER_PRESETS } from '../stored-config.js';
+
+/**
+ * The stored document that holds every connection (`storageKeys.connections()`): one SAML
+ * service provider (one identity provider entry in Atlassian Guard) each, with its user mapping
+ * and one or more OIDC providers, each provider with its own allowed email domains. No secret
+ * lives here (client secrets and signing keys are in secret storage, by connection and provider
+ * id). The document is versioned (`v`) and written under compare-and-set on its `revision`;
+ * every connection carries its own revision too, so an admin saving a connection someone else
+ * changed meanwhile is told so instead of overwriting it.
+ *
+ * One document rather than a key per connection: the SSO URL must find a connection by the
+ * AuthnRequest's Issuer, and one read serves every login of every connection.
+ */
+
+export const CONNECTIONS_DOCUMENT_VERSION = 2;
+export const MAX_CONNECTIONS = 20;
+export const MAX_PROVIDERS_PER_CONNECTION = 10;
+
+/** Ids are key-safe (they appear in storage keys and URLs) and short. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+const id = () => z.string().regex(ID_PATTERN);
+const text = (max: number) => z.string().max(max);
+
+const settings = adminSettingsSchema('strip').shape;
+
+const providerRecordSchema = z.object({
+  id: id(),
+  name: text(100),
+  preset: z.enum(PROVIDER_PRESETS).optional(),
+  oidc: settings.oidc,
+  allowedEmailDomains: settings.allowedEmailDomains,
+  /** Changes whenever the client secret does, so the document's revision covers the secret. */
+  secretRevision: text(64).optional(),
+});
+
+const connectionRecordSchema = z.object({
+  id: id(),
+  name: text(100),
+  revision: z.number().int().min(1),
+  serviceProvider: settings.serviceProvider,
+  nameIdClaim: settings.nameIdClaim,
+  attributeClaims: settings.attributeClaims,
+  requireVerifiedEmail: settings.requireVerifiedEmail,
+  providers: z.array(providerRecordSchema).min(1).max(MAX_PROVIDERS_PER_CONNECTION),
+});
+
+/** Unknown fields are dropped: a document written by a later release stays readable. */
+const documentSchema = z.object({
+  v: z.literal(CONNECTIONS_DOCUMENT_VERSION),
+  revision: z.number().int().min(1),
+  connections: z.array(connectionRecordSchema).max(MAX_CONNECTIONS),
+});
+
+export type ProviderRecord = z.output<typeof providerRecordSchema>;
+export type ConnectionRecord = z.output<typeof connectionRecordSchema>;
+export type ConnectionsDocument = z.output<typeof documentSchema>;
+
+export type ConnectionsRead =
+  | { state: 'absent' }
+  /** `migrated`: built from the single-configuration record, not stored yet. */
+  | { state: 'ok'; document: ConnectionsDocument; migrated: boolean }
+  | { state: 'unreadable'; problems: ConfigProblem[] };
+
+function problemsOf(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+/**
+ * The connections as stored, or, while none are, the single configuration of the first release
+ * (`storageKeys.config()`) as connection `default` with provider `default`: a configuration
+ * saved by that release keeps working with no admin action. Its keys for the client secret,
+ * signing key and wizard state are the default ids' keys (`storage-keys.ts`), so nothing moves.
+ */
+export async function readConnections(store: KeyValueStore): Promise<ConnectionsRead> {
+  const raw = await store.get(storageKeys.connections());
+  if (raw !== undefined) {
+    const parsed = documentSchema.safeParse(raw);
+    return parsed.success ? { state: 'ok', document: parsed.data, migrated: false } : { state: 'unreadable', problems: problemsOf(parsed.error) };
+  }
+  const legacy = await store.get(storageKeys.config());
+  if (legacy === undefined) return { state: 'absent' };
+  const parsed = adminSettingsSchema('strip').safeParse(legacy);
+  if (!parsed.success) return { state: 'unreadable', problems: problemsOf(parsed.error) };
+  const secretRevision = (legacy as Record<string, unknown>).secretRevision;
+  return { state: 'ok', document: migrateSettings(parsed.data, typeof secretRevision === 'string' ? secretRevision : undefined), migrated: true };
+}
+
+/** The first release's settings as a document with one connection and one provider. */
+export function migrateSettings(legacy: AdminSettings, secretRevision?: string): ConnectionsDocument {
+  const connection = applySettings(newConnection(DEFAULT_ID, 'Atlassian', DEFAULT_ID), DEFAULT_ID, legacy);
+  if (secretRevision !== undefined) connection.providers[0]!.secretRevision = secretRevision;
+  return { v: CONNECTIONS_DOCUMENT_VERSION, revision: 1, connections: [connection] };
+}
+
+export function newConnection(connectionId: string, name: string, providerId: string, providerName = 'Identity provider'): ConnectionRecord {
+  return { id: connectionId, name, revision: 1, providers: [{ id: providerId, name: providerName }] };
+}
+
+export function emptyDocument(): ConnectionsDocument {
+  return { v: CONNECTIONS_DOCUMENT_VERSION, revision: 0, connections: [] };
+}
+
+/**
+ * Writes `next` if the stored document still has the revision `expected` (0 or a migrated
+ * document: none stored yet); `next.revision` must be one higher. False: someone else saved.
+ */
+export async function writeConnections(store: KeyValueStore, next: ConnectionsDocument, expected: { revision: number; stored: boolean }): Promise<boolean> {
+  const value = JSON.parse(JSON.stringify(next)) as RevisedValue;
+  return store.compareAndSet(storageKeys.connections(), expected.stored ? expected.revision : null, value);
+}
+
+/**
+ * The wizard's view of one provider of one connection: the settings shape of the first release
+ * (`AdminSettings`), so each wizard step edits the fields it always did.
+ */
+export function settingsOf(connection: ConnectionRecord, providerId: string): AdminSettings | undefined {
+  const provider = connection.providers.find((p) => p.id === providerId);
+  if (!provider) return undefined;
+  return copy({
+    ...(provider.preset ? { preset: provider.preset } : {}),
+    ...(provider.oidc ? { oidc: provider.oidc } : {}),
+    ...(connection.serviceProvider ? { serviceProvider: connection.serviceProvider } : {}),
+    ...(provider.allowedEmailDomains ? { allowedEmailDomains: provider.allowedEmailDomains } : {}),
+    ...(connection.nameIdClaim !== undefined ? { nameIdClaim: connection.nameIdClaim } : {}),
+    ...(connection.attributeClaims ? { attributeClaims: connection.attributeClaims } : {}),
+    ...(connection.requireVerifiedEmail !== undefined ? { requireVerifiedEmail: connection.requireVerifiedEmail } : {}),
+  });
+}
+
+/** A copy of `connection` with the wizard's settings of one provider applied (connection fields to the connection). */
+export function applySettings(connection: ConnectionRecord, providerId: string, settings: AdminSettings): ConnectionRecord {
+  const next = copy(connection);
+  const provider = next.providers.find((p) => p.id === providerId);
+  if (!provider) throw new RangeError(`no provider ${providerId} in connection ${connection.id}`);
+  assign(provider, 'preset', settings.preset);
+  assign(provider, 'oidc', settings.oidc);
+  assign(provider, 'allowedEmailDomains', settings.allowedEmailDomains);
+  assign(next, 'serviceProvider', settings.serviceProvider);
+  assign(next, 'nameIdClaim', settings.nameIdClaim);
+  assign(next, 'attributeClaims', settings.attributeClaims);
+  assign(next, 'requireVerifiedEmail', settings.requireVerifiedEmail);
+  return next;
+}
+
+function assign<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) delete target[key];
+  else target[key] = value;
+}
+
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** The document with one connection replaced (or added), the connection's and document's revisions raised. */
+export function withConnection(document: ConnectionsDocument, connection: ConnectionRecord): ConnectionsDocument {
+  const exists = document.connections.some((c) => c.id === connection.id);
+  const updated = { ...connection, revision: exists ? connection.revision + 1 : 1 };
+  return {
+    v: CONNECTIONS_DOCUMENT_VERSION,
+    revision: document.revision + 1,
+    connections: exists ? document.connections.map((c) => (c.id === connection.id ? updated : c)) : [...document.connections, updated],
+  };
+}
+
+export function withoutConnection(document: ConnectionsDocument, connectionId: string): ConnectionsDocument {
+  return { v: CONNECTIONS_DOCUMENT_VERSION, revision: document.revision + 1, connections: document.connections.filter((c) => c.id !== connectionId) };
+}
+
+/** Json view for stores that want `Json`. */
+export function documentJson(document: ConnectionsDocument): Json {
+  return copy(document) as unknown as Json;
+}
