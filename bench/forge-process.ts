@@ -4,7 +4,7 @@ import { storageKeys } from '../src/core/storage-keys.js';
 import type { Ports } from '../src/core/ports.js';
 import { createForgePorts } from '../src/forge/forge-ports.js';
 import { createWebTriggerHandler, type WebTriggerEvent } from '../src/forge/web-trigger.js';
-import { demoUsers } from '../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../dev/demo/demo-provider.js';
 import { installForgePlatform, TEST_WEB_TRIGGER_URL } from '../test/forge/forge-platform.js';
 import { countingFetch, countingSecrets, countingStore, emptyStoreCounts, totalCalls, totalOps, type StoreCounts, type UpstreamCounts } from './counting.js';
 import { FORGE_CLIENT } from './fixtures.js';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDemoProvider } from '../src/standalone/demo/demo-provider.js';
+import { createDemoProvider } from '../dev/demo/demo-provider.js';
 
 /**
  * The OpenID provider of `npm run load`, in its own process: the demo provider (oidc-provider,

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
-import { demoUsers } from '../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../dev/demo/demo-provider.js';
 import { UserAgent } from '../test/support/user-agent.js';
 
 /**

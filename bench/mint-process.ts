@@ -4,7 +4,7 @@ import { cryptoRandom } from '../src/core/default-ports.js';
 import { authenticatedUserFrom, samlSubjectFor, type SamlSubject } from '../src/core/authenticated-user.js';
 import { createSignedSamlResponse } from '../src/downstream-saml/saml-response.js';
 import { createSigningKey, toCredentials } from '../src/downstream-saml/signing-key.js';
-import { demoUsers } from '../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../dev/demo/demo-provider.js';
 import { SP } from './fixtures.js';
 import { cpuMs, serveRequests } from './ipc.js';
 import { samlifyPeer, samlpPeer, xmldsigjsPeer, type PeerMint } from './peers.js';

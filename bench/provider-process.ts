@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
-import { createDemoProvider, type DemoClient, type DemoProvider } from '../src/standalone/demo/demo-provider.js';
+import { createDemoProvider, type DemoClient, type DemoProvider } from '../dev/demo/demo-provider.js';
 import { cpuMs, serveRequests } from './ipc.js';
 
 /**

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { demoUsers } from '../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../dev/demo/demo-provider.js';
 import { totalCalls, totalOps, type StoreCounts, type UpstreamCounts } from './counting.js';
 import type { RequestWindow } from './bridge-process.js';
 import { STANDALONE_CLIENT } from './fixtures.js';
@@ -166,7 +166,7 @@ export { median };
  */
 function startFlags(): string[] {
   const manifest = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-  const command = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/standalone\/main\.js/.exec(manifest.scripts.start);
-  if (!command) throw new Error('package.json: the start script does not run node dist/standalone/main.js');
+  const command = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/src\/standalone\/main\.js/.exec(manifest.scripts.start);
+  if (!command) throw new Error('package.json: the start script does not run node dist/src/standalone/main.js');
   return command[1]!.trim().split(/\s+/).filter(Boolean);
 }

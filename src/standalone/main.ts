@@ -51,9 +51,7 @@ async function main(): Promise<StandaloneApp> {
     );
     return app;
   }
-  // The demo peers (oidc-provider, node-saml and their dependencies) load only in demo mode: a
-  // configured server never carries them in memory.
-  const { demoMounts, demoSeed } = await import('./demo-mode.js');
+  const { demoMounts, demoSeed } = await loadDemo();
   const demoBase = (serverUrl: string) => serverUrl.replace('127.0.0.1', 'localhost');
   const app = await startStandalone({
     port,
@@ -84,6 +82,22 @@ async function main(): Promise<StandaloneApp> {
 
   function dataDir(fallback: string): string {
     return path.resolve(env.BRIDGE_DATA_DIR ?? fallback);
+  }
+}
+
+/**
+ * The demo peers (dev/demo: oidc-provider, node-saml) are dev dependencies, loaded only in demo
+ * mode: a configured server never carries them in memory, and a production install
+ * (`npm install --omit=dev`) does not have them at all, which is said in one line.
+ */
+async function loadDemo() {
+  try {
+    return await import('../../dev/demo/demo-mode.js');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new StartupError(
+      'No configuration given, and demo mode needs the dev dependencies (oidc-provider, @node-saml/node-saml), which this install leaves out: set BRIDGE_CONFIG to a config file, or BRIDGE_DEMO=0 to set up in the wizard at /admin, or install the dev dependencies (npm install).',
+    );
   }
 }
 

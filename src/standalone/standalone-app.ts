@@ -13,8 +13,13 @@ import { setUpAdminToken } from './admin-token.js';
 import { serveBridge, writeResponse } from './http-adapter.js';
 import { SqliteStore } from './sqlite-store.js';
 
-/** The built setup wizard, relative to this module (src/standalone or dist/standalone). */
-export const DEFAULT_ADMIN_UI_DIR = fileURLToPath(new URL('../../static/admin/build/', import.meta.url));
+/**
+ * The built setup wizard, static/admin/build of the project: two levels above this module in the
+ * sources (src/standalone), three in the build (dist/src/standalone, see tsconfig.build.json).
+ */
+export const DEFAULT_ADMIN_UI_DIR = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/src/standalone/') ? '../../../static/admin/build/' : '../../static/admin/build/', import.meta.url),
+);
 
 /** A handler for requests below a path prefix, such as the demo peers. */
 export interface Mount {

@@ -5,12 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * The wizard contract as a user meets it, on the built server (`node dist/standalone/main.js`,
+ * The wizard contract as a user meets it, on the built server (`node dist/src/standalone/main.js`,
  * what `npm start` runs): `BRIDGE_DEMO=0` starts unconfigured with the wizard at /admin, a
  * generated admin token is printed exactly once, a restart keeps it valid, and
  * `BRIDGE_ADMIN_TOKEN` sets it.
  */
-const MAIN = path.resolve('dist/standalone/main.js');
+const MAIN = path.resolve('dist/src/standalone/main.js');
 
 interface Running {
   child: ChildProcess;

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ConfigGetResponse, TestResultResponse, TestStartResponse } from '../../src/core/admin/admin-api-types.js';
 import type { Logger } from '../../src/core/ports.js';
-import { demoMounts, demoSeed } from '../../src/standalone/demo-mode.js';
-import { demoUsers } from '../../src/standalone/demo/demo-provider.js';
+import { demoMounts, demoSeed } from '../../dev/demo/demo-mode.js';
+import { demoUsers } from '../../dev/demo/demo-provider.js';
 import { startStandalone, type StandaloneApp } from '../../src/standalone/standalone-app.js';
 import { UserAgent } from '../support/user-agent.js';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { DiscoverResponse } from '../../src/core/admin/admin-api-types.js';
 import { providerDiscover } from '../../src/core/admin/provider-discover.js';
 import type { Fetch } from '../../src/core/ports.js';
-import { createDemoProvider } from '../../src/standalone/demo/demo-provider.js';
+import { createDemoProvider } from '../../dev/demo/demo-provider.js';
 import { memoryAdmin } from './support/memory-ports.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ConfigGetResponse, ConfigSaveResponse, TestResultResponse, TestStartResponse, UsersPreviewResponse } from '../../src/core/admin/admin-api-types.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
-import { demoUsers } from '../../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../../dev/demo/demo-provider.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
 import { ACS_URL, CLIENT_SECRET, leaks, privateKeyFingerprint, SP_ENTITY_ID, startAdminHarness, type AdminHarness } from './support/admin-harness.js';
 

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Logger } from '../../src/core/ports.js';
-import { createDemoProvider, demoUsers } from '../../src/standalone/demo/demo-provider.js';
-import { createDemoServiceProvider, type DemoServiceProvider } from '../../src/standalone/demo/demo-service-provider.js';
+import { createDemoProvider, demoUsers } from '../../dev/demo/demo-provider.js';
+import { createDemoServiceProvider, type DemoServiceProvider } from '../../dev/demo/demo-service-provider.js';
 import { startStandalone, type StandaloneApp } from '../../src/standalone/standalone-app.js';
 
 /**

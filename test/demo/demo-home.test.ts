@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as cheerio from 'cheerio';
-import { renderDemoHome } from '../../src/standalone/demo/demo-home.js';
-import { demoUsers } from '../../src/standalone/demo/demo-provider.js';
+import { renderDemoHome } from '../../dev/demo/demo-home.js';
+import { demoUsers } from '../../dev/demo/demo-provider.js';
 
 describe('renderDemoHome', () => {
   it('links to the demo SP, the provider and the admin page, and lists the accounts', () => {

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { demoConfig, demoMounts } from '../../src/standalone/demo-mode.js';
+import { demoConfig, demoMounts } from '../../dev/demo/demo-mode.js';
 import { startStandalone, type StandaloneApp } from '../../src/standalone/standalone-app.js';
 import type { Logger } from '../../src/core/ports.js';
-import { demoUsers } from '../../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../../dev/demo/demo-provider.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
 
 /**

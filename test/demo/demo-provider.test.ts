@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { SignJWT, createRemoteJWKSet, importJWK, jwtVerify } from 'jose';
-import { createDemoProvider, demoUsers, type DemoProvider } from '../../src/standalone/demo/demo-provider.js';
+import { createDemoProvider, demoUsers, type DemoProvider } from '../../dev/demo/demo-provider.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
 
 const SECRET_BASIC = 'basic-secret-'.padEnd(40, 'x');

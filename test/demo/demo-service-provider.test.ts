@@ -6,7 +6,7 @@ import { inflateRawSync } from 'node:zlib';
 import { DOMParser } from '@xmldom/xmldom';
 import forge from 'node-forge';
 import { SignedXml } from 'xml-crypto';
-import { createDemoServiceProvider, type DemoServiceProvider } from '../../src/standalone/demo/demo-service-provider.js';
+import { createDemoServiceProvider, type DemoServiceProvider } from '../../dev/demo/demo-service-provider.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
 
 /**

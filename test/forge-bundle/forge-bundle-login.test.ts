@@ -92,13 +92,19 @@ describe('the app as Forge builds it, on Node 22', () => {
       expect(report.modules).not.toContain(excluded);
     }
     expect(report.warnings).toEqual([]);
-    // The app's own modules, from the source maps: the compiled core and Forge adapter only.
     const sources = files
       .filter((f) => f.endsWith('.cjs.map'))
-      .flatMap((f) => (JSON.parse(readFileSync(path.join(FORGE_BUNDLE_DIR, f), 'utf8')) as { sources: string[] }).sources)
-      .filter((s) => !s.includes('node_modules'));
-    expect(sources).toEqual(expect.arrayContaining([expect.stringContaining('build/app/core/bridge.js'), expect.stringContaining('build/app/forge/index.js')]));
-    expect(sources.filter((s) => /standalone|demo/.test(s))).toEqual([]);
+      .flatMap((f) => (JSON.parse(readFileSync(path.join(FORGE_BUNDLE_DIR, f), 'utf8')) as { sources: string[] }).sources);
+    // The app's own modules, from the source maps: the compiled core and Forge adapter only.
+    const appSources = sources.filter((s) => !s.includes('node_modules'));
+    expect(appSources).toEqual(expect.arrayContaining([expect.stringContaining('build/app/core/bridge.js'), expect.stringContaining('build/app/forge/index.js')]));
+    expect(appSources.filter((s) => /standalone|demo|\bdev\//.test(s))).toEqual([]);
+    // The npm packages again, from the source maps: every bundled file's package by its lockfile
+    // path, each one a production package (not marked dev), so none of the dev-only demo peers.
+    const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const bundled = [...new Set(sources.flatMap((s) => /(node_modules\/(?:@[^/]+\/)?[^/]+(?:\/node_modules\/(?:@[^/]+\/)?[^/]+)*)\//.exec(s)?.[1] ?? []))];
+    expect(bundled).toEqual(expect.arrayContaining(['node_modules/@forge/api', 'node_modules/openid-client', 'node_modules/libxml2-wasm']));
+    expect(bundled.filter((at) => lock.packages[at] === undefined || lock.packages[at].dev)).toEqual([]);
   });
 
   it('refuses config/save from a user who is not a site admin, and stores nothing', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { Clock } from '../../src/core/ports.js';
-import { demoUsers } from '../../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../../dev/demo/demo-provider.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
 import { ACS_URL, alice, readAutoPost, startHarness, stopAtAcs, type Harness } from '../support/login-harness.js';
 import {

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * The standalone contract as a user meets it: `node dist/standalone/main.js` (what `npm start`
+ * The standalone contract as a user meets it: `node dist/src/standalone/main.js` (what `npm start`
  * runs after building), its environment variables, and its exit status.
  */
-const MAIN = path.resolve('dist/standalone/main.js');
+const MAIN = path.resolve('dist/src/standalone/main.js');
 
 function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -7,7 +7,7 @@ import { alice, startHarness, stopAtAcs, type Harness } from '../support/login-h
 import { authnRequestXml, loginAs, loginUpToCallback, redirectEncode, ssoUrl } from '../support/refusals.js';
 import { expectPageHeaders, rawRequest } from '../support/corpus.js';
 import { MemoryStore, MovableClock, recordingLogger } from '../support/memory-ports.js';
-import { demoUsers } from '../../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../../dev/demo/demo-provider.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT, decodeJwt } from 'jose';
 import { jsonLogger } from '../../src/core/default-ports.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
-import { demoUsers } from '../../src/standalone/demo/demo-provider.js';
+import { demoUsers } from '../../dev/demo/demo-provider.js';
 import type { SigningKey } from '../../src/downstream-saml/signing-key.js';
 import { alice, CLIENT_SECRET, readAutoPost, startHarness, stopAtAcs, type Harness, type HarnessOptions } from '../support/login-harness.js';
 import { loginAs, loginUpToCallback, providerEndpoints } from '../support/refusals.js';

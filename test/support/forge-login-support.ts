@@ -4,7 +4,7 @@ import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-sam
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 import type { WebTriggerContext, WebTriggerEvent, WebTriggerResponse } from '../../src/forge/web-trigger.js';
-import { createDemoProvider } from '../../src/standalone/demo/demo-provider.js';
+import { createDemoProvider } from '../../dev/demo/demo-provider.js';
 import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './login-harness.js';
 
 /**

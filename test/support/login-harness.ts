@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
-import { createDemoProvider, demoUsers, type DemoProvider } from '../../src/standalone/demo/demo-provider.js';
+import { createDemoProvider, demoUsers, type DemoProvider } from '../../dev/demo/demo-provider.js';
 import { startStandalone, type StandaloneApp, type StandaloneOptions } from '../../src/standalone/standalone-app.js';
 import type { RawConfig } from '../../src/core/config.js';
 import type { Fetch, Logger, LogLevel } from '../../src/core/ports.js';

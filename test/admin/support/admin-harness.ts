@@ -6,7 +6,7 @@ import path from 'node:path';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { AdminResolverKey, AdminSettings } from '../../../src/core/admin/admin-api-types.js';
 import type { Logger } from '../../../src/core/ports.js';
-import { createDemoProvider, type DemoProvider } from '../../../src/standalone/demo/demo-provider.js';
+import { createDemoProvider, type DemoProvider } from '../../../dev/demo/demo-provider.js';
 import { startStandalone, type StandaloneApp, type StandaloneOptions } from '../../../src/standalone/standalone-app.js';
 import type { LogRecord } from '../../support/login-harness.js';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { escapeHtml } from '../../core/html.js';
+import { escapeHtml } from '../../src/core/html.js';
 
 /**
  * Small HTML and HTTP helpers shared by the demo peers (the demo OpenID provider, the demo SAML

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Bridge } from '../core/bridge.js';
-import type { AdminSettings } from '../core/admin/admin-api-types.js';
-import type { RawConfig } from '../core/config.js';
-import { createDemoProvider, demoUsers } from './demo/demo-provider.js';
-import { createDemoServiceProvider } from './demo/demo-service-provider.js';
-import { renderDemoHome } from './demo/demo-home.js';
-import type { Mount } from './standalone-app.js';
+import type { Bridge } from '../../src/core/bridge.js';
+import type { AdminSettings } from '../../src/core/admin/admin-api-types.js';
+import type { RawConfig } from '../../src/core/config.js';
+import { createDemoProvider, demoUsers } from './demo-provider.js';
+import { createDemoServiceProvider } from './demo-service-provider.js';
+import { renderDemoHome } from './demo-home.js';
+import type { Mount } from '../../src/standalone/standalone-app.js';
 
 /**
  * Demo mode (`npm start` with no configuration): one server hosts the bridge, a demo OpenID

@@ -1,4 +1,4 @@
-import type { BridgeResponse } from '../../core/http-types.js';
+import type { BridgeResponse } from '../../src/core/http-types.js';
 import type { DemoUser } from './demo-provider.js';
 import { renderUserTable } from './demo-provider.js';
 import { contentSecurityPolicy, escapeHtml, htmlPageHeaders, renderPage } from './html.js';
