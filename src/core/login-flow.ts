@@ -296,7 +296,8 @@ function checkedTransaction(stored: Record<string, unknown>): LoginTransaction |
   const strings = ['connectionId', 'providerId', 'nonce', 'codeVerifier'] as const;
   if (strings.some((name) => typeof stored[name] !== 'string') || typeof stored.expiresAt !== 'number' || typeof stored.createdAt !== 'number') return undefined;
   if (stored.kind === 'sp' && typeof stored.samlRequestId === 'string' && typeof stored.spEntityId === 'string') return stored as unknown as SpLoginTransaction;
-  if (stored.kind === 'test' && typeof stored.testId === 'string' && typeof stored.startRedirect === 'string') return stored as unknown as TestLoginTransaction;
+  // `startRedirect` is checked where it is used (`readTestStart`): the callback needs only the id.
+  if (stored.kind === 'test' && typeof stored.testId === 'string') return stored as unknown as TestLoginTransaction;
   return undefined;
 }
 
@@ -476,7 +477,7 @@ export async function readTestStart(ports: Ports, query: Record<string, string[]
   const value = query.binding![0]!;
   if (!ISSUED_STATE.test(state)) throw new BridgeError('login_unknown', 'state not in the issued format');
   const stored = readTransaction(await guardStorage(() => ports.store.get(storageKeys.login(state))));
-  if (!stored || stored.kind !== 'test' || !stored.browserHash) throw new BridgeError('login_unknown', 'no such connection test');
+  if (!stored || stored.kind !== 'test' || !stored.browserHash || typeof stored.startRedirect !== 'string') throw new BridgeError('login_unknown', 'no such connection test');
   const now = ports.clock.now();
   if (stored.expiresAt <= now) throw new BridgeError('login_expired');
   if (!bindingMatches(stored.browserHash, value)) throw new BridgeError('login_unknown', 'binding value differs');

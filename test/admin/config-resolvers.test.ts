@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { AdminSettings, ConfigGetResponse, ConfigSaveResponse, RolloutSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
-import { createStoredConfigSources } from '../../src/core/stored-config.js';
+import { createStoredDirectorySources } from '../../src/core/connections/directory.js';
 import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
 
 /**
@@ -143,8 +143,14 @@ describe('the audit log', () => {
     await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
     const changes = admin.logs.filter((r) => r.event === 'config.changed').map((r) => r.fields);
     expect(changes).toEqual([
-      { actor: 'account-42', paths: 'oidc.clientId,oidc.issuer,preset,oidc.clientSecret', step: 'provider' },
-      { actor: 'account-42', paths: 'allowedEmailDomains', step: undefined },
+      {
+        reference: expect.stringMatching(/^R-/),
+        actor: 'account-42',
+        action: 'connection.update',
+        connection: 'default',
+        paths: 'providers.default.oidc.clientId,providers.default.oidc.issuer,providers.default.preset,providers.default.oidc.clientSecret',
+      },
+      { reference: expect.stringMatching(/^R-/), actor: 'account-42', action: 'connection.update', connection: 'default', paths: 'providers.default.allowedEmailDomains' },
     ]);
     const logged = JSON.stringify(admin.logs);
     for (const value of [SECRET, 'dev-123.okta.com', '0oa123', 'example.com']) expect(logged).not.toContain(value);
@@ -203,13 +209,13 @@ describe('the overview status', () => {
 
   it('is what the bridge itself reads: the stored configuration becomes the login configuration', async () => {
     const admin = memoryAdmin();
-    const sources = createStoredConfigSources({ store: admin.store, secrets: admin.store, baseUrl: admin.ctx.baseUrl, allowLoopbackHttp: false });
-    await expect(sources.config()).resolves.toBeUndefined();
+    const sources = createStoredDirectorySources({ store: admin.store, secrets: admin.store, baseUrl: admin.ctx.baseUrl, allowLoopbackHttp: false });
+    const config = async () => (await sources.directory()).connections[0]?.providers[0]?.config();
+    await expect(sources.directory()).resolves.toEqual({ connections: [], unready: [] });
     await save(admin, { settings: { ...PROVIDER, serviceProvider: GUARD, allowedEmailDomains: ['Example.COM'] }, clientSecret: SECRET });
-    const config = await sources.config();
-    expect(config).toMatchObject({ baseUrl: 'https://bridge.example.net', oidc: { clientSecret: SECRET }, allowedEmailDomains: ['example.com'] });
+    expect(await config()).toMatchObject({ baseUrl: 'https://bridge.example.net', oidc: { clientSecret: SECRET }, allowedEmailDomains: ['example.com'] });
     await save(admin, { settings: { allowedEmailDomains: ['example.org'] } });
-    await expect(sources.config()).resolves.toMatchObject({ allowedEmailDomains: ['example.org'] });
+    await expect(config()).resolves.toMatchObject({ allowedEmailDomains: ['example.org'] });
   });
 });
 

@@ -70,9 +70,15 @@ describe('a configuration saved through the wizard', () => {
     const changes = harness.logs.filter((r) => r.event === 'config.changed');
     expect(changes[0]?.fields).toMatchObject({ actor: 'standalone-admin' });
     expect(String(changes[0]?.fields.paths).split(',')).toEqual(
-      expect.arrayContaining(['oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'serviceProvider.acsUrl', 'allowedEmailDomains']),
+      expect.arrayContaining([
+        'providers.default.oidc.issuer',
+        'providers.default.oidc.clientId',
+        'providers.default.oidc.clientSecret',
+        'serviceProvider.acsUrl',
+        'providers.default.allowedEmailDomains',
+      ]),
     );
-    expect(changes[1]?.fields.paths).toBe('allowedEmailDomains');
+    expect(changes[1]?.fields.paths).toBe('providers.default.allowedEmailDomains');
     const logged = JSON.stringify(changes);
     expect(logged).not.toContain(CLIENT_SECRET);
     expect(logged).not.toContain('other.example');

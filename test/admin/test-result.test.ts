@@ -27,6 +27,8 @@ describe('test/result', () => {
     await writeTestRecord(owner.store, TEST_ID, { v: 1, state: 'pending', actorHash: actorHash('admin-1'), createdAt: owner.clock.now, expiresAt: owner.clock.now + 600_000 });
     await recordTestOutcome(owner.store, {
       testId: TEST_ID,
+      connectionId: 'default',
+      providerId: 'default',
       reference: 'R-AAAA-BBBB',
       outcome: { ok: false, code: 'user_email_unverified', error: new BridgeError('user_email_unverified'), claims: { sub: 's', email: 'mallory@example.com', email_verified: false } },
       fingerprint: 'f',

@@ -116,6 +116,12 @@ describe('admin resolver on Forge', () => {
       'rollout/save': [{ rollout: { domainLinked: true } }],
       'users/preview': [{}],
       'idp/metadata': [{}],
+      'connections/save': [{ name: 'Sandbox' }, { connectionId: 'default', name: 'Production' }],
+      'providers/save': [{ connectionId: 'default', name: 'Entra ID' }],
+      'providers/delete': [{ connectionId: 'default', providerId: 'nope', expectedRevision: 1 }],
+      'connections/delete': [{ connectionId: 'nope', expectedRevision: 1 }],
+      'audit/query': [{}, { email: 'alice@example.com' }],
+      'audit/export': [{}],
     };
     expect(Object.keys(payloads).sort()).toEqual([...ADMIN_RESOLVER_KEYS].sort());
     const answers: unknown[] = [];

@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Bridge, BridgeOptions } from '../../src/core/bridge.js';
+import type { Bridge } from '../../src/core/bridge.js';
+import type { BridgeComposition } from '../../src/core/composition.js';
 import { ConfigError, type BridgeConfig } from '../../src/core/config.js';
 import type { BridgeRequest, BridgeResponse } from '../../src/core/http-types.js';
 import type { Logger, LogLevel, Ports } from '../../src/core/ports.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
-import { createForgeConfigSource } from '../../src/forge/forge-config-source.js';
+import { createStoredDirectorySources } from '../../src/core/connections/directory.js';
+import { BridgeError } from '../../src/core/errors.js';
 import { createForgePorts } from '../../src/forge/forge-ports.js';
 import { bridgeTrigger } from '../../src/forge/index.js';
 import { ForgeKeyValueStore, ForgeSecretStore } from '../../src/forge/kvs-stores.js';
@@ -126,9 +128,9 @@ describe('web trigger handler', () => {
   const ports = (): Ports => ({ ...createForgePorts(), logger: recordingLogger });
 
   /** A stand-in core that records what the adapter hands it. */
-  function recordingBridge(answer: (request: BridgeRequest, options: BridgeOptions) => Promise<BridgeResponse>) {
-    const seen: { options: BridgeOptions[]; requests: BridgeRequest[] } = { options: [], requests: [] };
-    const create = (options: BridgeOptions): Bridge => {
+  function recordingBridge(answer: (request: BridgeRequest, options: BridgeComposition) => Promise<BridgeResponse>) {
+    const seen: { options: BridgeComposition[]; requests: BridgeRequest[] } = { options: [], requests: [] };
+    const create = (options: BridgeComposition): Bridge => {
       seen.options.push(options);
       return {
         async handle(request) {
@@ -156,7 +158,7 @@ describe('web trigger handler', () => {
       headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Echo': request.method },
       body: `${request.path} ${request.body}`,
     }));
-    const handler = createWebTriggerHandler({ createBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
+    const handler = createWebTriggerHandler({ composeBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
     const response = await handler(
       event({
         method: 'POST',
@@ -181,7 +183,7 @@ describe('web trigger handler', () => {
         body: 'SAMLRequest=abc%3D&RelayState=xyz',
       },
     ]);
-    expect(seen.options[0]).toMatchObject({ baseUrl: TEST_WEB_TRIGGER_URL, allowLoopbackHttp: false });
+    expect(seen.options[0]).toMatchObject({ baseUrl: TEST_WEB_TRIGGER_URL, allowLoopbackHttp: false, readOnce: true });
   });
 
   it('gives the core the stored configuration with the secret merged in and the web trigger URL as base URL', async () => {
@@ -195,10 +197,12 @@ describe('web trigger handler', () => {
 
     let config: BridgeConfig | undefined;
     const { create } = recordingBridge(async (_request, options) => {
-      config = await options.config();
+      // What the composition root builds from what the adapter handed it.
+      const stored = createStoredDirectorySources({ store: options.ports.store, secrets: options.ports.secrets, baseUrl: options.baseUrl, allowLoopbackHttp: options.allowLoopbackHttp });
+      config = await (await stored.directory()).connections[0]?.providers[0]?.config();
       return ok();
     });
-    const handler = createWebTriggerHandler({ createBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
+    const handler = createWebTriggerHandler({ composeBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
     await expect(handler(event())).resolves.toMatchObject({ statusCode: 200 });
 
     expect(config?.baseUrl).toBe(TEST_WEB_TRIGGER_URL);
@@ -212,7 +216,7 @@ describe('web trigger handler', () => {
 
   it('looks the web trigger URL up once per installation and keeps the core caches apart', async () => {
     const { seen, create } = recordingBridge(ok);
-    const handler = createWebTriggerHandler({ createBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
+    const handler = createWebTriggerHandler({ composeBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
     await handler(event(), { installContext: 'ari:cloud:jira::site/1' });
     await handler(event(), { installContext: 'ari:cloud:jira::site/1' });
     expect(platform.webTriggerUrlLookups).toBe(1);
@@ -231,7 +235,7 @@ describe('web trigger handler', () => {
     const { create } = recordingBridge(async () => {
       throw new Error('secret detail from SAMLRequest=abc');
     });
-    const handler = createWebTriggerHandler({ createBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
+    const handler = createWebTriggerHandler({ composeBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
     const response = await handler(event());
     expect(response.statusCode).toBe(500);
     expect(response.headers['Content-Type']).toEqual(['text/html; charset=utf-8']);
@@ -243,7 +247,7 @@ describe('web trigger handler', () => {
 
   it('answers the fixed 500 page when building the bridge fails or its answer is unusable', async () => {
     const throwing = createWebTriggerHandler({
-      createBridge: () => {
+      composeBridge: () => {
         throw new TypeError('boom');
       },
       baseUrl: () => webTrigger.getUrl('bridge'),
@@ -252,19 +256,19 @@ describe('web trigger handler', () => {
     await expect(throwing(event())).resolves.toMatchObject({ statusCode: 500 });
 
     const { create } = recordingBridge(async () => ({ status: 99, headers: {}, body: '' }));
-    const unusable = createWebTriggerHandler({ createBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
+    const unusable = createWebTriggerHandler({ composeBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
     await expect(unusable(event())).resolves.toMatchObject({ statusCode: 500 });
   });
 
   it('answers the fixed 500 page when the web trigger URL cannot be found', async () => {
     platform.webTriggerUrls.clear();
     const { create } = recordingBridge(ok);
-    const handler = createWebTriggerHandler({ createBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
+    const handler = createWebTriggerHandler({ composeBridge: create, baseUrl: () => webTrigger.getUrl('bridge'), ports });
     await expect(handler(event())).resolves.toMatchObject({ statusCode: 500 });
   });
 });
 
-describe('Forge config source', () => {
+describe('the stored connections on Forge', () => {
   let platform: ForgePlatform;
   const clock = { now: () => Date.now() };
 
@@ -274,25 +278,36 @@ describe('Forge config source', () => {
 
   afterEach(() => platform.uninstall());
 
+  /** As the web trigger builds it: KVS through the real SDK, the web trigger URL, no loopback http, storage read once. */
   const source = () =>
-    createForgeConfigSource({ store: new ForgeKeyValueStore(clock), secrets: new ForgeSecretStore(), baseUrl: TEST_WEB_TRIGGER_URL });
+    createStoredDirectorySources({
+      store: new ForgeKeyValueStore(clock),
+      secrets: new ForgeSecretStore(),
+      baseUrl: TEST_WEB_TRIGGER_URL,
+      allowLoopbackHttp: false,
+      once: true,
+    }).directory;
 
-  it('is undefined while nothing is stored', async () => {
-    await expect(source()()).resolves.toBeUndefined();
+  it('has no connection while nothing is stored', async () => {
+    await expect(source()()).resolves.toEqual({ connections: [], unready: [] });
   });
 
-  it('is undefined while the stored configuration is incomplete (no client secret yet)', async () => {
-    // The wizard saves step by step: missing fields mean "not set up yet" (config_missing),
-    // not a broken configuration.
+  it('serves no login while the client secret is missing: "not set up yet", not a broken configuration', async () => {
+    // The wizard saves step by step; the secret is read only when a login needs it.
     await new ForgeKeyValueStore(clock).set(storageKeys.config(), STORED_CONFIG);
-    await expect(source()()).resolves.toBeUndefined();
+    const directory = await source()();
+    const error = await directory.connections[0]!.providers[0]!.config().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BridgeError);
+    expect((error as BridgeError).code).toBe('config_missing');
   });
 
   it('reports a stored value that is wrong even while others are missing', async () => {
     await new ForgeKeyValueStore(clock).set(storageKeys.config(), { ...STORED_CONFIG, allowedEmailDomains: ['not a domain'] });
-    const error = await source()().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.path)).toEqual(['allowedEmailDomains.0']);
+    const directory = await source()();
+    expect(directory.connections).toEqual([]);
+    expect(directory.unready).toEqual([
+      expect.objectContaining({ id: 'default', state: 'invalid', problems: [expect.objectContaining({ path: 'providers.default.allowedEmailDomains.0' })] }),
+    ]);
   });
 
   it('never accepts loopback http on Forge', async () => {
@@ -301,9 +316,8 @@ describe('Forge config source', () => {
       oidc: { ...STORED_CONFIG.oidc, issuer: 'http://127.0.0.1:3000' },
     });
     await new ForgeSecretStore().setSecret(storageKeys.clientSecret(), 's');
-    const error = await source()().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.path)).toEqual(['oidc.issuer']);
+    const directory = await source()();
+    expect(directory.unready.map((c) => ({ state: c.state, paths: c.problems.map((p) => p.path) }))).toEqual([{ state: 'invalid', paths: ['providers.default.oidc.issuer'] }]);
   });
 
   it('reports a stored record that is not an object', async () => {
@@ -311,14 +325,18 @@ describe('Forge config source', () => {
     await expect(source()()).rejects.toBeInstanceOf(ConfigError);
   });
 
-  it('reads storage once per source', async () => {
+  it('reads storage once per source, and a secret once per directory', async () => {
     await new ForgeKeyValueStore(clock).set(storageKeys.config(), STORED_CONFIG);
     await new ForgeSecretStore().setSecret(storageKeys.clientSecret(), 's');
-    const config = source();
+    const directory = source();
     const before = platform.kvs.requests.length;
-    const [a, b] = await Promise.all([config(), config()]);
+    const [a, b] = await Promise.all([directory(), directory()]);
     expect(a).toBe(b);
-    expect(platform.kvs.requests.length - before).toBe(2);
+    const [first, second] = await Promise.all([a.connections[0]!.providers[0]!.config(), b.connections[0]!.providers[0]!.config()]);
+    expect(first).toBe(second);
+    expect(first.oidc.clientSecret).toBe('s');
+    // The connections document (absent), the first release's record it migrates, the secret.
+    expect(platform.kvs.requests.length - before).toBe(3);
   });
 });
 

@@ -140,7 +140,7 @@ describe('configuration corpus: refused at run time', () => {
       harness = await startHarness();
       const [ours, other] = await Promise.all([createSigningKey(systemClock, 'bridge.test'), createSigningKey(systemClock, 'bridge.test')]);
       await harness.app.store.setSecret(storageKeys.signingKey(), { ...ours, certificatePem: other.certificatePem });
-      harness.app.caches.credentials = undefined;
+      harness.app.caches.credentials.clear();
     });
     afterAll(async () => harness.close());
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { deflateRawSync } from 'node:zlib';
+import { BridgeError } from '../../src/core/errors.js';
 import { readAuthnRequest, type SamlBinding } from '../../src/downstream-saml/authn-request.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { ACS_URL, SP_ENTITY_ID, startHarness, type Harness } from '../support/login-harness.js';
@@ -25,6 +26,12 @@ const encodedSamlRequest = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.oneof(authnRequestXml, mutatedXml), fc.constantFrom('utf16le', 'latin1' as const)).map(([xml, encoding]) => deflateRawSync(Buffer.from(xml, encoding)).toString('base64')) },
 );
 
+/** The one service provider the bridge serves here; any other Issuer is refused as the directory refuses it. */
+function knownServiceProvider(issuer: string) {
+  if (issuer !== SP_ENTITY_ID) throw new BridgeError('saml_unknown_sp', 'Issuer matches no connection');
+  return { entityId: SP_ENTITY_ID, acsUrl: ACS_URL, maxAgeSeconds: 600, maxFutureSeconds: 180 };
+}
+
 describe('fuzzing the SAMLRequest decoder and parser', () => {
   it(`reads or refuses ${FUZZ_RUNS} generated AuthnRequests, always with a 4xx code`, () => {
     const outcomes = new Map<string, number>();
@@ -33,7 +40,7 @@ describe('fuzzing the SAMLRequest decoder and parser', () => {
       fc.property(binding, encodedSamlRequest, (via, encoded) => {
         let outcome: string;
         try {
-          const request = readAuthnRequest(via, encoded, { spEntityId: SP_ENTITY_ID, acsUrl: ACS_URL, now, maxAgeSeconds: 600, maxFutureSeconds: 180 });
+          const request = readAuthnRequest(via, encoded, { now, serviceProviderFor: knownServiceProvider });
           // Accepted: then it must be what the checks promise.
           if (request.issuer !== SP_ENTITY_ID) throw new Error(`accepted an AuthnRequest from ${request.issuer}`);
           if (!request.id) throw new Error('accepted an AuthnRequest without ID');

@@ -104,7 +104,7 @@ describe('security headers on every page the bridge serves', () => {
     const store = new MemoryStore(clock);
     const bridge = createBridge({
       ports: { store, secrets: store, clock, random: cryptoRandom, logger: recordingLogger(), fetch: () => Promise.reject(new Error('no network')) },
-      config: async () => undefined,
+      directory: async () => ({ connections: [], unready: [] }),
       baseUrl: 'https://bridge.test',
       allowLoopbackHttp: false,
     });

@@ -1,5 +1,5 @@
 import { webTrigger } from '@forge/api';
-import { createBridge } from '../../src/core/bridge.js';
+import { composeBridge } from '../../src/core/composition.js';
 import type { Logger } from '../../src/core/ports.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { createForgePorts } from '../../src/forge/forge-ports.js';
@@ -49,7 +49,7 @@ export async function forgeBridge(): Promise<ForgeBridge> {
   const logger = recordingLogger();
   const newHandler = () =>
     createWebTriggerHandler({
-      createBridge,
+      composeBridge,
       baseUrl: () => webTrigger.getUrl('bridge'),
       ports: () => ({ ...createForgePorts({ fetch: provider.fetch }), logger: logger as Logger }),
     });
@@ -71,6 +71,7 @@ export async function forgeBridge(): Promise<ForgeBridge> {
     },
     async clearConfig() {
       platform.kvs.data.delete(storageKeys.config());
+      platform.kvs.data.delete(storageKeys.connections());
       platform.kvs.secrets.delete(storageKeys.clientSecret());
     },
     sso(relayState = 'relay') {

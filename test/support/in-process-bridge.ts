@@ -1,4 +1,5 @@
 import { BridgeCaches, createBridge, type Bridge } from '../../src/core/bridge.js';
+import { directoryFromConfig } from '../../src/core/connections/directory.js';
 import { parseConfig, type BridgeConfig, type RawConfig } from '../../src/core/config.js';
 import { cryptoRandom } from '../../src/core/default-ports.js';
 import type { BridgeRequest, BridgeResponse } from '../../src/core/http-types.js';
@@ -57,9 +58,10 @@ export async function inProcessBridge(
   const logger = recordingLogger();
   const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger, fetch: provider.fetch };
   const caches = new BridgeCaches();
+  const directory = directoryFromConfig(config);
   const bridge = createBridge({
     ports,
-    config: async () => config,
+    directory: async () => directory,
     baseUrl: config.baseUrl,
     allowLoopbackHttp: false,
     caches,
@@ -85,7 +87,7 @@ export async function inProcessBridge(
       if (response.status !== 302) throw new Error(`the login did not start: ${response.status} ${response.headers['X-Bridge-Error']}`);
       const location = response.headers.Location!;
       const state = new URL(location).searchParams.get('state')!;
-      const cookie = response.headers['Set-Cookie']?.split(';')[0];
+      const cookie = response.cookies?.[0]?.split(';')[0];
       return { response, location, state, cookie };
     },
   };

@@ -30,7 +30,7 @@ const callback = (query: Record<string, string[]>, cookie?: string) => b.get('/o
 /** A login at the SSO URL, signed in at the provider: the callback query and the binding cookie (name=value). */
 async function loginUpToCallback() {
   const started = await b.startLogin();
-  return { query: b.provider.authorize(started.location), cookie: started.cookie, setCookie: started.response.headers['Set-Cookie'] };
+  return { query: b.provider.authorize(started.location), cookie: started.cookie, setCookie: started.response.cookies?.[0] };
 }
 
 /** A connection test as `test/start` begins it: the pending record and the start URL's query. */
@@ -38,7 +38,7 @@ async function startTest() {
   const testId = cryptoRandom.token(16);
   const now = b.clock.now();
   await writeTestRecord(b.store, testId, { v: 1, state: 'pending', actorHash: actorHash('admin'), createdAt: now, expiresAt: now + 600_000 });
-  const started = await startTestLogin({ ports: ports(), config: b.config, providerCache: b.caches.provider, allowLoopbackHttp: false }, testId);
+  const started = await startTestLogin({ ports: ports(), providerCache: b.caches.provider, allowLoopbackHttp: false }, b.config, testId, { reference: 'R-TEST-0001', startedAt: now, flow: 'test' });
   return { testId, startQuery: { state: [started.state], binding: [started.bindingValue] } };
 }
 
@@ -49,7 +49,7 @@ async function runTest(options: { cookiesComeBack: boolean; code?: string; cooki
   expect(start.status).toBe(302);
   const query = b.provider.authorize(start.headers.Location!);
   if (options.code) query.code = [options.code];
-  const cookie = options.cookie ?? (options.cookiesComeBack ? start.headers['Set-Cookie']!.split(';')[0] : undefined);
+  const cookie = options.cookie ?? (options.cookiesComeBack ? start.cookies![0]!.split(';')[0] : undefined);
   const page = await callback(query, cookie);
   return { testId, start, page, record: await readTestRecord(b.store, testId) };
 }
@@ -65,12 +65,12 @@ describe('the binding cookie', () => {
     const { query, cookie } = await loginUpToCallback();
     const done = await callback(query, cookie);
     expect(done.status).toBe(200);
-    expect(done.headers['Set-Cookie']).toBe(`${cookie!.split('=')[0]}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax`);
+    expect(done.cookies?.[0]).toBe(`${cookie!.split('=')[0]}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax`);
 
     const next = await loginUpToCallback();
     const failed = await callback({ ...next.query, code: ['not-a-code'] }, next.cookie);
     expect(failed.status).toBeGreaterThanOrEqual(400);
-    expect(failed.headers['Set-Cookie']).toMatch(/^__Host-bridge_login_[\w-]{16}=; Path=\/; Max-Age=0;/);
+    expect(failed.cookies?.[0]).toMatch(/^__Host-bridge_login_[\w-]{16}=; Path=\/; Max-Age=0;/);
   });
 
   it('counts only under its __Host- name on https: the same value under the plain name is refused', async () => {
@@ -88,7 +88,7 @@ describe('the check before the burn', () => {
     expect(code(elsewhere)).toEqual({ status: 400, code: 'login_browser_mismatch' });
     expect(tokenCalls()).toBe(0);
     // No cookie to clear in a browser that never had it.
-    expect(elsewhere.headers['Set-Cookie']).toBeUndefined();
+    expect(elsewhere.cookies?.[0]).toBeUndefined();
     const own = await callback(query, cookie);
     expect(own.status).toBe(200);
     expect(own.body).toContain('name="SAMLResponse"');
@@ -164,7 +164,7 @@ describe('the connection test measures the cookie', () => {
   it('refuses a test callback with a cookie of the wrong value, and records nothing', async () => {
     const { startQuery } = await startTest();
     const start = await b.get('/test/start', startQuery);
-    const name = start.headers['Set-Cookie']!.split('=')[0];
+    const name = start.cookies![0]!.split('=')[0];
     const page = await callback(b.provider.authorize(start.headers.Location!), `${name}=${'B'.repeat(43)}`);
     expect(code(page)).toEqual({ status: 400, code: 'login_browser_mismatch' });
     await expect(readBindingCookieCheck(b.store)).resolves.toBeUndefined();
@@ -175,7 +175,7 @@ describe('the connection test measures the cookie', () => {
     const wrong = await b.get('/test/start', { ...startQuery, binding: ['C'.repeat(43)] });
     expect(code(wrong)).toEqual({ status: 400, code: 'login_unknown' });
     expect(wrong.headers.Location).toBeUndefined();
-    expect(wrong.headers['Set-Cookie']).toBeUndefined();
+    expect(wrong.cookies?.[0]).toBeUndefined();
     expect(code(await b.get('/test/start', { ...startQuery, binding: [startQuery.binding[0]!, startQuery.binding[0]!] }))).toEqual({ status: 400, code: 'login_unknown' });
     expect(code(await b.get('/test/start', { state: startQuery.state }))).toEqual({ status: 400, code: 'login_unknown' });
 
@@ -186,7 +186,7 @@ describe('the connection test measures the cookie', () => {
 
     const right = await b.get('/test/start', startQuery);
     expect(right.status).toBe(302);
-    expect(right.headers['Set-Cookie']).toMatch(HOST_COOKIE);
+    expect(right.cookies?.[0]).toMatch(HOST_COOKIE);
     expect(right.headers['Referrer-Policy']).toBe('no-referrer');
     expect(new URL(right.headers.Location!).origin).toBe(b.provider.issuer);
   });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
 import { adminSettingsSchema, evaluateSettings } from '../stored-config.js';
-import { applySettings, newConnection, settingsOf, withConnection } from '../connections/connections-document.js';
+import { applySettings, connectionFieldPath, newConnection, settingsOf, withConnection } from '../connections/connections-document.js';
 import { changeConnections, recordChange, revisionConflict, summarizeConnections } from './connection-changes.js';
 import type { AdminSettings, ConfigSaveResponse, WizardStep } from './admin-api-types.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
@@ -84,7 +84,7 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
     await recordChange(ctx, {
       action: 'connection.update',
       connectionId,
-      fields: [...changed.map((path) => `providers.${providerId}.${path}`), ...(secretChanged ? [`providers.${providerId}.oidc.clientSecret`] : [])],
+      fields: [...changed, ...(secretChanged ? ['oidc.clientSecret'] : [])].map((path) => connectionFieldPath(path, providerId)),
     });
   }
   const after = updatedState(ctx, { ...before, connection }, { settings: merged, clientSecret, progress, document });

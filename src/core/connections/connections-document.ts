@@ -133,6 +133,12 @@ export function settingsOf(connection: ConnectionRecord, providerId: string): Ad
   });
 }
 
+/** Where a field of the wizard's settings (`oidc.issuer`) lives in a connection (`providers.<id>.oidc.issuer`). */
+export function connectionFieldPath(settingsPath: string, providerId: string): string {
+  const top = settingsPath.split('.')[0];
+  return top === 'preset' || top === 'oidc' || top === 'allowedEmailDomains' ? `providers.${providerId}.${settingsPath}` : settingsPath;
+}
+
 /** A copy of `connection` with the wizard's settings of one provider applied (connection fields to the connection). */
 export function applySettings(connection: ConnectionRecord, providerId: string, settings: AdminSettings): ConnectionRecord {
   const next = copy(connection);

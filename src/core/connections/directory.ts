@@ -150,7 +150,7 @@ export function createStoredDirectorySources(options: StoredDirectoryOptions): {
   };
   const readDocument = memo(() => readConnections(options.store));
 
-  const directory: DirectorySource = async (hint) => {
+  const build: DirectorySource = async (hint) => {
     const cached = options.cache?.directory;
     if (cached && hint?.revision && cached.revision === hint.revision) return cached;
     const read = await readDocument();
@@ -162,6 +162,10 @@ export function createStoredDirectorySources(options: StoredDirectoryOptions): {
     if (options.cache) options.cache.directory = built;
     return built;
   };
+
+  // Per invocation (`once`), concurrent requests share one build, and so one read of each secret.
+  let once: Promise<BridgeDirectory> | undefined;
+  const directory: DirectorySource = options.once ? (hint) => (once ??= build(hint)) : build;
 
   const test: TestConfigSource = async (connectionId, providerId) => {
     const read = await readDocument();
