@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { ConfigSaveResponse, ConnectionChangeResponse, ConfigGetResponse } from '../../src/core/admin/admin-api-types.js';
+import { createDemoProvider, demoUsers, type DemoProvider, type DemoUser } from '../../dev/demo/demo-provider.js';
+import { readAutoPost } from '../support/login-harness.js';
+import { UserAgent, type Page } from '../support/user-agent.js';
+import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID, startAdminHarness, type AdminHarness } from '../admin/support/admin-harness.js';
+
+/**
+ * Several connections, one of them with two providers, side by side in the standalone server:
+ * each connection is one Guard identity provider entry (its own SP, signing key and metadata
+ * URL), found by the AuthnRequest's Issuer; a connection with two providers asks for the email
+ * and routes by domain; no provider may vouch for a domain that is not its own. Each login is
+ * verified by node-saml playing that connection's Guard.
+ */
+
+const SANDBOX_SP = 'https://auth.atlassian.com/saml/5f1b2c3d-0000-4000-8000-0000000sandbx';
+const SANDBOX_ACS = 'https://auth.atlassian.com/login/callback?connection=saml-5f1b2c3d-0000-4000-8000-0000000sandbx';
+const SUBSIDIARY_CLIENT = { id: 'subsidiary-client', secret: 'subsidiary-client-secret-0123456789' };
+
+const alice = demoUsers.find((u) => u.email === 'alice@example.com')!;
+const carol: DemoUser = { sub: 'carol-sub-0001', email: 'carol@subsidiary.test', email_verified: true, password: 'carol-pass', given_name: 'Carol', family_name: 'Sub', name: 'Carol Sub' };
+/** A user of the subsidiary's provider who claims an address of the parent's domain. */
+const eve: DemoUser = { sub: 'eve-sub-0002', email: 'eve@example.com', email_verified: true, password: 'eve-pass', given_name: 'Eve', family_name: 'Sub', name: 'Eve Sub' };
+
+const stopAtGuard = (url: URL) => url.href.startsWith('https://auth.atlassian.com/login/callback');
+
+let harness: AdminHarness;
+let subsidiary: DemoProvider;
+let subsidiaryServer: http.Server;
+let subsidiaryUrl: string;
+let sandboxId: string;
+let subsidiaryProviderId: string;
+
+async function guardFor(entityId: string, acsUrl: string, metadataPath: string): Promise<SAML> {
+  const xml = await (await fetch(`${harness.app.baseUrl}${metadataPath}`)).text();
+  const certificate = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)![1]!.replace(/\s+/g, '');
+  return new SAML({
+    entryPoint: `${harness.app.baseUrl}/saml/sso`,
+    issuer: entityId,
+    callbackUrl: acsUrl,
+    audience: entityId,
+    idpCert: certificate,
+    idpIssuer: `${harness.app.baseUrl}${metadataPath}`,
+    wantAuthnResponseSigned: true,
+    wantAssertionsSigned: true,
+    validateInResponseTo: ValidateInResponseTo.always,
+    identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+    signatureAlgorithm: 'sha256',
+    acceptedClockSkewMs: 5_000,
+  });
+}
+
+async function expectOk<T extends { ok: boolean }>(answer: Promise<{ body: T }>): Promise<T & { ok: true }> {
+  const { body } = await answer;
+  expect(body).toMatchObject({ ok: true });
+  return body as T & { ok: true };
+}
+
+beforeAll(async () => {
+  harness = await startAdminHarness();
+  subsidiaryServer = http.createServer();
+  await new Promise<void>((resolve) => subsidiaryServer.listen(0, '127.0.0.1', resolve));
+  subsidiaryUrl = `http://127.0.0.1:${(subsidiaryServer.address() as AddressInfo).port}`;
+  subsidiary = await createDemoProvider({
+    issuer: subsidiaryUrl,
+    users: [carol, eve],
+    clients: [{ client_id: SUBSIDIARY_CLIENT.id, client_secret: SUBSIDIARY_CLIENT.secret, redirect_uris: [`${harness.app.baseUrl}/oidc/callback`] }],
+  });
+  subsidiaryServer.on('request', subsidiary.handle);
+
+  // Production: the parent's provider for example.com, then the subsidiary's for subsidiary.test.
+  await expectOk(
+    harness.api<ConfigSaveResponse>('config/save', {
+      settings: { ...harness.providerSettings(), serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL }, allowedEmailDomains: ['example.com'] },
+      clientSecret: CLIENT_SECRET,
+    }),
+  );
+  await expectOk(harness.api('connections/save', { connectionId: 'default', name: 'Production' }));
+  const added = await expectOk(harness.api<ConnectionChangeResponse>('providers/save', { connectionId: 'default', name: 'Subsidiary (Entra ID)' }));
+  subsidiaryProviderId = (added as Extract<ConnectionChangeResponse, { ok: true }>).providerId!;
+  await expectOk(
+    harness.api<ConfigSaveResponse>('config/save', {
+      connectionId: 'default',
+      providerId: subsidiaryProviderId,
+      settings: { preset: 'other', oidc: { issuer: subsidiaryUrl, clientId: SUBSIDIARY_CLIENT.id }, allowedEmailDomains: ['subsidiary.test'] },
+      clientSecret: SUBSIDIARY_CLIENT.secret,
+    }),
+  );
+
+  // Sandbox: a second Guard organisation, signing in through the parent's provider.
+  const sandbox = (await expectOk(harness.api<ConnectionChangeResponse>('connections/save', { name: 'Sandbox' }))) as Extract<ConnectionChangeResponse, { ok: true }>;
+  sandboxId = sandbox.connection.id;
+  await expectOk(
+    harness.api<ConfigSaveResponse>('config/save', {
+      connectionId: sandboxId,
+      settings: { ...harness.providerSettings(), serviceProvider: { entityId: SANDBOX_SP, acsUrl: SANDBOX_ACS }, allowedEmailDomains: ['example.com'] },
+      clientSecret: CLIENT_SECRET,
+    }),
+  );
+});
+
+afterAll(async () => {
+  await harness?.close();
+  subsidiaryServer?.closeAllConnections();
+  await new Promise<void>((resolve) => subsidiaryServer?.close(() => resolve()));
+});
+
+/** From the SP's AuthnRequest to the page the bridge answers first (the choice page or the provider's login). */
+async function startAt(sp: SAML, agent: UserAgent): Promise<Page> {
+  return agent.get(await sp.getAuthorizeUrlAsync('relay-1', undefined, {}));
+}
+
+async function signIn(agent: UserAgent, loginPage: Page, user: { email: string; password: string }): Promise<Page> {
+  return agent.submit(loginPage, { fields: { email: user.email, password: user.password } });
+}
+
+describe('two connections, one with two providers', () => {
+  it('lists both connections, each ready, with its own metadata URL', async () => {
+    const { body } = await harness.api<ConfigGetResponse>('config/get');
+    expect(body.connections.map((c) => ({ id: c.id, name: c.name, ready: c.ready, providers: c.providers.map((p) => p.domains) }))).toEqual([
+      { id: 'default', name: 'Production', ready: true, providers: [['example.com'], ['subsidiary.test']] },
+      { id: sandboxId, name: 'Sandbox', ready: true, providers: [['example.com']] },
+    ]);
+    expect(body.connections[1]!.metadataUrl).toBe(`${harness.app.baseUrl}/saml/metadata/${sandboxId}`);
+  });
+
+  it('signs the sandbox in through its only provider, with its own key, verified by the sandbox Guard', async () => {
+    const sandbox = await guardFor(SANDBOX_SP, SANDBOX_ACS, `/saml/metadata/${sandboxId}`);
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const loginPage = await startAt(sandbox, agent);
+    expect(loginPage.url.startsWith(harness.providerUrl)).toBe(true);
+    const post = readAutoPost(await signIn(agent, loginPage, alice));
+    expect(post.action).toBe(SANDBOX_ACS);
+    const { profile } = await sandbox.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe(alice.email);
+    // Production's Guard cannot be fooled with the sandbox's response: another key, another issuer.
+    const production = await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata');
+    await expect(production.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).rejects.toThrow();
+  });
+
+  it('asks production users for their email, routes by domain and remembers the choice in the browser', async () => {
+    const production = await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata');
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await startAt(production, agent);
+    expect(choice.status).toBe(200);
+    expect(choice.form('#provider-choice').fields.map(([name]) => name)).toEqual(expect.arrayContaining(['SAMLRequest', 'RelayState']));
+    const loginPage = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_email: carol.email } });
+    expect(loginPage.url.startsWith(subsidiaryUrl)).toBe(true);
+    // The address the user typed goes to the provider as a hint.
+    expect(agent.history.some((hop) => new URL(hop.url).searchParams.get('login_hint') === carol.email)).toBe(true);
+    const post = readAutoPost(await signIn(agent, loginPage, carol));
+    const { profile } = await production.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe(carol.email);
+
+    // The next login in this browser goes straight to the provider chosen before (whose session
+    // signs carol in again without a form): no choice page on the way.
+    const hopsBefore = agent.history.length;
+    const again = readAutoPost(await startAt(production, agent));
+    const hops = agent.history.slice(hopsBefore).map((hop) => hop.url);
+    expect(hops.some((url) => url.startsWith(subsidiaryUrl))).toBe(true);
+    expect(hops.filter((url) => url.includes('/saml/sso'))).toHaveLength(1);
+    const { profile: remembered } = await production.validatePostResponseAsync({ SAMLResponse: again.SAMLResponse!, RelayState: again.RelayState! });
+    expect(remembered?.nameID).toBe(carol.email);
+  });
+
+  it('routes an example.com address to the parent provider', async () => {
+    const production = await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata');
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await startAt(production, agent);
+    const loginPage = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_email: 'ALICE@Example.com' } });
+    expect(loginPage.url.startsWith(harness.providerUrl)).toBe(true);
+    const post = readAutoPost(await signIn(agent, loginPage, alice));
+    const { profile } = await production.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe(alice.email);
+  });
+
+  it('refuses an address no provider of the connection serves, on the choice page\'s own answer', async () => {
+    const production = await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata');
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await startAt(production, agent);
+    const refused = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_email: 'someone@elsewhere.test' } });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
+  });
+
+  it('never lets a provider vouch for a domain that is not its own, even when the user picks it', async () => {
+    const production = await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata');
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await startAt(production, agent);
+    const loginPage = await agent.submit(choice, { form: '#provider-choice', button: 'Subsidiary (Entra ID)' });
+    expect(loginPage.url.startsWith(subsidiaryUrl)).toBe(true);
+    // The subsidiary's provider says eve@example.com: a domain only the parent's provider may vouch for.
+    const refused = await signIn(agent, loginPage, eve);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
+    expect(refused.text()).not.toContain('SAMLResponse');
+  });
+
+  it('refuses a provider id that is not one of the connection\'s', async () => {
+    const production = await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata');
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await startAt(production, agent);
+    const refused = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_provider: 'not-a-provider' } });
+    expect(refused.status).toBe(400);
+  });
+
+  it('refuses an AuthnRequest from a service provider no connection has', async () => {
+    const stranger = await guardFor('https://auth.atlassian.com/saml/unknown', 'https://auth.atlassian.com/login/callback?connection=saml-unknown', '/saml/metadata');
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const page = await startAt(stranger, agent);
+    expect(page.status).toBe(400);
+    expect(page.headers.get('x-bridge-error')).toBe('saml_unknown_sp');
+  });
+
+  it('refuses a second connection for a service provider another connection has', async () => {
+    const copy = (await expectOk(harness.api<ConnectionChangeResponse>('connections/save', { name: 'Copy' }))) as Extract<ConnectionChangeResponse, { ok: true }>;
+    await harness.api('config/save', {
+      connectionId: copy.connection.id,
+      settings: { ...harness.providerSettings(), serviceProvider: { entityId: SANDBOX_SP, acsUrl: SANDBOX_ACS }, allowedEmailDomains: ['example.com'] },
+      clientSecret: CLIENT_SECRET,
+    });
+    const { body } = await harness.api<ConfigGetResponse>('config/get');
+    expect(body.connections.find((c) => c.id === copy.connection.id)?.ready).toBe(false);
+    // The sandbox keeps working: the first connection for an SP keeps it.
+    expect(body.connections.find((c) => c.id === sandboxId)?.ready).toBe(true);
+    await expectOk(harness.api('connections/delete', { connectionId: copy.connection.id, expectedRevision: body.connections.find((c) => c.id === copy.connection.id)!.revision }));
+  });
+
+  it('refuses a save against an older revision of the connection: two admins never overwrite each other silently', async () => {
+    const { body } = await harness.api<ConfigGetResponse>('config/get', { connectionId: sandboxId });
+    const seen = body.connection.revision;
+    await expectOk(harness.api<ConfigSaveResponse>('config/save', { connectionId: sandboxId, expectedRevision: seen, settings: { requireVerifiedEmail: true } }));
+    const late = await harness.api<ConfigSaveResponse>('config/save', { connectionId: sandboxId, expectedRevision: seen, settings: { nameIdClaim: 'email' } });
+    expect(late.body).toMatchObject({ ok: false, conflict: true });
+  });
+});
