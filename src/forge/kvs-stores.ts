@@ -58,7 +58,7 @@ function checkTtl(ttlSeconds: number | undefined): number | undefined {
  */
 const KEY_EXISTS_CODES = new Set(['KEY_CONFLICT', 'KEY_ALREADY_EXISTS', 'KEY_EXISTS']);
 
-function isKeyExistsError(error: unknown): boolean {
+export function isKeyExistsError(error: unknown): boolean {
   if (!isRecord(error)) return false;
   const details = error.responseDetails;
   const status = isRecord(details) ? details.status : undefined;
@@ -75,7 +75,8 @@ function storageFailure(operation: string, error: unknown): BridgeError {
   return new BridgeError('storage_unavailable', `kvs ${operation} failed${why ? ` (${why})` : ''}`, { cause: error });
 }
 
-async function guarded<T>(operation: string, action: () => Promise<T>): Promise<T> {
+/** Runs one storage call, turning whatever it throws into `storage_unavailable`. */
+export async function guarded<T>(operation: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {

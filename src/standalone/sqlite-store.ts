@@ -82,6 +82,14 @@ export class SqliteStore implements KeyValueStore, SecretStore {
     return this.statements.updateIfRevision.run(json, key, expected, now).changes === 1;
   }
 
+  /**
+   * The open database, for the stores that keep their own tables in the same file (the audit
+   * trail): one connection per process, so they share its pragmas and its lifetime.
+   */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   /** Removes expired entries; the server calls this on a timer. Returns how many went. */
   purgeExpired(): number {
     return this.statements.purge.run(this.clock.now()).changes;

@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { validate } from '@forge/manifest';
+import { AUDIT_ENTITY, AUDIT_ENTITY_INDEXES } from '../../src/forge/entity-audit-trail.js';
+import { manifestEntities } from '../support/audit-trails.js';
 
 const MANIFEST = fileURLToPath(new URL('../../manifest.yml', import.meta.url));
 
@@ -17,5 +19,22 @@ describe('manifest.yml', () => {
     const text = readFileSync(MANIFEST, 'utf8');
     expect(text).toMatch(/- key: bridge\n\s+function: bridge-trigger\n\s+response:\n\s+type: dynamic\n\s+urlFormat: v2/);
     expect(text).toMatch(/runtime:\n\s+name: nodejs22\.x/);
+  });
+
+  it('declares the audit entity with exactly the indexes the Forge audit trail queries', async () => {
+    const [entity, ...others] = await manifestEntities();
+    expect(others).toEqual([]);
+    expect(entity!.name).toBe(AUDIT_ENTITY);
+    expect(entity!.attributes).toEqual({
+      timeKey: { type: 'string' },
+      kind: { type: 'string' },
+      outcome: { type: 'string' },
+      email: { type: 'string' },
+      connectionId: { type: 'string' },
+      record: { type: 'any' },
+    });
+    const expected = Object.values(AUDIT_ENTITY_INDEXES).map(({ name, partition }) => ({ name, ...(partition ? { partition: [partition] } : {}), range: ['timeKey'] }));
+    expect(entity!.indexes).toEqual(expect.arrayContaining(expected));
+    expect(entity!.indexes).toHaveLength(expected.length);
   });
 });

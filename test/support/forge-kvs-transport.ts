@@ -14,6 +14,20 @@
  * | `/api/v1/secret/{get,set,delete}` | as above, in a separate namespace | as above                                 |
  * | `/api/v1/transaction`    | `{ set?: [...], delete?: [...] }`      | 204, all or nothing                       |
  * | `/api/v1/batch/{get,set,delete}` | `[{ key, ... }]`               | 200 `{ successfulKeys, failedKeys }`      |
+ * | `/api/v1/entity/{get,set,delete}` | as above, with `entityName`   | as above, per entity (see below)          |
+ * | `/api/v1/entity/query`   | `{ entityName, indexName, partition?, range?, filters?, sort?, cursor?, limit? }` | 200 `{ data: [{ key, value, ... }], cursor? }` |
+ *
+ * Custom entities (`kvs.entity(name)`) exist only as declared (`entities`, in the form of
+ * manifest.yml's `app.storage.entities`): a value is an object of declared attributes with
+ * their declared types; an index is one declared (or the implicit `by-key`), its `partition`
+ * must give one value per partition attribute, and it holds only the entities that have every
+ * attribute it names (sparse, as a DynamoDB index). A query reads the index in `range` order
+ * (ascending unless `sort: 'DESC'`; ties by key), applies `range` to the range attribute, reads
+ * at most `limit` entities (1 to 100, default 10), and only then applies `filters`: a page may
+ * come back short, even empty, with a `cursor` to the rest. The service does not document
+ * whether its limit counts before or after the filters; this is the harder case for a caller.
+ * The cursor is a position in the index (after the last entity read), so writes between pages
+ * neither repeat nor skip an entity that stays.
  *
  * Like the real service it keeps serving a value after its TTL (Forge documents up to 48 hours)
  * until `purgeExpired()` is called, so the callers' own expiry checks are exercised.
@@ -33,9 +47,18 @@ export type ForgeFetch = (target: ForgeFetchTarget, path: string, init?: Request
 
 export type FailureKind = 'read' | 'write';
 
+/** A custom entity as manifest.yml declares it under `app.storage.entities`. */
+export interface EntityDefinition {
+  name: string;
+  attributes: Record<string, { type: string }>;
+  indexes?: (string | { name: string; partition?: string[]; range: string[] })[];
+}
+
 export interface ForgeKvsTransport {
   /** Plain KVS entries by key. */
   readonly data: Map<string, StoredEntry>;
+  /** Custom entities by entity name, then by key. */
+  readonly entities: Map<string, Map<string, StoredEntry>>;
   /** Secret entries (`kvs.setSecret`) by key, kept apart as the service does. */
   readonly secrets: Map<string, StoredEntry>;
   /** Every request the SDK sent, in order. */
@@ -55,6 +78,8 @@ export interface ForgeKvsTransportOptions {
   now?: () => number;
   /** Serves every `__forge_fetch__` call that is not for KVS (product and remote requests). */
   other?: ForgeFetch;
+  /** The custom entities the app declares (manifest.yml `app.storage.entities`); none by default. */
+  entities?: EntityDefinition[];
 }
 
 type ForgeGlobal = typeof globalThis & { __forge_fetch__?: ForgeFetch };
@@ -137,12 +162,106 @@ function itemOf(key: string, entry: StoredEntry) {
   };
 }
 
-const READS = new Set(['/api/v1/get', '/api/v1/secret/get', '/api/v1/batch/get']);
+const READS = new Set(['/api/v1/get', '/api/v1/secret/get', '/api/v1/batch/get', '/api/v1/entity/get', '/api/v1/entity/query']);
+
+const QUERY_LIMIT_DEFAULT = 10;
+const QUERY_LIMIT_MAX = 100;
+const INT32 = 2 ** 31;
+
+interface EntityIndex {
+  partition: string[];
+  range: string;
+}
+
+/** The indexes of an entity by name: the declared ones and the implicit `by-key`. */
+function indexesOf(definition: EntityDefinition): Map<string, EntityIndex> {
+  const indexes = new Map<string, EntityIndex>([['by-key', { partition: [], range: 'key' }]]);
+  for (const index of definition.indexes ?? []) {
+    if (typeof index === 'string') indexes.set(index, { partition: [], range: index });
+    else indexes.set(index.name, { partition: index.partition ?? [], range: index.range[0]! });
+  }
+  return indexes;
+}
+
+function checkAttribute(name: string, type: string, value: unknown): void {
+  const ok =
+    type === 'any' ||
+    (type === 'string' && typeof value === 'string') ||
+    (type === 'boolean' && typeof value === 'boolean') ||
+    (type === 'integer' && Number.isInteger(value) && (value as number) >= -INT32 && (value as number) < INT32) ||
+    (type === 'float' && typeof value === 'number' && Number.isFinite(value));
+  if (!ok) throw new ServiceError(400, 'INVALID_ATTRIBUTE_VALUE', `Attribute ${name} is not of type ${type}`);
+}
+
+/** Order of two attribute values of one index: numbers by value, strings by code unit. */
+function compareValues(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const x = String(a);
+  const y = String(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function sameType(a: unknown, b: unknown): boolean {
+  return typeof a === typeof b && (typeof a === 'string' || typeof a === 'number');
+}
+
+/** One condition (`{ condition, values }`) of a range or a filter, applied to one value. */
+function meets(value: unknown, clause: Record<string, unknown>): boolean {
+  const values = Array.isArray(clause.values) ? clause.values : [];
+  const [first, second] = values;
+  const present = value !== undefined;
+  switch (clause.condition) {
+    case 'EXISTS':
+      return present;
+    case 'NOT_EXISTS':
+      return !present;
+    case 'EQUAL_TO':
+      return present && value === first;
+    case 'NOT_EQUAL_TO':
+      return value !== first;
+    case 'BEGINS_WITH':
+      return typeof value === 'string' && typeof first === 'string' && value.startsWith(first);
+    case 'CONTAINS':
+      return typeof value === 'string' && typeof first === 'string' && value.includes(first);
+    case 'NOT_CONTAINS':
+      return !(typeof value === 'string' && typeof first === 'string' && value.includes(first));
+    case 'BETWEEN':
+      return sameType(value, first) && sameType(value, second) && compareValues(value, first) >= 0 && compareValues(value, second) <= 0;
+    case 'GREATER_THAN':
+      return sameType(value, first) && compareValues(value, first) > 0;
+    case 'GREATER_THAN_EQUAL_TO':
+      return sameType(value, first) && compareValues(value, first) >= 0;
+    case 'LESS_THAN':
+      return sameType(value, first) && compareValues(value, first) < 0;
+    case 'LESS_THAN_EQUAL_TO':
+      return sameType(value, first) && compareValues(value, first) <= 0;
+    default:
+      throw new ServiceError(400, 'INVALID_CONDITION', `Unknown condition ${String(clause.condition)}`);
+  }
+}
+
+const RANGE_CONDITIONS = new Set(['BEGINS_WITH', 'BETWEEN', 'EQUAL_TO', 'GREATER_THAN', 'GREATER_THAN_EQUAL_TO', 'LESS_THAN', 'LESS_THAN_EQUAL_TO']);
+
+function encodeCursor(position: [unknown, string]): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function decodeCursor(cursor: unknown): [unknown, string] {
+  try {
+    const position = JSON.parse(Buffer.from(String(cursor), 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(position) && position.length === 2 && typeof position[1] === 'string') return position as [unknown, string];
+  } catch {
+    // answered below
+  }
+  throw new ServiceError(400, 'INVALID_CURSOR', 'The cursor is not valid');
+}
 
 export function installForgeKvsTransport(options: ForgeKvsTransportOptions = {}): ForgeKvsTransport {
   const now = options.now ?? Date.now;
   const data = new Map<string, StoredEntry>();
   const secrets = new Map<string, StoredEntry>();
+  const definitions = new Map((options.entities ?? []).map((definition) => [definition.name, definition]));
+  const entities = new Map((options.entities ?? []).map((definition) => [definition.name, new Map<string, StoredEntry>()]));
   const requests: { path: string; body: unknown }[] = [];
   const pending: Record<FailureKind, number> = { read: 0, write: 0 };
   const global = globalThis as ForgeGlobal;
@@ -241,9 +360,93 @@ export function installForgeKvsTransport(options: ForgeKvsTransportOptions = {})
     return json(200, { successfulKeys, failedKeys });
   }
 
+  function entityStore(body: Record<string, unknown>): { definition: EntityDefinition; store: Map<string, StoredEntry> } {
+    const name = body.entityName;
+    const definition = typeof name === 'string' ? definitions.get(name) : undefined;
+    if (!definition) throw new ServiceError(400, 'ENTITY_NOT_FOUND', `No entity ${String(name)} is declared`);
+    return { definition, store: entities.get(definition.name)! };
+  }
+
+  function setEntity(body: Record<string, unknown>): Response {
+    const { definition, store } = entityStore(body);
+    if (!isRecord(body.value)) throw new ServiceError(400, 'BAD_REQUEST', 'An entity value is an object of attributes');
+    for (const [name, value] of Object.entries(body.value)) {
+      const attribute = definition.attributes[name];
+      if (!attribute) throw new ServiceError(400, 'INVALID_ATTRIBUTE', `Attribute ${name} is not declared`);
+      checkAttribute(name, attribute.type, value);
+    }
+    return set(store, body, MAX_VALUE_BYTES);
+  }
+
+  function queryEntity(body: Record<string, unknown>): Response {
+    const { definition, store } = entityStore(body);
+    const index = typeof body.indexName === 'string' ? indexesOf(definition).get(body.indexName) : undefined;
+    if (!index) throw new ServiceError(400, 'INDEX_NOT_FOUND', `No index ${String(body.indexName)} on ${definition.name}`);
+    const partition = body.partition === undefined ? [] : body.partition;
+    if (!Array.isArray(partition) || partition.length !== index.partition.length) {
+      throw new ServiceError(400, 'INVALID_PARTITION', `Index ${String(body.indexName)} takes ${index.partition.length} partition values`);
+    }
+    const limit = body.limit ?? QUERY_LIMIT_DEFAULT;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > QUERY_LIMIT_MAX) {
+      throw new ServiceError(400, 'INVALID_LIMIT', `limit is 1 to ${QUERY_LIMIT_MAX}`);
+    }
+    const range = body.range;
+    if (range !== undefined && !(isRecord(range) && RANGE_CONDITIONS.has(range.condition as string))) {
+      throw new ServiceError(400, 'INVALID_CONDITION', 'Not a range condition');
+    }
+    const filters = body.filters;
+    let filter: (value: Record<string, unknown>) => boolean = () => true;
+    if (filters !== undefined) {
+      const and = isRecord(filters) && Array.isArray(filters.and) ? filters.and : undefined;
+      const or = isRecord(filters) && Array.isArray(filters.or) ? filters.or : undefined;
+      if (!and === !or) throw new ServiceError(400, 'INVALID_FILTER', 'filters hold either and or or');
+      const clauses = (and ?? or)!.map((clause: unknown) => {
+        if (!isRecord(clause) || typeof clause.property !== 'string' || !definition.attributes[clause.property]) {
+          throw new ServiceError(400, 'INVALID_FILTER', 'A filter names a declared attribute');
+        }
+        return clause;
+      });
+      filter = (value) => (and ? clauses.every((c) => meets(value[c.property as string], c)) : clauses.some((c) => meets(value[c.property as string], c)));
+    }
+    const descending = body.sort === 'DESC';
+    if (body.sort !== undefined && body.sort !== 'ASC' && !descending) throw new ServiceError(400, 'INVALID_SORT', 'sort is ASC or DESC');
+
+    // The index: [range value, key, entry] of every entity it holds that the range admits.
+    const inIndex: [unknown, string, StoredEntry][] = [];
+    for (const [key, entry] of store) {
+      const value = entry.value as Record<string, unknown>;
+      const rangeValue = index.range === 'key' ? key : value[index.range];
+      if (rangeValue === undefined) continue;
+      if (!index.partition.every((attribute, i) => value[attribute] !== undefined && value[attribute] === partition[i])) continue;
+      if (range === undefined || meets(rangeValue, range)) inIndex.push([rangeValue, key, entry]);
+    }
+    const order = (a: readonly [unknown, string, ...unknown[]], b: readonly [unknown, string, ...unknown[]]) => {
+      const byRange = compareValues(a[0], b[0]) || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+      return descending ? -byRange : byRange;
+    };
+    inIndex.sort(order);
+    const after = body.cursor === undefined ? undefined : decodeCursor(body.cursor);
+    const start = after === undefined ? 0 : inIndex.findIndex((item) => order(item, after) > 0);
+    const read = start < 0 ? [] : inIndex.slice(start, start + limit);
+    const more = start >= 0 && start + limit < inIndex.length;
+    const last = read[read.length - 1];
+    return json(200, {
+      data: read.filter(([, , entry]) => filter(entry.value as Record<string, unknown>)).map(([, key, entry]) => itemOf(key, entry)),
+      ...(more && last ? { cursor: encodeCursor([last[0], last[1]]) } : {}),
+    });
+  }
+
   function serve(path: string, body: unknown): Response {
     const record = isRecord(body) ? body : {};
     switch (path) {
+      case '/api/v1/entity/get':
+        return get(entityStore(record).store, record);
+      case '/api/v1/entity/set':
+        return setEntity(record);
+      case '/api/v1/entity/delete':
+        return remove(entityStore(record).store, record);
+      case '/api/v1/entity/query':
+        return queryEntity(record);
       case '/api/v1/get':
         return get(data, record);
       case '/api/v1/set':
@@ -299,6 +502,7 @@ export function installForgeKvsTransport(options: ForgeKvsTransportOptions = {})
 
   return {
     data,
+    entities,
     secrets,
     requests,
     fail(next, times = 1) {
@@ -311,7 +515,7 @@ export function installForgeKvsTransport(options: ForgeKvsTransportOptions = {})
     },
     purgeExpired() {
       const at = now();
-      for (const store of [data, secrets]) {
+      for (const store of [data, secrets, ...entities.values()]) {
         for (const [key, entry] of store) if (entry.expireAt !== undefined && entry.expireAt <= at) store.delete(key);
       }
     },

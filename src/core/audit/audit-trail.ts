@@ -82,10 +82,19 @@ export interface AuditPage {
 }
 
 export interface AuditTrail {
-  /** One storage write. A reference already recorded is kept, never overwritten. */
+  /**
+   * One storage write. A reference already recorded is kept, never overwritten. The record is
+   * kept in the canonical form of `normaliseAuditRecord` (audit-query.ts): email lower case,
+   * over-long text cut, unknown properties dropped; a malformed one throws `TypeError`.
+   */
   record(entry: AuditRecord): Promise<void>;
-  /** The record with this reference, unless it has expired. */
+  /** The record with this reference (as typed: case and surrounding spaces ignored), unless it has expired. */
   get(reference: string): Promise<AuditRecord | undefined>;
-  /** Newest first; records older than the retention period never appear. */
+  /**
+   * Newest first (ties in time by reference); records older than the retention period never
+   * appear. A query the trail cannot run (unknown kind or outcome, a limit below 1, a bound that
+   * is not a number, a filter longer than any stored value, a cursor it did not hand out)
+   * throws `AuditQueryError` (audit-query.ts), naming the field.
+   */
   query(query: AuditQuery): Promise<AuditPage>;
 }

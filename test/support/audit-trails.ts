@@ -1,0 +1,71 @@
+import { validate } from '@forge/manifest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuditTrail } from '../../src/core/audit/audit-trail.js';
+import type { Clock } from '../../src/core/ports.js';
+import { EntityAuditTrail } from '../../src/forge/entity-audit-trail.js';
+import { SqliteAuditTrail } from '../../src/standalone/sqlite-audit-trail.js';
+import { SqliteStore } from '../../src/standalone/sqlite-store.js';
+import { installForgeKvsTransport, type EntityDefinition, type ForgeKvsTransport } from './forge-kvs-transport.js';
+import { MemoryAuditTrail } from './memory-audit-trail.js';
+
+/**
+ * Every implementation of the `AuditTrail` port, built the same way for the contract suite and
+ * the benchmark: in memory, on SQLite in a temporary directory, and on Forge custom entities
+ * through the real `@forge/kvs` SDK, served by the fake Forge storage service with the
+ * entities that manifest.yml declares (so the code can only use indexes the app deploys).
+ */
+
+export interface AuditTrailHarness {
+  trail: AuditTrail;
+  /** The store underneath, for the implementation's own tests. */
+  sqlite?: SqliteAuditTrail;
+  transport?: ForgeKvsTransport;
+  close(): void;
+}
+
+export type AuditTrailFactory = (clock: Clock) => Promise<AuditTrailHarness>;
+
+const MANIFEST = fileURLToPath(new URL('../../manifest.yml', import.meta.url));
+
+let declared: Promise<EntityDefinition[]> | undefined;
+
+/** The custom entities of manifest.yml, read by Forge's own manifest loader. */
+export function manifestEntities(): Promise<EntityDefinition[]> {
+  declared ??= validate(true, MANIFEST).then((result) => {
+    const app = (result.manifestObject?.typedContent as { app?: { storage?: { entities?: EntityDefinition[] } } } | undefined)?.app;
+    const entities = app?.storage?.entities;
+    if (!entities) throw new Error('manifest.yml declares no app.storage.entities');
+    return entities;
+  });
+  return declared;
+}
+
+export const auditTrailFactories: [string, AuditTrailFactory][] = [
+  ['memory', async (clock) => ({ trail: new MemoryAuditTrail(clock), close: () => undefined })],
+  [
+    'SQLite',
+    async (clock) => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-trail-'));
+      const store = new SqliteStore(clock, { dataDir });
+      const sqlite = new SqliteAuditTrail(clock, { db: store.database });
+      return {
+        trail: sqlite,
+        sqlite,
+        close: () => {
+          store.close();
+          fs.rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+  [
+    'Forge custom entities (real SDK, fake service)',
+    async (clock) => {
+      const transport = installForgeKvsTransport({ now: () => clock.now(), entities: await manifestEntities() });
+      return { trail: new EntityAuditTrail(clock), transport, close: () => transport.uninstall() };
+    },
+  ],
+];
