@@ -395,6 +395,7 @@ export async function finishLogin(
   }
   const now = context.ports.clock.now();
   const { claims, authTime, usedUserinfo } = await exchangeCode(context, config, taken, query, now);
+  noteClaimedUser(attempt, claims);
   checkForceAuthn(transaction, authTime, config);
   const user = authenticatedUserFrom(claims, config);
   attempt.email = user.email;
@@ -420,6 +421,16 @@ export async function finishLogin(
     samlRequestId: transaction.samlRequestId,
     usedUserinfo,
   };
+}
+
+/**
+ * Who the provider said the user is, before the bridge's checks: a refused attempt is recorded
+ * with the address and subject that were refused (the audit trail is the customer's record;
+ * these never go to a log line). A login that passes records the checked values instead.
+ */
+function noteClaimedUser(attempt: Attempt, claims: Readonly<Record<string, unknown>>): void {
+  if (typeof claims.email === 'string' && claims.email.length <= 320) attempt.email = claims.email.trim().toLowerCase();
+  if (typeof claims.sub === 'string' && claims.sub.length <= 1024) attempt.subject = claims.sub;
 }
 
 /** A provider may ignore prompt=login; ForceAuthn holds only if the user authenticated after the login started (allowing for clock skew). */
@@ -501,6 +512,7 @@ export async function finishTestLogin(
   let claims: Readonly<Record<string, unknown>> | undefined;
   try {
     ({ claims } = await exchangeCode(context, config, taken, query, context.ports.clock.now()));
+    noteClaimedUser(attempt, claims);
     const mapped = mapTestUser(claims, config, options.checksDomains);
     attempt.email = mapped.user.email;
     attempt.subject = mapped.user.subject;

@@ -11,6 +11,7 @@ import { composeBridge } from '../core/composition.js';
 import type { Ports } from '../core/ports.js';
 import { loadOrCreateSigningKey } from '../downstream-saml/signing-key.js';
 import { createForgePorts } from './forge-ports.js';
+import { EntityAuditTrail } from './entity-audit-trail.js';
 import { AdminCheckError, requireAdmin, type ResolverContext } from './require-admin.js';
 import { createWebTriggerHandler } from './web-trigger.js';
 
@@ -19,6 +20,7 @@ export const BRIDGE_TRIGGER_KEY = 'bridge';
 
 export const bridgeTrigger = createWebTriggerHandler({
   composeBridge,
+  audit: (ports) => new EntityAuditTrail(ports.clock),
   // The URL of the installation being called; the handler keeps it per installation while the
   // instance is warm.
   baseUrl: () => webTrigger.getUrl(BRIDGE_TRIGGER_KEY),
@@ -45,7 +47,8 @@ async function adminContext(accountId: string, ports: Ports): Promise<AdminConte
     allowLoopbackHttp: false,
     host: 'forge',
     actor: accountId,
-    signingCredentials: () => loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host),
+    signingCredentials: (connectionId) => loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host, connectionId),
+    audit: new EntityAuditTrail(ports.clock),
   };
 }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { AdminSettings } from '../core/admin/admin-api-types.js';
 import { BridgeCaches, type Bridge } from '../core/bridge.js';
 import { composeBridge } from '../core/composition.js';
+import type { AuditTrail } from '../core/audit/audit-trail.js';
 import { isLoopbackUrl, parseConfig, type BridgeConfig, type RawConfig } from '../core/config.js';
 import { cryptoRandom, jsonLogger, systemClock } from '../core/default-ports.js';
 import type { Clock, Fetch, Logger, Ports } from '../core/ports.js';
@@ -12,6 +13,7 @@ import { createAdminHandler, type AdminHandler } from './admin-http.js';
 import { setUpAdminToken } from './admin-token.js';
 import { serveBridge, writeResponse } from './http-adapter.js';
 import { SqliteStore } from './sqlite-store.js';
+import { SqliteAuditTrail } from './sqlite-audit-trail.js';
 
 /**
  * The built setup wizard, static/admin/build of the project: two levels above this module in the
@@ -77,6 +79,8 @@ export interface StandaloneApp {
   baseUrl: string;
   bridge: Bridge;
   store: SqliteStore;
+  /** Every login attempt and configuration change (`audit/query` in the admin API). */
+  audit: AuditTrail;
   /** The fixed configuration; undefined when the wizard's stored configuration is used. */
   config: BridgeConfig | undefined;
   caches: BridgeCaches;
@@ -145,7 +149,9 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   // Without a configuration file, the stored connections are read on every request (what the
   // wizard saved is what the next login uses, without a restart); they are checked again, and a
   // secret read, only when they changed.
-  const bridge = composeBridge({ ports, baseUrl, allowLoopbackHttp: true, caches, fixedConfig: config });
+  // The audit trail lives in the same database file as everything else.
+  const audit = new SqliteAuditTrail(clock, { db: store.database });
+  const bridge = composeBridge({ ports, baseUrl, allowLoopbackHttp: true, caches, fixedConfig: config, audit });
 
   let admin: AdminHandler | undefined;
   let adminInfo: StandaloneApp['admin'];
@@ -171,6 +177,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
           actor: 'standalone-admin',
           signingCredentials: bridge.signingCredentials,
           providerCache: caches.provider,
+          audit,
         }),
       });
       adminInfo = { url: `${baseUrl}/admin/`, tokenSource: token.source, ...(token.generated ? { generatedToken: token.generated } : {}) };
@@ -204,6 +211,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     baseUrl,
     bridge,
     store,
+    audit,
     config,
     caches,
     ...(adminInfo ? { admin: adminInfo } : {}),

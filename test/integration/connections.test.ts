@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
-import type { ConfigSaveResponse, ConnectionChangeResponse, ConfigGetResponse } from '../../src/core/admin/admin-api-types.js';
+import type { AuditExportResponse, AuditQueryResponse, ConfigGetResponse, ConfigSaveResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
 import { createDemoProvider, demoUsers, type DemoProvider, type DemoUser } from '../../dev/demo/demo-provider.js';
 import { readAutoPost } from '../support/login-harness.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
@@ -33,6 +33,8 @@ let subsidiaryServer: http.Server;
 let subsidiaryUrl: string;
 let sandboxId: string;
 let subsidiaryProviderId: string;
+/** The reference on the page that refused eve: the end user reads it out to the admin. */
+let refusedReference: string;
 
 async function guardFor(entityId: string, acsUrl: string, metadataPath: string): Promise<SAML> {
   const xml = await (await fetch(`${harness.app.baseUrl}${metadataPath}`)).text();
@@ -78,7 +80,7 @@ beforeAll(async () => {
       clientSecret: CLIENT_SECRET,
     }),
   );
-  await expectOk(harness.api('connections/save', { connectionId: 'default', name: 'Production' }));
+  await expectOk(harness.api<ConnectionChangeResponse>('connections/save', { connectionId: 'default', name: 'Production' }));
   const added = await expectOk(harness.api<ConnectionChangeResponse>('providers/save', { connectionId: 'default', name: 'Subsidiary (Entra ID)' }));
   subsidiaryProviderId = (added as Extract<ConnectionChangeResponse, { ok: true }>).providerId!;
   await expectOk(
@@ -197,6 +199,8 @@ describe('two connections, one with two providers', () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
     expect(refused.text()).not.toContain('SAMLResponse');
+    refusedReference = refused.headers.get('x-bridge-reference')!;
+    expect(refused.text()).toContain(refusedReference);
   });
 
   it('refuses a provider id that is not one of the connection\'s', async () => {
@@ -226,7 +230,7 @@ describe('two connections, one with two providers', () => {
     expect(body.connections.find((c) => c.id === copy.connection.id)?.ready).toBe(false);
     // The sandbox keeps working: the first connection for an SP keeps it.
     expect(body.connections.find((c) => c.id === sandboxId)?.ready).toBe(true);
-    await expectOk(harness.api('connections/delete', { connectionId: copy.connection.id, expectedRevision: body.connections.find((c) => c.id === copy.connection.id)!.revision }));
+    await expectOk(harness.api<ConnectionChangeResponse>('connections/delete', { connectionId: copy.connection.id, expectedRevision: body.connections.find((c) => c.id === copy.connection.id)!.revision }));
   });
 
   it('refuses a save against an older revision of the connection: two admins never overwrite each other silently', async () => {
@@ -235,5 +239,72 @@ describe('two connections, one with two providers', () => {
     await expectOk(harness.api<ConfigSaveResponse>('config/save', { connectionId: sandboxId, expectedRevision: seen, settings: { requireVerifiedEmail: true } }));
     const late = await harness.api<ConfigSaveResponse>('config/save', { connectionId: sandboxId, expectedRevision: seen, settings: { nameIdClaim: 'email' } });
     expect(late.body).toMatchObject({ ok: false, conflict: true });
+  });
+});
+
+describe('the audit trail of those logins and changes', () => {
+  it('finds the refused login by the reference on the end user\'s page, both legs in one record', async () => {
+    const { body } = await harness.api<AuditQueryResponse>('audit/query', { reference: refusedReference.toLowerCase() });
+    expect(body.records).toEqual([
+      expect.objectContaining({
+        kind: 'login',
+        reference: refusedReference,
+        flow: 'sp',
+        outcome: 'refused',
+        code: 'user_domain_not_allowed',
+        codeTitle: 'Email domain not allowed',
+        connectionId: 'default',
+        providerId: subsidiaryProviderId,
+        // What the provider claimed, kept for the admin (never in a log line).
+        email: eve.email,
+        subject: eve.sub,
+        samlRequestId: expect.stringMatching(/^_/),
+      }),
+    ]);
+    expect(body.records[0]!.durationMs).toBeGreaterThan(0);
+    expect(JSON.stringify(harness.logs)).not.toContain(eve.email);
+  });
+
+  it('lists one record per login, newest first, searchable by email, outcome, connection and date', async () => {
+    const byEmail = (await harness.api<AuditQueryResponse>('audit/query', { email: 'CAROL@subsidiary.test' })).body.records;
+    expect(byEmail.map((r) => [r.outcome, r.connectionId, r.providerId])).toEqual([
+      ['ok', 'default', subsidiaryProviderId],
+      ['ok', 'default', subsidiaryProviderId],
+    ]);
+    expect(byEmail[0]!.time).toBeGreaterThanOrEqual(byEmail[1]!.time);
+    expect(byEmail.every((r) => r.samlResponseId && r.samlRequestId)).toBe(true);
+
+    const sandbox = (await harness.api<AuditQueryResponse>('audit/query', { kind: 'login', connectionId: sandboxId })).body.records;
+    expect(sandbox.map((r) => [r.email, r.outcome])).toEqual([[alice.email, 'ok']]);
+
+    const refused = (await harness.api<AuditQueryResponse>('audit/query', { kind: 'login', outcome: 'refused' })).body.records;
+    expect(refused.map((r) => r.code).sort()).toEqual(['saml_request_malformed', 'saml_unknown_sp', 'user_domain_not_allowed', 'user_domain_not_allowed']);
+
+    const now = Date.now();
+    await expect(harness.api<AuditQueryResponse>('audit/query', { kind: 'login', from: now + 60_000 })).resolves.toMatchObject({ body: { records: [] } });
+    const lastHour = (await harness.api<AuditQueryResponse>('audit/query', { kind: 'login', from: now - 3_600_000, to: now + 1 })).body.records;
+    // Four logins that got through and four refused, nothing for the choice pages shown on the way.
+    expect(lastHour.length).toBe(8);
+  });
+
+  it('records each configuration change with who, which connection and which fields, never a value', async () => {
+    const changes = (await harness.api<AuditQueryResponse>('audit/query', { kind: 'change', limit: 200 })).body.records;
+    expect(changes.map((r) => r.action)).toEqual(
+      expect.arrayContaining(['connection.update', 'connection.rename', 'provider.create', 'connection.create', 'connection.delete']),
+    );
+    expect(changes.every((r) => r.actor === 'standalone-admin')).toBe(true);
+    const secretChange = changes.find((r) => r.fields?.includes(`providers.${subsidiaryProviderId}.oidc.clientSecret`));
+    expect(secretChange).toMatchObject({ connectionId: 'default', action: 'connection.update' });
+    expect(JSON.stringify(changes)).not.toContain(SUBSIDIARY_CLIENT.secret);
+  });
+
+  it('exports the filtered records as CSV', async () => {
+    const { body } = await harness.api<AuditExportResponse>('audit/export', { kind: 'login', outcome: 'refused' });
+    const lines = body.csv.trim().split('\r\n');
+    expect(lines[0]).toContain('reference');
+    expect(lines).toHaveLength(5);
+    expect(body).toMatchObject({ rows: 4, truncated: false, fileName: expect.stringMatching(/^sso-audit-\d{4}-\d{2}-\d{2}\.csv$/) });
+    expect(body.csv).toContain(refusedReference);
+    expect(body.csv).toContain(eve.email);
   });
 });

@@ -5,6 +5,7 @@ import type { Fetch, Logger, Ports } from '../../../src/core/ports.js';
 import { createSigningKey, toCredentials, type SigningCredentials } from '../../../src/downstream-saml/signing-key.js';
 import type { LogRecord } from '../../support/login-harness.js';
 import { MemoryStore } from '../../support/memory-ports.js';
+import { MemoryAuditTrail } from '../../support/memory-audit-trail.js';
 
 export { MemoryStore };
 
@@ -13,6 +14,7 @@ let sharedCredentials: Promise<SigningCredentials> | undefined;
 export interface MemoryAdmin {
   ctx: AdminContext;
   store: MemoryStore;
+  audit: MemoryAuditTrail;
   logs: LogRecord[];
   clock: { now: number };
 }
@@ -26,6 +28,7 @@ export function memoryAdmin(
   // The resolvers' unit tests need nothing but memory ports, with a clock the test sets.
   const store = new MemoryStore({ now: () => clock.now });
   const logs: LogRecord[] = [];
+  const audit = new MemoryAuditTrail({ now: () => clock.now });
   const logger: Logger = { log: (level, event, fields) => logs.push({ level, event, fields: { ...fields } }) };
   const ports: Ports = {
     store,
@@ -44,7 +47,9 @@ export function memoryAdmin(
       host: options.host ?? (options.allowLoopbackHttp ? 'standalone' : 'forge'),
       actor: options.actor ?? 'admin-1',
       signingCredentials: () => sharedCredentials!,
+      audit,
     },
+    audit,
     store,
     logs,
     clock,
