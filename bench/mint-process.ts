@@ -1,7 +1,8 @@
 import { sign } from 'node:crypto';
 import { parseConfig, type BridgeConfig } from '../src/core/config.js';
 import { cryptoRandom } from '../src/core/default-ports.js';
-import { authenticatedUserFrom, samlSubjectFor, type SamlSubject } from '../src/core/authenticated-user.js';
+import { userFromClaims } from '../src/upstream-oidc/user-from-claims.js';
+import { samlSubjectFor, type SamlSubject } from '../src/downstream-saml/saml-subject.js';
 import { createSignedSamlResponse } from '../src/downstream-saml/saml-response.js';
 import { createSigningKey, toCredentials } from '../src/downstream-saml/signing-key.js';
 import { demoUsers } from '../dev/demo/demo-provider.js';
@@ -89,7 +90,7 @@ async function run(rounds: number, msPerRound: number): Promise<MintReport> {
   const config = benchConfig();
   const credentials = toCredentials(await createSigningKey({ now: () => Date.now() }, new URL(config.baseUrl).host));
   const alice = demoUsers.find((u) => u.email === 'alice@example.com')!;
-  const subject = samlSubjectFor(authenticatedUserFrom({ ...alice, email_verified: true }, config), config);
+  const subject = samlSubjectFor(userFromClaims({ ...alice, email_verified: true }, config));
   const mint = async () => {
     const now = Date.now();
     const signed = await createSignedSamlResponse(config, credentials, cryptoRandom, {

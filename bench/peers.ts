@@ -4,7 +4,7 @@ import samlify from 'samlify';
 import samlp from 'samlp';
 import type { BridgeConfig } from '../src/core/config.js';
 import { cryptoRandom } from '../src/core/default-ports.js';
-import type { SamlSubject } from '../src/core/authenticated-user.js';
+import type { SamlSubject } from '../src/downstream-saml/saml-subject.js';
 import type { SigningCredentials } from '../src/downstream-saml/signing-key.js';
 
 /**

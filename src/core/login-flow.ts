@@ -3,7 +3,9 @@ import { BridgeError } from './errors.js';
 import type { Ports } from './ports.js';
 import { DEFAULT_ID, storageKeys } from './storage-keys.js';
 import { bindingHash, bindingMatches, type BrowserBinding } from './browser-binding.js';
-import { authenticatedUserFrom, samlSubjectFor, type AuthenticatedUser, type SamlSubject } from './authenticated-user.js';
+import type { AuthenticatedUser } from './authenticated-user.js';
+import { userFromClaims } from '../upstream-oidc/user-from-claims.js';
+import { samlSubjectFor, type SamlSubject } from '../downstream-saml/saml-subject.js';
 import { normalizeDomain, type ConfigProblem } from './config.js';
 import type { TestOutcome } from './test-login.js';
 import { connectionForIssuer, providerById, type BridgeDirectory, type ConnectionEntry, type ProviderEntry } from './connections/directory.js';
@@ -397,10 +399,10 @@ export async function finishLogin(
   const { claims, authTime, usedUserinfo } = await exchangeCode(context, config, taken, query, now);
   noteClaimedUser(attempt, claims);
   checkForceAuthn(transaction, authTime, config);
-  const user = authenticatedUserFrom(claims, config);
+  const user = userFromClaims(claims, config);
   attempt.email = user.email;
   attempt.subject = user.subject;
-  const subject = samlSubjectFor(user, config);
+  const subject = samlSubjectFor(user);
   const signed = await createSignedSamlResponse(config, await credentials(config.connectionId), context.ports.random, {
     inResponseTo: transaction.samlRequestId,
     nameId: subject.nameId,
@@ -542,8 +544,8 @@ export function mapTestUser(
     if (domain) effective = { ...config, allowedEmailDomains: [domain] };
     warnings.push({ path: 'allowedEmailDomains', message: `No allowed email domains are set yet, so the domain ${domain ?? '(none)'} was not checked.` });
   }
-  const user = authenticatedUserFrom(claims, effective);
-  return { user, subject: samlSubjectFor(user, effective), warnings };
+  const user = userFromClaims(claims, effective);
+  return { user, subject: samlSubjectFor(user), warnings };
 }
 
 function upstream(context: LoginContext, config: BridgeConfig) {

@@ -4,7 +4,7 @@ import type { BridgeError, BridgeErrorCode } from './errors.js';
 import type { Json, KeyValueStore } from './ports.js';
 import { storageKeys } from './storage-keys.js';
 import { writeBindingCookieCheck } from './browser-binding.js';
-import type { SamlSubject } from './authenticated-user.js';
+import type { SamlSubject } from '../downstream-saml/saml-subject.js';
 
 /**
  * The connection test of the setup wizard (step 4): a real login at the provider through the

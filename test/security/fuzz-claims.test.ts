@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { XmlDocument } from 'libxml2-wasm';
-import { authenticatedUserFrom, samlSubjectFor } from '../../src/core/authenticated-user.js';
+import { userFromClaims } from '../../src/upstream-oidc/user-from-claims.js';
+import { samlSubjectFor } from '../../src/downstream-saml/saml-subject.js';
 import { parseConfig, type BridgeConfig, type RawConfig } from '../../src/core/config.js';
 import type { BridgeErrorCode } from '../../src/core/errors.js';
 import { ACS_URL, SP_ENTITY_ID } from '../support/login-harness.js';
@@ -103,7 +104,7 @@ function deepFreeze<T>(value: T): T {
 
 /** Checks a mapped user against the configuration; throws on any broken promise. */
 function checkMapped(input: Record<string, unknown>, config: BridgeConfig): 'mapped' {
-  const user = authenticatedUserFrom(input, config);
+  const user = userFromClaims(input, config);
   if (user.claims !== input) throw new Error('the user does not carry the claims it came from');
   const at = user.email.indexOf('@');
   if (at <= 0 || at !== user.email.lastIndexOf('@')) throw new Error(`mapped email ${JSON.stringify(user.email)} is not one address`);
@@ -111,7 +112,7 @@ function checkMapped(input: Record<string, unknown>, config: BridgeConfig): 'map
   if (!config.allowedEmailDomains.includes(user.email.slice(at + 1))) throw new Error(`mapped email ${user.email} outside the allowed domains`);
   if (typeof input.email !== 'string' || user.email.slice(0, at) !== input.email.trim().slice(0, at)) throw new Error('the local part changed');
   if (config.requireVerifiedEmail && (input.email_verified === false || input.email_verified === 'false')) throw new Error('an unverified email was accepted');
-  const subject = samlSubjectFor(user, config);
+  const subject = samlSubjectFor(user);
   if (config.nameIdClaim === 'email' && subject.nameId !== user.email) throw new Error('the NameID is not the email');
   for (const value of [subject.nameId, ...subject.attributes.flatMap((a) => a.values)]) {
     if (typeof value !== 'string' || value === '' || value.length > 1024 || NOT_XML.test(value)) throw new Error(`an unusable SAML value ${JSON.stringify(value)}`);
@@ -183,7 +184,7 @@ describe('fuzzing the claims mapper', () => {
           // Well-formed XML whatever the claims held, and accepted by an independent SP.
           XmlDocument.fromString(Buffer.from(samlResponse, 'base64').toString('utf8')).dispose();
           const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: samlResponse, RelayState: 'relay' });
-          const mapped = authenticatedUserFrom(user, bridge.config);
+          const mapped = userFromClaims(user, bridge.config);
           if (profile?.nameID !== mapped.email) throw new Error(`NameID ${profile?.nameID} is not ${mapped.email}`);
           accepted += 1;
         }),
