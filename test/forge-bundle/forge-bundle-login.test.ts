@@ -11,6 +11,8 @@ import { FORGE_BUNDLE_DIR, startForgeBundleHost, type ForgeBundleHost } from '..
 import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHttpsFetch, providerStepSave, startHttpsDemoProvider, webTriggerFetch } from '../support/forge-login-support.js';
 import { ACS_URL, alice, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
 import { Page, UserAgent } from '../support/user-agent.js';
+import type { DemoUser } from '../../dev/demo/demo-provider.js';
+import type { AuditQueryResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
 
 // What ships is what is tested: the handler file Forge's own bundler (@forge/bundler, the
 // webpack build of `forge deploy`) wrote from manifest.yml, loaded under Node 22 in a process of
@@ -26,6 +28,11 @@ const GIVEN_NAME = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenn
 const JIRA_ADMIN_PAGE = { extension: { type: 'jira:adminPage' } };
 /** The page at the SP that posts the AuthnRequest (HTTP-POST binding): a cross-site POST. */
 const SP_PAGE = 'https://auth.atlassian.test/login';
+const SANDBOX = { entityId: 'https://auth.atlassian.test/saml/sandbox-0001', acsUrl: 'https://auth.atlassian.test/login/callback?connection=saml-sandbox-0001' };
+const SUBSIDIARY_CLIENT = { id: 'subsidiary-client', secret: 'subsidiary-client-secret-abcdef012345' };
+const carol: DemoUser = { sub: 'carol-0001', email: 'carol@subsidiary.test', email_verified: true, password: 'carol-pass', given_name: 'Carol', family_name: 'Sub', name: 'Carol Sub' };
+/** A subsidiary user claiming an address of the parent's domain. */
+const eve: DemoUser = { sub: 'eve-0002', email: 'eve@example.com', email_verified: true, password: 'eve-pass', given_name: 'Eve', family_name: 'Sub', name: 'Eve Sub' };
 
 /** The function handlers manifest.yml names (`<file below src>.<export>`). */
 function manifestHandlers(): string[] {
@@ -36,6 +43,8 @@ function manifestHandlers(): string[] {
 describe('the app as Forge builds it, on Node 22', () => {
   let host: ForgeBundleHost;
   let provider: Awaited<ReturnType<typeof startHttpsDemoProvider>>;
+  /** A second provider, the subsidiary's, for a connection with two providers. */
+  let subsidiary: Awaited<ReturnType<typeof startHttpsDemoProvider>>;
   let issuer: string;
   let restoreFetch: () => void;
   let caDirectory: string;
@@ -49,15 +58,17 @@ describe('the app as Forge builds it, on Node 22', () => {
 
   beforeAll(async () => {
     provider = await startHttpsDemoProvider(`${TEST_WEB_TRIGGER_URL}/oidc/callback`);
+    subsidiary = await startHttpsDemoProvider(`${TEST_WEB_TRIGGER_URL}/oidc/callback`, { users: [carol, eve], client: SUBSIDIARY_CLIENT });
     issuer = provider.issuer;
     caDirectory = mkdtempSync(path.join(tmpdir(), 'forge-bundle-ca-'));
-    writeFileSync(path.join(caDirectory, 'ca.pem'), provider.certificate);
+    writeFileSync(path.join(caDirectory, 'ca.pem'), `${provider.certificate}\n${subsidiary.certificate}`);
     host = await startForgeBundleHost({ env: { NODE_EXTRA_CA_CERTS: path.join(caDirectory, 'ca.pem') } });
     restoreFetch = installFetchRoutes({
       [`${TEST_WEB_TRIGGER_URL}/`]: webTriggerFetch(TEST_WEB_TRIGGER_URL, (event, context) => host.bridgeTrigger(event, context!), { installContext: INSTALL_CONTEXT }, (event, response) =>
         triggerCalls.push({ event, status: response.statusCode }),
       ),
       [`${issuer}/`]: pinnedHttpsFetch(issuer, provider.certificate),
+      [`${subsidiary.issuer}/`]: pinnedHttpsFetch(subsidiary.issuer, subsidiary.certificate),
     });
   }, 60_000);
 
@@ -65,6 +76,7 @@ describe('the app as Forge builds it, on Node 22', () => {
     restoreFetch?.();
     await host?.close();
     await provider?.close();
+    await subsidiary?.close();
     if (caDirectory) rmSync(caDirectory, { recursive: true, force: true });
   });
 
@@ -192,10 +204,80 @@ describe('the app as Forge builds it, on Node 22', () => {
     expect(page.body).not.toContain('SAMLResponse');
   });
 
+  describe('two connections, one with two providers', () => {
+    const admin = <T,>(functionKey: string, payload: unknown) =>
+      host.adminResolver({ call: { functionKey, payload }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } }) as Promise<T>;
+    let sandboxId: string;
+    let subsidiaryId: string;
+
+    beforeAll(async () => {
+      const added = await admin<Extract<ConnectionChangeResponse, { ok: true }>>('providers/save', { connectionId: 'default', name: 'Subsidiary' });
+      subsidiaryId = added.providerId!;
+      await expect(
+        admin('config/save', {
+          connectionId: 'default',
+          providerId: subsidiaryId,
+          settings: { oidc: { issuer: subsidiary.issuer, clientId: SUBSIDIARY_CLIENT.id }, allowedEmailDomains: ['subsidiary.test'] },
+          clientSecret: SUBSIDIARY_CLIENT.secret,
+        }),
+      ).resolves.toMatchObject({ ok: true });
+      const sandbox = await admin<Extract<ConnectionChangeResponse, { ok: true }>>('connections/save', { name: 'Sandbox' });
+      sandboxId = sandbox.connection.id;
+      const sandboxSettings = providerStepSave(issuer);
+      await expect(
+        admin('config/save', { ...sandboxSettings, connectionId: sandboxId, settings: { ...sandboxSettings.settings, serviceProvider: SANDBOX } }),
+      ).resolves.toMatchObject({ ok: true });
+    });
+
+    it('signs the sandbox in with its own signing key, verified by the sandbox Guard', async () => {
+      const metadataUrl = `${TEST_WEB_TRIGGER_URL}/saml/metadata/${sandboxId}`;
+      const sandboxCertificate = metadataCertificate(await (await fetch(metadataUrl)).text())!;
+      expect(sandboxCertificate).not.toBe(certificate);
+      const sp = guardServiceProvider(TEST_WEB_TRIGGER_URL, sandboxCertificate, { issuer: SANDBOX.entityId, audience: SANDBOX.entityId, callbackUrl: SANDBOX.acsUrl, idpIssuer: metadataUrl });
+      const agent = new UserAgent({ stopAt: (url) => url.href.startsWith('https://auth.atlassian.test/login/callback') });
+      const loginPage = await agent.get(await sp.getAuthorizeUrlAsync('relay', undefined, {}));
+      const post = readAutoPost(await signInAtProvider(agent, loginPage, alice));
+      expect(post.action).toBe(SANDBOX.acsUrl);
+      const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+      expect(profile?.nameID).toBe(alice.email);
+    });
+
+    it('routes a production user by email domain to the subsidiary provider', async () => {
+      const sp = serviceProvider();
+      const agent = new UserAgent({ stopAt: stopAtAcs });
+      const choice = await agent.get(await sp.getAuthorizeUrlAsync('relay', undefined, {}));
+      const loginPage = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_email: carol.email } });
+      expect([loginPage.status, loginPage.headers.get('x-bridge-error'), new URL(loginPage.url).origin]).toEqual([200, null, subsidiary.issuer]);
+      const post = readAutoPost(await signInAtProvider(agent, loginPage, carol));
+      const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+      expect(profile?.nameID).toBe(carol.email);
+    });
+
+    it('refuses a provider vouching for a domain that is not its own, and the audit trail finds it by the page\'s reference', async () => {
+      const agent = new UserAgent({ stopAt: stopAtAcs });
+      const choice = await agent.get(await serviceProvider().getAuthorizeUrlAsync('relay', undefined, {}));
+      const loginPage = await agent.submit(choice, { form: '#provider-choice', button: 'Subsidiary' });
+      const refused = await signInAtProvider(agent, loginPage, eve);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
+      const reference = refused.headers.get('x-bridge-reference')!;
+      const found = await admin<AuditQueryResponse>('audit/query', { reference });
+      expect(found.records).toEqual([
+        expect.objectContaining({ reference, outcome: 'refused', code: 'user_domain_not_allowed', connectionId: 'default', providerId: subsidiaryId, email: eve.email }),
+      ]);
+      const logins = await admin<AuditQueryResponse>('audit/query', { kind: 'login', outcome: 'ok' });
+      expect(logins.records.map((r) => r.email)).toEqual(expect.arrayContaining([carol.email, alice.email]));
+    });
+  });
+
   it('logs no client secret, private key or authorization code', () => {
     const output = host.output.join('');
     expect(output.length).toBeGreaterThan(0);
     expect(output).not.toContain(CLIENT_SECRET);
+    expect(output).not.toContain(SUBSIDIARY_CLIENT.secret);
+    // Emails go to the audit trail, not to the log; and every attempt reached the trail.
+    expect(output).not.toContain(eve.email);
+    expect(output).not.toContain('audit.write_failed');
     expect(output).not.toMatch(/PRIVATE KEY/);
     expect(output).not.toMatch(/[?&]code=/);
   });

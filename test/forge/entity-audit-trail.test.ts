@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AUDIT_RETENTION_MS, type LoginAuditRecord } from '../../src/core/audit/audit-trail.js';
 import { BridgeError } from '../../src/core/errors.js';
 import { AUDIT_ENTITY, EntityAuditTrail, FORGE_QUERY_LIMIT, timeKey } from '../../src/forge/entity-audit-trail.js';
-import { manifestEntities } from '../support/audit-trails.js';
+import { manifestEntities } from '../support/manifest-entities.js';
 import { installForgeKvsTransport, type ForgeKvsTransport } from '../support/forge-kvs-transport.js';
 
 // What the contract suite cannot see: the requests the Forge trail sends through the real
@@ -33,7 +33,7 @@ describe('EntityAuditTrail on Forge custom entities', () => {
 
   beforeEach(async () => {
     time = START;
-    transport = installForgeKvsTransport({ now: clock.now, entities: await manifestEntities() });
+    transport = installForgeKvsTransport({ now: clock.now, entities: manifestEntities() });
     trail = new EntityAuditTrail(clock);
   });
   afterEach(() => transport.uninstall());

@@ -10,6 +10,7 @@
  *   the product REST calls behind `asUser().requestJira/requestConfluence`.
  * - KVS through `installForgeKvsTransport`.
  */
+import { manifestEntities } from '../support/manifest-entities.js';
 import {
   installForgeKvsTransport,
   type ForgeFetchTarget,
@@ -120,6 +121,8 @@ export function installForgePlatform(options: { now?: () => number } = {}): Forg
 
   platform.kvs = installForgeKvsTransport({
     ...(options.now ? { now: options.now } : {}),
+    // The custom entities exist as Forge creates them from the manifest at deploy.
+    entities: manifestEntities(),
     other: async (target, path, init) => {
       if (target.type === 'fpp' && target.remote === 'stargate' && path === '/graphql') return stargate(init);
       if (target.type === 'fpp' && (target.remote === 'jira' || target.remote === 'confluence')) return product(target, path, init);

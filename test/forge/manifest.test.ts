@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { validate } from '@forge/manifest';
 import { AUDIT_ENTITY, AUDIT_ENTITY_INDEXES } from '../../src/forge/entity-audit-trail.js';
-import { manifestEntities } from '../support/audit-trails.js';
+import { manifestEntities } from '../support/manifest-entities.js';
 
 const MANIFEST = fileURLToPath(new URL('../../manifest.yml', import.meta.url));
 
@@ -22,7 +22,7 @@ describe('manifest.yml', () => {
   });
 
   it('declares the audit entity with exactly the indexes the Forge audit trail queries', async () => {
-    const [entity, ...others] = await manifestEntities();
+    const [entity, ...others] = manifestEntities();
     expect(others).toEqual([]);
     expect(entity!.name).toBe(AUDIT_ENTITY);
     expect(entity!.attributes).toEqual({

@@ -1,14 +1,13 @@
-import { validate } from '@forge/manifest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AuditTrail } from '../../src/core/audit/audit-trail.js';
 import type { Clock } from '../../src/core/ports.js';
 import { EntityAuditTrail } from '../../src/forge/entity-audit-trail.js';
 import { SqliteAuditTrail } from '../../src/standalone/sqlite-audit-trail.js';
 import { SqliteStore } from '../../src/standalone/sqlite-store.js';
-import { installForgeKvsTransport, type EntityDefinition, type ForgeKvsTransport } from './forge-kvs-transport.js';
+import { installForgeKvsTransport, type ForgeKvsTransport } from './forge-kvs-transport.js';
+import { manifestEntities } from './manifest-entities.js';
 import { MemoryAuditTrail } from './memory-audit-trail.js';
 
 /**
@@ -27,21 +26,6 @@ export interface AuditTrailHarness {
 }
 
 export type AuditTrailFactory = (clock: Clock) => Promise<AuditTrailHarness>;
-
-const MANIFEST = fileURLToPath(new URL('../../manifest.yml', import.meta.url));
-
-let declared: Promise<EntityDefinition[]> | undefined;
-
-/** The custom entities of manifest.yml, read by Forge's own manifest loader. */
-export function manifestEntities(): Promise<EntityDefinition[]> {
-  declared ??= validate(true, MANIFEST).then((result) => {
-    const app = (result.manifestObject?.typedContent as { app?: { storage?: { entities?: EntityDefinition[] } } } | undefined)?.app;
-    const entities = app?.storage?.entities;
-    if (!entities) throw new Error('manifest.yml declares no app.storage.entities');
-    return entities;
-  });
-  return declared;
-}
 
 export const auditTrailFactories: [string, AuditTrailFactory][] = [
   ['memory', async (clock) => ({ trail: new MemoryAuditTrail(clock), close: () => undefined })],
@@ -64,7 +48,7 @@ export const auditTrailFactories: [string, AuditTrailFactory][] = [
   [
     'Forge custom entities (real SDK, fake service)',
     async (clock) => {
-      const transport = installForgeKvsTransport({ now: () => clock.now(), entities: await manifestEntities() });
+      const transport = installForgeKvsTransport({ now: () => clock.now(), entities: manifestEntities() });
       return { trail: new EntityAuditTrail(clock), transport, close: () => transport.uninstall() };
     },
   ],

@@ -38,6 +38,9 @@ async function compileHost(): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node22',
+    // CommonJS packages that require Node builtins stay outside the ESM file; Node resolves them
+    // from node_modules, above the cache folder the host is written to.
+    external: ['yaml'],
     logLevel: 'warning',
   });
   return outfile;
@@ -51,7 +54,7 @@ export async function startForgeBundleHost(options: { env?: NodeJS.ProcessEnv; e
   }
   const child: ChildProcess = fork(await compileHost(), [FORGE_BUNDLE_DIR, entry], {
     execPath: node22Path(),
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, FORGE_MANIFEST: fileURLToPath(new URL('../../manifest.yml', import.meta.url)), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   // The bundle's own log lines (JSON, one per event) are passed on, so the suite's secret watch

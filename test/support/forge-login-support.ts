@@ -4,7 +4,7 @@ import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-sam
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 import type { WebTriggerContext, WebTriggerEvent, WebTriggerResponse } from '../../src/forge/web-trigger.js';
-import { createDemoProvider } from '../../dev/demo/demo-provider.js';
+import { createDemoProvider, type DemoUser } from '../../dev/demo/demo-provider.js';
 import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './login-harness.js';
 
 /**
@@ -38,7 +38,9 @@ export function selfSignedCertificate(host = '127.0.0.1'): { key: string; cert: 
   certificate.serialNumber = `01${randomBytes(8).toString('hex')}`;
   certificate.validity.notBefore = new Date(Date.now() - 3600_000);
   certificate.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-  const subject = [{ name: 'commonName', value: host }];
+  // A subject of its own per certificate: two providers' self-signed certificates in one CA
+  // file must not share a name, or chain building may pick the other one.
+  const subject = [{ name: 'commonName', value: host }, { name: 'organizationName', value: `bridge test ${randomBytes(4).toString('hex')}` }];
   certificate.setSubject(subject);
   certificate.setIssuer(subject);
   certificate.setExtensions([
@@ -188,12 +190,20 @@ export function installFetchRoutes(routes: Record<string, FetchFn>): () => void 
  * bridge's client registered for `redirectUri`: the OpenID provider of the Forge login tests
  * (the bridge on Forge refuses http issuers). `certificate` is the PEM to trust.
  */
-export async function startHttpsDemoProvider(redirectUri: string): Promise<{ issuer: string; certificate: string; close(): Promise<void> }> {
+export async function startHttpsDemoProvider(
+  redirectUri: string,
+  options: { users?: readonly DemoUser[]; client?: { id: string; secret: string } } = {},
+): Promise<{ issuer: string; certificate: string; close(): Promise<void> }> {
   const tls = selfSignedCertificate();
   const server = https.createServer({ key: tls.key, cert: tls.cert });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = await createDemoProvider({ issuer, clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri] }] });
+  const client = options.client ?? { id: CLIENT_ID, secret: CLIENT_SECRET };
+  const provider = await createDemoProvider({
+    issuer,
+    clients: [{ client_id: client.id, client_secret: client.secret, redirect_uris: [redirectUri] }],
+    ...(options.users ? { users: options.users } : {}),
+  });
   server.on('request', provider.handle);
   return {
     issuer,
