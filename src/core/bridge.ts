@@ -3,18 +3,11 @@ import { toMultiValueRecord, type BridgeRequest, type BridgeResponse } from './h
 import type { Ports } from './ports.js';
 import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
 import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage, renderProviderChoicePage } from './html.js';
-import {
-  finishLogin,
-  finishTestLogin,
-  readTestStart,
-  startLogin,
-  takeLoginTransaction,
-  type Attempt,
-  type LoginContext,
-  type SpLoginTransaction,
-  type TakenLogin,
-  type TestLoginTransaction,
-} from './login-flow.js';
+import type { Attempt, LoginContext } from './login/attempt.js';
+import type { SpLoginTransaction, TakenLogin, TestLoginTransaction } from './login/transaction.js';
+import { finishLogin, startLogin } from './login/sp-login.js';
+import { finishTestLogin, readTestStart } from './login/connection-test.js';
+import { takeLoginTransaction } from './login/steps/take-transaction.js';
 import { bindingCookieHeader, browserBindingCookieName, providerChoiceCookie, readBindingCookieCheck } from './browser-binding.js';
 import { recordTestOutcome, type TestConfig, type TestOutcome } from './test-login.js';
 import { requireAnyConnection, type BridgeDirectory, type DirectorySource, type TestConfigSource } from './connections/directory.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { RELAY_STATE_MAX_CHARS } from '../../src/core/login-flow.js';
+import { RELAY_STATE_MAX_CHARS } from '../../src/core/login/steps/check-relay-state.js';
 import { alice, readAutoPost, signInAtProvider, startHarness, stopAtAcs, type Harness } from '../support/login-harness.js';
 import { authnRequestXml, postEncode, redirectEncode, ssoUrl, startLoginAtSp } from '../support/refusals.js';
 import { expectSsoRefusal, getSso } from '../support/corpus.js';

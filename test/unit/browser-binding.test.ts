@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { bindingMode, readBindingCookieCheck, writeBindingCookieCheck } from '../../src/core/browser-binding.js';
 import { cryptoRandom } from '../../src/core/default-ports.js';
 import type { BridgeResponse } from '../../src/core/http-types.js';
-import { startTestLogin } from '../../src/core/login-flow.js';
+import { startTestLogin } from '../../src/core/login/connection-test.js';
 import type { Json, Ports } from '../../src/core/ports.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { actorHash, readTestRecord, writeTestRecord } from '../../src/core/test-login.js';

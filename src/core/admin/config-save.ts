@@ -3,7 +3,7 @@ import { storageKeys } from '../storage-keys.js';
 import { adminSettingsSchema, evaluateSettings } from '../stored-config.js';
 import { applySettings, connectionFieldPath, newConnection, settingsOf, withConnection } from '../connections/connections-document.js';
 import { changeConnections, recordChange, revisionConflict, summarizeConnections } from './connection-changes.js';
-import type { AdminSettings, ConfigSaveResponse, WizardStep } from './admin-api-types.js';
+import type { AdminSettings, ConfigSaveResponse } from './admin-api-types.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { loadSetupState, progressRecord, scopeOf, settingsWarnings, setupStatus, targetFields, updatedState, WIZARD_STEPS } from './setup-state.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProviderConfigurationCache } from '../../upstream-oidc/upstream-oidc.js';
 import { BridgeError, publicError } from '../errors.js';
-import { startTestLogin } from '../login-flow.js';
+import { startTestLogin } from '../login/connection-test.js';
 import { storageKeys } from '../storage-keys.js';
 import { testConfigFrom } from '../stored-config.js';
 import { actorHash, TEST_RESULT_TTL_SECONDS, writeTestRecord } from '../test-login.js';

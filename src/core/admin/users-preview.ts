@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BridgeError, publicError } from '../errors.js';
-import { mapTestUser } from '../login-flow.js';
+import { mapTestUser } from '../login/connection-test.js';
 import { storageKeys } from '../storage-keys.js';
 import { adminSettingsSchema, checkRawConfig, PLACEHOLDERS, settingsToRawConfig } from '../stored-config.js';
 import { loadSetupState, scopeOf, targetFields } from './setup-state.js';
