@@ -81,6 +81,14 @@ export function renderNoticePage(options: { title: string; message: string; nonc
 </main></body></html>`;
 }
 
+/** Hidden form fields, escaped; fields without a value are left out. */
+function hiddenInputs(fields: Record<string, string | undefined>): string {
+  return Object.entries(fields)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n');
+}
+
 /**
  * The page that posts a SAML message to the service provider (SAML bindings §3.5, HTTP-POST).
  * A nonce'd script submits it at once; without JavaScript the user presses the button.
@@ -90,10 +98,7 @@ export function renderAutoPostPage(options: {
   fields: Record<string, string | undefined>;
   nonce: string;
 }): string {
-  const inputs = Object.entries(options.fields)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-    .join('\n');
+  const inputs = hiddenInputs(options.fields);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Signing you in…</title><style nonce="${options.nonce}">${STYLE}</style></head>
 <body><main>
@@ -121,10 +126,7 @@ export function renderProviderChoicePage(options: {
   providers: { id: string; name: string }[];
   nonce: string;
 }): string {
-  const hidden = Object.entries(options.fields)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-    .join('\n');
+  const hidden = hiddenInputs(options.fields);
   const buttons = options.providers
     .map((p) => `<button type="submit" name="${escapeHtml(options.providerField)}" value="${escapeHtml(p.id)}" formnovalidate>${escapeHtml(p.name)}</button>`)
     .join('\n');

@@ -10,9 +10,9 @@ import {
   AUDIT_RETENTION_MS,
   type AuditQuery,
   type AuditRecord,
-  type ChangeAuditRecord,
   type LoginAuditRecord,
 } from '../../src/core/audit/audit-trail.js';
+import { auditRecordFactory } from '../support/audit-records.js';
 import { auditTrailFactories, type AuditTrailHarness } from '../support/audit-trails.js';
 
 // One contract, every store: in memory, SQLite, Forge custom entities through the real SDK.
@@ -24,37 +24,7 @@ const DAY = 86_400_000;
 
 const reference = (n: number) => `R-${String(n).padStart(4, '0')}-${String(n * 7 % 10_000).padStart(4, '0')}`;
 
-function login(n: number, overrides: Partial<LoginAuditRecord> = {}): LoginAuditRecord {
-  return {
-    kind: 'login',
-    reference: reference(n),
-    time: START - n * MINUTE,
-    connectionId: 'conn-a',
-    flow: 'sp',
-    providerId: 'okta',
-    outcome: 'ok',
-    email: 'alice@example.com',
-    subject: `sub-${n}`,
-    samlRequestId: `_req${n}`,
-    samlResponseId: `_resp${n}`,
-    durationMs: 250,
-    ...overrides,
-  };
-}
-
-function change(n: number, overrides: Partial<ChangeAuditRecord> = {}): ChangeAuditRecord {
-  return {
-    kind: 'change',
-    reference: reference(n),
-    time: START - n * MINUTE,
-    connectionId: 'conn-a',
-    actor: '557058:admin',
-    action: 'connection.update',
-    fields: ['oidc.clientSecret', 'oidc.issuer'],
-    outcome: 'ok',
-    ...overrides,
-  };
-}
+const { login, change } = auditRecordFactory({ start: START, stepMs: MINUTE, reference, full: true });
 
 const newestFirst = (records: AuditRecord[]) =>
   [...records].sort((a, b) => b.time - a.time || (a.reference < b.reference ? 1 : a.reference > b.reference ? -1 : 0));

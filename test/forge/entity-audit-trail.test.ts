@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { auditRecordFactory } from '../support/audit-records.js';
 import { AUDIT_RETENTION_MS, type LoginAuditRecord } from '../../src/core/audit/audit-trail.js';
 import { BridgeError } from '../../src/core/errors.js';
 import { AUDIT_ENTITY, EntityAuditTrail, FORGE_QUERY_LIMIT, timeKey } from '../../src/forge/entity-audit-trail.js';
@@ -10,19 +11,7 @@ import { installForgeKvsTransport, type ForgeKvsTransport } from '../support/for
 
 const START = Date.UTC(2026, 0, 15, 12, 0, 0);
 
-function login(n: number, overrides: Partial<LoginAuditRecord> = {}): LoginAuditRecord {
-  return {
-    kind: 'login',
-    reference: `R-${String(n).padStart(4, '0')}-AAAA`,
-    time: START - n * 1000,
-    connectionId: 'conn-a',
-    flow: 'sp',
-    outcome: 'ok',
-    email: 'alice@example.com',
-    durationMs: 250,
-    ...overrides,
-  };
-}
+const { login } = auditRecordFactory({ start: START, stepMs: 1000 });
 
 describe('EntityAuditTrail on Forge custom entities', () => {
   let time: number;

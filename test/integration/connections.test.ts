@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { SAML } from '@node-saml/node-saml';
+import { guardServiceProvider, metadataCertificate } from '../support/forge-login-support.js';
 import type { AuditExportResponse, AuditQueryResponse, ConfigGetResponse, ConfigSaveResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
 import { createDemoProvider, demoUsers, type DemoProvider, type DemoUser } from '../../dev/demo/demo-provider.js';
 import { readAutoPost } from '../support/login-harness.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
-import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID, startAdminHarness, type AdminHarness } from '../admin/support/admin-harness.js';
+import { ACS_URL, CLIENT_SECRET, SP_ENTITY_ID, startAdminHarness, type AdminHarness } from '../admin/support/admin-harness.js';
 
 /**
  * Several connections, one of them with two providers, side by side in the standalone server:
@@ -37,22 +38,9 @@ let subsidiaryProviderId: string;
 let refusedReference: string;
 
 async function guardFor(entityId: string, acsUrl: string, metadataPath: string): Promise<SAML> {
-  const xml = await (await fetch(`${harness.app.baseUrl}${metadataPath}`)).text();
-  const certificate = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)![1]!.replace(/\s+/g, '');
-  return new SAML({
-    entryPoint: `${harness.app.baseUrl}/saml/sso`,
-    issuer: entityId,
-    callbackUrl: acsUrl,
-    audience: entityId,
-    idpCert: certificate,
-    idpIssuer: `${harness.app.baseUrl}${metadataPath}`,
-    wantAuthnResponseSigned: true,
-    wantAssertionsSigned: true,
-    validateInResponseTo: ValidateInResponseTo.always,
-    identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-    signatureAlgorithm: 'sha256',
-    acceptedClockSkewMs: 5_000,
-  });
+  const metadataUrl = `${harness.app.baseUrl}${metadataPath}`;
+  const certificate = metadataCertificate(await (await fetch(metadataUrl)).text())!;
+  return guardServiceProvider(harness.app.baseUrl, certificate, { issuer: entityId, callbackUrl: acsUrl, audience: entityId, idpIssuer: metadataUrl });
 }
 
 async function expectOk<T extends { ok: boolean }>(answer: Promise<{ body: T }>): Promise<T & { ok: true }> {

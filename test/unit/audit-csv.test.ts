@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { AUDIT_CSV_COLUMNS, auditCsv, csvCell } from '../../src/core/audit/audit-csv.js';
 import { AUDIT_PAGE_MAX, type AuditQuery, type AuditTrail, type LoginAuditRecord } from '../../src/core/audit/audit-trail.js';
 import { MemoryAuditTrail } from '../support/memory-audit-trail.js';
+import { auditRecordFactory } from '../support/audit-records.js';
 
 const START = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -40,23 +41,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-function login(n: number, overrides: Partial<LoginAuditRecord> = {}): LoginAuditRecord {
-  return {
-    kind: 'login',
-    reference: `R-${String(n).padStart(4, '0')}-AAAA`,
-    time: START - n * 1000,
-    connectionId: 'conn-a',
-    flow: 'sp',
-    providerId: 'okta',
-    outcome: 'ok',
-    email: 'alice@example.com',
-    subject: `sub-${n}`,
-    samlRequestId: `_req${n}`,
-    samlResponseId: `_resp${n}`,
-    durationMs: 250,
-    ...overrides,
-  };
-}
+const { login } = auditRecordFactory({ start: START, stepMs: 1000, full: true });
 
 async function trailWith(records: Parameters<AuditTrail['record']>[0][]): Promise<MemoryAuditTrail> {
   const trail = new MemoryAuditTrail({ now: () => START });

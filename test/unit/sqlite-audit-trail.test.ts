@@ -3,7 +3,8 @@ import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AUDIT_RETENTION_MS, type AuditQuery, type LoginAuditRecord } from '../../src/core/audit/audit-trail.js';
+import { auditRecordFactory } from '../support/audit-records.js';
+import { AUDIT_RETENTION_MS, type AuditQuery } from '../../src/core/audit/audit-trail.js';
 import { encodeAuditCursor } from '../../src/core/audit/audit-query.js';
 import { SqliteAuditTrail } from '../../src/standalone/sqlite-audit-trail.js';
 import { SqliteStore } from '../../src/standalone/sqlite-store.js';
@@ -13,19 +14,7 @@ import { SqliteStore } from '../../src/standalone/sqlite-store.js';
 
 const START = Date.UTC(2026, 0, 15, 12, 0, 0);
 
-function login(n: number, overrides: Partial<LoginAuditRecord> = {}): LoginAuditRecord {
-  return {
-    kind: 'login',
-    reference: `R-${String(n).padStart(4, '0')}-AAAA`,
-    time: START - n * 1000,
-    connectionId: 'conn-a',
-    flow: 'sp',
-    outcome: 'ok',
-    email: 'alice@example.com',
-    durationMs: 250,
-    ...overrides,
-  };
-}
+const { login } = auditRecordFactory({ start: START, stepMs: 1000 });
 
 describe('SqliteAuditTrail', () => {
   let dir: string;
