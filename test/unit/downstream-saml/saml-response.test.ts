@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { DOMParser } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
-import type { BridgeConfig } from '../../src/core/config.js';
-import type { SigningCredentials } from '../../src/downstream-saml/signing-key.js';
-import { mint, mintConfig, mintCredentials, verifyWithNodeSaml, verifyWithXmlCrypto, xmlCryptoDigests, type MintInput } from '../support/minted-response.js';
+import type { BridgeConfig } from '../../../src/core/config.js';
+import type { SigningCredentials } from '../../../src/downstream-saml/signing-key.js';
+import { mint, mintConfig, mintCredentials, verifyWithNodeSaml, verifyWithXmlCrypto, xmlCryptoDigests, type MintInput } from '../../support/minted-response.js';
 
 /**
  * The minted response (libxml2's exclusive C14N, node:crypto, a templated Signature) against

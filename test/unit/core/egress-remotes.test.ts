@@ -4,9 +4,9 @@ import { validate } from '@forge/manifest';
 // What @forge/api's permission checks match egress with (a dependency of @forge/api and
 // @forge/bridge): the classifier must never call a host covered that Forge's own matcher refuses.
 import forgeEgress from '@forge/egress';
-import { egressHost, planEgress, remoteFor, STATIC_REMOTES } from '../../src/core/egress-remotes.js';
+import { egressHost, planEgress, remoteFor, STATIC_REMOTES } from '../../../src/core/egress-remotes.js';
 
-const MANIFEST = fileURLToPath(new URL('../../manifest.yml', import.meta.url));
+const MANIFEST = fileURLToPath(new URL('../../../manifest.yml', import.meta.url));
 
 interface ManifestRemote {
   key: string;

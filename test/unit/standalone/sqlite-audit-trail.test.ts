@@ -3,11 +3,11 @@ import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { auditRecordFactory } from '../support/audit-records.js';
-import { AUDIT_RETENTION_MS, type AuditQuery } from '../../src/core/audit/audit-trail.js';
-import { encodeAuditCursor } from '../../src/core/audit/audit-query.js';
-import { SqliteAuditTrail } from '../../src/standalone/sqlite-audit-trail.js';
-import { SqliteStore } from '../../src/standalone/sqlite-store.js';
+import { auditRecordFactory } from '../../support/audit-records.js';
+import { AUDIT_RETENTION_MS, type AuditQuery } from '../../../src/core/audit/audit-trail.js';
+import { encodeAuditCursor } from '../../../src/core/audit/audit-query.js';
+import { SqliteAuditTrail } from '../../../src/standalone/sqlite-audit-trail.js';
+import { SqliteStore } from '../../../src/standalone/sqlite-store.js';
 
 // What the contract suite cannot see: the table in the server's file, the pruning, and that
 // every query reads one index range in result order.

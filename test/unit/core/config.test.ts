@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, parseConfig, type RawConfig } from '../../src/core/config.js';
+import { ConfigError, parseConfig, type RawConfig } from '../../../src/core/config.js';
 
 const valid: RawConfig = {
   baseUrl: 'https://bridge.example.net/',

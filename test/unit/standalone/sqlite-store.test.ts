@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SqliteStore } from '../../src/standalone/sqlite-store.js';
+import { SqliteStore } from '../../../src/standalone/sqlite-store.js';
 
 describe('SqliteStore', () => {
   let dir: string;

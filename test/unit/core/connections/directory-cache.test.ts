@@ -2,13 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BridgeCaches } from '../../src/core/bridge.js';
-import { configSave } from '../../src/core/admin/config-save.js';
-import type { AdminContext } from '../../src/core/admin/admin-context.js';
-import { cryptoRandom, systemClock } from '../../src/core/default-ports.js';
-import type { Json, KeyValueStore, SecretStore } from '../../src/core/ports.js';
-import { createStoredDirectorySources, type DirectorySource } from '../../src/core/connections/directory.js';
-import { SqliteStore } from '../../src/standalone/sqlite-store.js';
+import { BridgeCaches } from '../../../../src/core/bridge.js';
+import { configSave } from '../../../../src/core/admin/config-save.js';
+import type { AdminContext } from '../../../../src/core/admin/admin-context.js';
+import { cryptoRandom, systemClock } from '../../../../src/core/default-ports.js';
+import type { Json, KeyValueStore, SecretStore } from '../../../../src/core/ports.js';
+import { createStoredDirectorySources, type DirectorySource } from '../../../../src/core/connections/directory.js';
+import { SqliteStore } from '../../../../src/standalone/sqlite-store.js';
 
 /** Counts what reaches storage, as the benchmark's storeOpsPerLogin does. */
 function counting(store: SqliteStore) {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import samlify from 'samlify';
 import { XmlDocument } from 'libxml2-wasm';
-import { idpMetadataXml } from '../../src/downstream-saml/idp-metadata.js';
-import { createSigningKey, toCredentials, type SigningCredentials } from '../../src/downstream-saml/signing-key.js';
+import { idpMetadataXml } from '../../../src/downstream-saml/idp-metadata.js';
+import { createSigningKey, toCredentials, type SigningCredentials } from '../../../src/downstream-saml/signing-key.js';
 
 // The IdP metadata comes from a fixed template; an independent SAML library (samlify's metadata
 // reader) reads it back, and hostile-looking values are escaped, never markup.

@@ -6,8 +6,8 @@ import {
   decodeAuditCursor,
   encodeAuditCursor,
   normaliseAuditQuery,
-} from '../../src/core/audit/audit-query.js';
-import { AUDIT_RETENTION_MS } from '../../src/core/audit/audit-trail.js';
+} from '../../../../src/core/audit/audit-query.js';
+import { AUDIT_RETENTION_MS } from '../../../../src/core/audit/audit-trail.js';
 
 // The shared query normalisation the three stores rely on; their behaviour is in
 // test/contract/audit-trail.contract.test.ts.

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { BridgeConfig } from '../../src/core/config.js';
-import type { SigningCredentials } from '../../src/downstream-saml/signing-key.js';
-import { mint, mintConfig, mintCredentials, verifyWithNodeSaml, verifyWithXmlCrypto } from '../support/minted-response.js';
+import type { BridgeConfig } from '../../../src/core/config.js';
+import type { SigningCredentials } from '../../../src/downstream-saml/signing-key.js';
+import { mint, mintConfig, mintCredentials, verifyWithNodeSaml, verifyWithXmlCrypto } from '../../support/minted-response.js';
 
 /**
  * xmlsec1 (libxmlsec1 on OpenSSL, Debian's `xmlsec1`) verifies a minted sample: the reference

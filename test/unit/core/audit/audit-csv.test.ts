@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { AUDIT_CSV_COLUMNS, auditCsv, csvCell } from '../../src/core/audit/audit-csv.js';
-import { AUDIT_PAGE_MAX, type AuditQuery, type AuditTrail, type LoginAuditRecord } from '../../src/core/audit/audit-trail.js';
-import { MemoryAuditTrail } from '../support/memory-audit-trail.js';
-import { auditRecordFactory } from '../support/audit-records.js';
+import { AUDIT_CSV_COLUMNS, auditCsv, csvCell } from '../../../../src/core/audit/audit-csv.js';
+import { AUDIT_PAGE_MAX, type AuditQuery, type AuditTrail, type LoginAuditRecord } from '../../../../src/core/audit/audit-trail.js';
+import { MemoryAuditTrail } from '../../../support/memory-audit-trail.js';
+import { auditRecordFactory } from '../../../support/audit-records.js';
 
 const START = Date.UTC(2026, 0, 15, 12, 0, 0);
 

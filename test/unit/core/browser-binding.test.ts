@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { bindingMode, readBindingCookieCheck, writeBindingCookieCheck } from '../../src/core/browser-binding.js';
-import { cryptoRandom } from '../../src/core/default-ports.js';
-import type { BridgeResponse } from '../../src/core/http-types.js';
-import { startTestLogin } from '../../src/core/login/connection-test.js';
-import type { Json, Ports } from '../../src/core/ports.js';
-import { storageKeys } from '../../src/core/storage-keys.js';
-import { actorHash, readTestRecord, writeTestRecord } from '../../src/core/test-login.js';
-import { inProcessBridge, type InProcessBridge } from '../support/in-process-bridge.js';
+import { bindingMode, readBindingCookieCheck, writeBindingCookieCheck } from '../../../src/core/browser-binding.js';
+import { cryptoRandom } from '../../../src/core/default-ports.js';
+import type { BridgeResponse } from '../../../src/core/http-types.js';
+import { startTestLogin } from '../../../src/core/login/connection-test.js';
+import type { Json, Ports } from '../../../src/core/ports.js';
+import { storageKeys } from '../../../src/core/storage-keys.js';
+import { actorHash, readTestRecord, writeTestRecord } from '../../../src/core/test-login.js';
+import { inProcessBridge, type InProcessBridge } from '../../support/in-process-bridge.js';
 
 /**
  * The browser binding against login CSRF, in-process over the core (https host, in-memory
