@@ -12,6 +12,7 @@ import { Shell } from './components/shell.tsx';
 import { parseRoute, routeHash, type AdminPage, type Route } from './route.ts';
 import { stepInfo } from './wizard-steps.ts';
 import { targetOf, type LastTest, type StepProps, type WizardTarget } from './wizard-context.ts';
+import { ActivityView } from './views/activity-view.tsx';
 import { ConnectionsView } from './views/connections-view.tsx';
 import { WizardPage } from './views/wizard-page.tsx';
 
@@ -243,6 +244,8 @@ export function App() {
             onChanged={onConnectionsChanged}
             onReload={reload}
           />
+        ) : route.page === 'activity' ? (
+          <ActivityView connections={data.connections} />
         ) : (
           <WizardPage
             step={step}
