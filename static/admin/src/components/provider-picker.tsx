@@ -60,14 +60,15 @@ export function ProviderPicker(props: {
     const done = await change.run(() =>
       invokeResolver('providers/delete', { connectionId: connection.id, providerId: provider.id, expectedRevision: connection.revision }),
     );
-    if (!done) return;
+    // Refused or not, the question is answered; a refusal shows below.
     setMode({ name: 'idle' });
+    if (!done) return;
     const remaining = done.connections.find((c) => c.id === connection.id)?.providers[0]?.id;
     props.onChanged(done.connections, remaining);
   }
 
   return (
-    <section className="bridge-picker" aria-label="Provider">
+    <section className="bridge-picker" aria-label="Provider of the connection">
       <Stack space="space.150">
         {connection.providers.length > 1 ? (
           <SelectField

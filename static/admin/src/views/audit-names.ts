@@ -12,6 +12,9 @@ export interface AuditNames {
   field(connectionId: string | undefined, path: string): string;
 }
 
+/** Fields of a provider whose wizard label would read oddly after the provider's name. */
+const PROVIDER_FIELDS: Record<string, string> = { name: 'Name', preset: 'Provider type' };
+
 export function auditNames(connections: readonly ConnectionSummary[]): AuditNames {
   const byId = new Map(connections.map((c) => [c.id, c]));
   const provider = (connectionId: string | undefined, providerId: string | undefined): string => {
@@ -33,7 +36,7 @@ export function auditNames(connections: readonly ConnectionSummary[]): AuditName
       const [, providerId, rest] = match;
       const name = provider(connectionId, providerId);
       if (!rest) return name;
-      return `${name}: ${rest === 'name' ? 'Name' : fieldName(rest)}`;
+      return `${name}: ${PROVIDER_FIELDS[rest] ?? fieldName(rest)}`;
     },
   };
 }

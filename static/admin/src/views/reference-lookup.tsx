@@ -37,20 +37,22 @@ export function ReferenceLookup(props: { names: AuditNames }) {
   return (
     <form onSubmit={find} noValidate aria-label="Find by reference">
       <Stack space="space.150">
-        <TextInput
-          label="Reference"
-          value={reference}
-          onChange={setReference}
-          monospace
-          placeholder="R-AB12-CD34"
-          helper="The reference on the user’s error page: it finds that one attempt."
-          errors={lookup.state === 'failed' ? [lookup.message] : undefined}
-          after={
-            <Button type="submit" isLoading={lookup.state === 'busy'}>
-              Find
-            </Button>
-          }
-        />
+        <div className="bridge-narrow">
+          <TextInput
+            label="Reference"
+            value={reference}
+            onChange={setReference}
+            monospace
+            placeholder="R-AB12-CD34"
+            helper="The reference on the user’s error page: it finds that one attempt."
+            errors={lookup.state === 'failed' ? [lookup.message] : undefined}
+            after={
+              <Button type="submit" isLoading={lookup.state === 'busy'}>
+                Find
+              </Button>
+            }
+          />
+        </div>
         {lookup.state === 'found' ? (
           <AuditRecordsTable kind={lookup.record.kind} records={[lookup.record]} names={props.names} label={`Record ${lookup.record.reference}`} />
         ) : null}

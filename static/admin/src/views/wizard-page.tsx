@@ -59,7 +59,7 @@ export function WizardPage(props: {
           </Stack>
           {stepInfo(step).perProvider ? (
             <ProviderPicker
-              key={`${connection.id}/${providerId}`}
+              key={`${step}/${connection.id}/${providerId}`}
               data={wizard.data}
               step={step}
               onSelect={props.onSelectProvider}
