@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
 import type { ConfigGetResponse, ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { ACS_URL, SP_ENTITY_ID } from '../admin/support/admin-harness.js';
 import { choose, configureDefaultConnection, connectionCard, connectionsOf, expectOk, expectValue, startAdminBrowser, type AdminBrowser } from './support/admin-browser.js';
@@ -18,9 +19,15 @@ let admin: AdminBrowser;
 /** The connection the page adds (its id is the bridge's). */
 let sandboxId: string;
 let subsidiaryId: string;
+/** Every admin API call the page made, as sent. */
+const calls: { key: string; payload: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
   admin = await startAdminBrowser({ artifacts: 'connections' });
+  admin.page.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith('/admin/api/')) calls.push({ key: pathname.slice('/admin/api/'.length), payload: request.postDataJSON() as Record<string, unknown> });
+  });
   // A finished first connection, as the single-connection wizard leaves it.
   await configureDefaultConnection(admin.harness, { name: 'Production', entityId: SP_ENTITY_ID, acsUrl: ACS_URL, domains: ['example.com'] });
 }, 60_000);
@@ -102,6 +109,9 @@ describe('connections on the admin page', () => {
     await onHeading('Values for Atlassian Guard');
     await page.getByText('Connection Sandbox EU').waitFor();
     await expect(page.getByLabel('IdP Entity ID').inputValue()).resolves.toBe(`${admin.harness.app.baseUrl}/saml/metadata/${sandboxId}`);
+    // The metadata to upload to Guard is this connection's too.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download IdP metadata XML' }).click()]);
+    expect(fs.readFileSync((await download.path())!, 'utf8')).toContain(`entityID="${admin.harness.app.baseUrl}/saml/metadata/${sandboxId}"`);
   });
 
   it('still opens a first-release link (#provider) at that step of the first connection', async () => {
@@ -229,5 +239,14 @@ describe('connections on the admin page', () => {
     expect((await connectionsOf(admin.harness)).map((c) => c.name)).toEqual(['Production']);
     await connectionCard(page, 'Production').waitFor();
     expect(admin.pageErrors).toEqual([]);
+  });
+
+  it('names the connection and provider shown in every call about them, and saves at the revision shown', () => {
+    const targeted = calls.filter((c) => ['config/save', 'users/preview', 'test/start', 'rollout/save', 'idp/metadata'].includes(c.key));
+    expect(new Set(targeted.map((c) => c.key))).toEqual(new Set(['config/save', 'users/preview', 'idp/metadata']));
+    for (const call of targeted) expect(call).toMatchObject({ payload: { connectionId: expect.any(String), providerId: expect.any(String) } });
+    for (const call of calls.filter((c) => c.key === 'config/save')) expect(call).toMatchObject({ payload: { expectedRevision: expect.any(Number) } });
+    expect(targeted.filter((c) => c.payload.providerId === subsidiaryId).map((c) => c.key)).toEqual(expect.arrayContaining(['config/save', 'users/preview']));
+    expect(targeted.filter((c) => c.payload.connectionId === sandboxId).map((c) => c.key)).toContain('idp/metadata');
   });
 });
