@@ -1,25 +1,20 @@
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import Button from '@atlaskit/button/new';
 import Heading from '@atlaskit/heading';
-import Lozenge from '@atlaskit/lozenge';
 import SectionMessage from '@atlaskit/section-message';
 import Spinner from '@atlaskit/spinner';
 import { Box, Inline, Stack, Text } from '@atlaskit/primitives';
-import type { ConfigGetResponse, ConfigSaveRequest, WizardStep } from '../../../src/core/admin/admin-api-types.ts';
+import type { AdminRefusal, ConfigGetResponse, ConfigSaveRequest, ConnectionSummary, ConnectionTarget, WizardStep } from '../../../src/core/admin/admin-api-types.ts';
 import { detectHost, getAdminToken, invokeResolver, RefusalError, setAdminToken, UnauthorizedError } from './api.ts';
 import { TextInput } from './components/field.tsx';
-import { StepNav } from './components/step-nav.tsx';
-import { isWizardStep, stepInfo, stepNumber } from './wizard-steps.ts';
-import type { LastTest, StepProps } from './wizard-context.ts';
-import { OverviewStep } from './steps/overview-step.tsx';
-import { CallbackStep } from './steps/callback-step.tsx';
-import { ProviderStep } from './steps/provider-step.tsx';
-import { TestStep } from './steps/test-step.tsx';
-import { IdpValuesStep } from './steps/idp-values-step.tsx';
-import { SpValuesStep } from './steps/sp-values-step.tsx';
-import { UsersStep } from './steps/users-step.tsx';
-import { EnforceStep } from './steps/enforce-step.tsx';
-import type { AdminRefusal } from '../../../src/core/admin/admin-api-types.ts';
+import { PageNav } from './components/page-nav.tsx';
+import { Shell } from './components/shell.tsx';
+import { parseRoute, routeHash, type AdminPage, type Route } from './route.ts';
+import { stepInfo } from './wizard-steps.ts';
+import { targetOf, type LastTest, type StepProps, type WizardTarget } from './wizard-context.ts';
+import { ActivityView } from './views/activity-view.tsx';
+import { ConnectionsView } from './views/connections-view.tsx';
+import { WizardPage } from './views/wizard-page.tsx';
 
 type Phase =
   | { name: 'token'; problem?: string }
@@ -31,21 +26,47 @@ type Phase =
 export function App() {
   const host = detectHost();
   const [phase, setPhase] = useState<Phase>(() => (host === 'standalone' && !getAdminToken() ? { name: 'token' } : { name: 'loading' }));
-  const [step, setStep] = useState<WizardStep | undefined>(() => stepFromHash());
+  const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
+  // Another connection or provider is loading; what shows is about to be replaced.
+  const [switching, setSwitching] = useState(false);
+  // Raised by a reload after a conflict, so the steps start over from the saved values.
+  const [generation, setGeneration] = useState(0);
+  const [notice, setNotice] = useState<string>();
   const [lastTest, setLastTest] = useState<LastTest | undefined>();
+  const routeRef = useRef(route);
+  routeRef.current = route;
+  const shownRef = useRef<ConfigGetResponse | undefined>(undefined);
+  shownRef.current = phase.name === 'ready' ? phase.data : undefined;
 
-  const load = useCallback(async () => {
+  const load = useCallback(async (target: ConnectionTarget) => {
     try {
-      const data = await invokeResolver('config/get', {});
+      const data = await fetchConfig(target, setNotice);
       setPhase({ name: 'ready', data });
-      setStep((current) => current ?? initialStep(data));
+      // The route names what is shown, so a reload comes back to it; a first visit starts where the setup stopped.
+      setRoute((r) => ({ ...r, connectionId: data.connection.id, providerId: data.providerId, step: r.step ?? initialStep(data) }));
     } catch (error) {
       setPhase(phaseForError(error));
+    } finally {
+      setSwitching(false);
     }
   }, []);
 
+  /** Goes to a page, step, connection or provider; loads the connection or provider when it is another. */
+  const navigate = useCallback(
+    (next: Route) => {
+      setRoute(next);
+      const shown = shownRef.current;
+      if (!shown) return;
+      if ((next.connectionId && next.connectionId !== shown.connection.id) || (next.providerId && next.providerId !== shown.providerId)) {
+        setSwitching(true);
+        void load({ connectionId: next.connectionId, providerId: next.providerId });
+      }
+    },
+    [load],
+  );
+
   useEffect(() => {
-    if (phase.name === 'loading') void load();
+    if (phase.name === 'loading') void load({ connectionId: routeRef.current.connectionId, providerId: routeRef.current.providerId });
   }, [phase.name, load]);
 
   // The last test's claims feed the mapping preview, also after the admin came back later.
@@ -62,19 +83,29 @@ export function App() {
   }, [phase.name, lastTestId, lastTest]);
 
   useEffect(() => {
-    if (!step) return;
-    if (window.location.hash !== `#${step}`) history.replaceState(null, '', `#${step}`);
-    document.title = `${stepInfo(step).title} · OIDC SSO for Atlassian Guard`;
-  }, [step]);
+    if (phase.name !== 'ready') return;
+    // One connection of one provider keeps the first release's `#<step>`.
+    const withTarget = phase.data.connections.length > 1 || phase.data.connection.providers.length > 1;
+    const hash = routeHash(route, withTarget);
+    if (window.location.hash !== hash) history.replaceState(null, '', hash);
+    document.title = `${pageTitle(route)} · OIDC SSO for Atlassian Guard`;
+  }, [route, phase]);
 
   useEffect(() => {
     const onHash = () => {
-      const fromHash = stepFromHash();
-      if (fromHash) setStep(fromHash);
+      const parsed = parseRoute(window.location.hash);
+      const current = routeRef.current;
+      // A hash without ids (typed by hand, or the first release's) keeps what is shown.
+      navigate({
+        ...parsed,
+        step: parsed.step ?? current.step,
+        connectionId: parsed.connectionId ?? current.connectionId,
+        providerId: parsed.connectionId ? parsed.providerId : (parsed.providerId ?? current.providerId),
+      });
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, []);
+  }, [navigate]);
 
   if (phase.name === 'token') {
     return (
@@ -117,25 +148,50 @@ export function App() {
   }
 
   const data = phase.data;
-  const current = step ?? 'overview';
+  const target = targetOf(data);
+  const step = route.step ?? 'overview';
+  const update = (change: (data: ConfigGetResponse) => ConfigGetResponse) => setPhase((p) => (p.name === 'ready' ? { name: 'ready', data: change(p.data) } : p));
   const goTo = (next: WizardStep) => {
-    setStep(next);
+    navigate({ ...routeRef.current, page: 'wizard', step: next });
     window.scrollTo?.({ top: 0 });
   };
+  const reload = async () => {
+    await load(target);
+    setGeneration((g) => g + 1);
+  };
+
+  /** After a change to the connections: the list as the bridge has it now, and which provider to show. */
+  const onConnectionsChanged = (connections: ConnectionSummary[], selectProvider?: string) => {
+    const current = connections.find((c) => c.id === data.connection.id);
+    update((d) => ({ ...d, connections, ...(current ? { connection: current } : {}) }));
+    if (!current) {
+      // The connection on show was deleted: show the first one, where its setup stopped.
+      setRoute((r) => ({ ...r, step: undefined }));
+      setSwitching(true);
+      void load({});
+    } else if (selectProvider && selectProvider !== data.providerId) {
+      navigate({ ...routeRef.current, connectionId: current.id, providerId: selectProvider });
+    }
+  };
+
   const props: StepProps = {
     data,
     host,
+    target,
     goTo,
-    lastTest,
-    setLastTest,
-    refresh: load,
-    update: (change) => setPhase((p) => (p.name === 'ready' ? { name: 'ready', data: change(p.data) } : p)),
+    // A test of another provider says nothing about this one.
+    lastTest: lastTest && (!lastTest.target || sameTarget(lastTest.target, target)) ? lastTest : undefined,
+    setLastTest: (test) => setLastTest(test && { ...test, target: test.target ?? target }),
+    refresh: () => load(target),
+    reload,
+    update,
     save: async (request: ConfigSaveRequest) => {
       try {
-        const response = await invokeResolver('config/save', request);
+        const response = await invokeResolver('config/save', { ...target, expectedRevision: data.connection.revision, ...request });
         if (response.ok) {
-          const fresh = await invokeResolver('config/get', {});
-          setPhase({ name: 'ready', data: fresh });
+          // The new revision at once: a second save before the reload below must not read as a conflict.
+          update((d) => ({ ...d, status: response.status, connection: response.connection, connections: replaceConnection(d.connections, response.connection) }));
+          await load(target);
         }
         return response;
       } catch (error) {
@@ -146,9 +202,16 @@ export function App() {
     },
   };
 
+  const openPage = (page: AdminPage) => {
+    navigate({ ...routeRef.current, page });
+    // The list and the names in the activity come from config/get: another admin may have changed them.
+    if (page !== 'wizard') void load(target);
+  };
+
   return (
     <Shell
       status={data.status.live ? 'live' : data.status.configured ? 'configured' : 'unconfigured'}
+      nav={<PageNav current={route.page} onSelect={openPage} />}
       onSignOut={
         host === 'standalone'
           ? () => {
@@ -158,57 +221,81 @@ export function App() {
           : undefined
       }
     >
-      <div className="bridge-layout">
-        <StepNav current={current} status={data.status} onSelect={goTo} />
-        <main className="bridge-main" aria-labelledby="step-heading">
-          <Stack space="space.250">
-            <Stack space="space.050">
-              <Text size="small" color="color.text.subtle">
-                Step {stepNumber(current)} of 8
-              </Text>
-              <Heading size="large" as="h2" id="step-heading">
-                {stepInfo(current).title}
-              </Heading>
-            </Stack>
-            <StepBody step={current} props={props} />
-          </Stack>
-        </main>
-      </div>
+      <Stack space="space.200">
+        {notice ? (
+          <SectionMessage
+            appearance="warning"
+            title="Showing another connection"
+            actions={[
+              <Button key="dismiss" appearance="subtle" onClick={() => setNotice(undefined)}>
+                Dismiss
+              </Button>,
+            ]}
+          >
+            <p>{notice}</p>
+          </SectionMessage>
+        ) : null}
+        {route.page === 'connections' ? (
+          <ConnectionsView
+            data={data}
+            onOpen={(connectionId) =>
+              navigate({ page: 'wizard', step: connectionId === data.connection.id ? route.step : undefined, connectionId, providerId: undefined })
+            }
+            onChanged={onConnectionsChanged}
+            onReload={reload}
+          />
+        ) : route.page === 'activity' ? (
+          <ActivityView connections={data.connections} />
+        ) : (
+          <WizardPage
+            step={step}
+            wizard={props}
+            generation={generation}
+            busy={switching}
+            onSelectProvider={(providerId) => navigate({ ...routeRef.current, connectionId: data.connection.id, providerId })}
+            onConnectionsChanged={onConnectionsChanged}
+            onOpenConnections={() => openPage('connections')}
+          />
+        )}
+      </Stack>
     </Shell>
   );
 }
 
-function StepBody({ step, props }: { step: WizardStep; props: StepProps }) {
-  // `key` resets a step's draft when the admin comes back to it.
-  switch (step) {
-    case 'overview':
-      return <OverviewStep key={step} {...props} />;
-    case 'callback':
-      return <CallbackStep key={step} {...props} />;
-    case 'provider':
-      return <ProviderStep key={step} {...props} />;
-    case 'test':
-      return <TestStep key={step} {...props} />;
-    case 'idp-values':
-      return <IdpValuesStep key={step} {...props} />;
-    case 'sp-values':
-      return <SpValuesStep key={step} {...props} />;
-    case 'users':
-      return <UsersStep key={step} {...props} />;
-    case 'enforce':
-      return <EnforceStep key={step} {...props} />;
+/**
+ * `config/get` of a connection and provider. One that no longer exists (a reload or a link
+ * after someone deleted it) opens the first connection instead, and says so.
+ */
+async function fetchConfig(target: ConnectionTarget, onFallback: (message: string) => void): Promise<ConfigGetResponse> {
+  try {
+    return await invokeResolver('config/get', target);
+  } catch (error) {
+    const stale = error instanceof RefusalError && error.refusal.error === 'bad_request' && (target.connectionId || target.providerId);
+    if (!stale) throw error;
+    const data = await invokeResolver('config/get', {});
+    onFallback(`The connection or provider this page was showing does not exist any more, so it shows “${data.connection.name}”.`);
+    return data;
   }
+}
+
+function sameTarget(a: WizardTarget, b: WizardTarget): boolean {
+  return a.connectionId === b.connectionId && a.providerId === b.providerId;
+}
+
+function replaceConnection(connections: ConnectionSummary[], changed: ConnectionSummary): ConnectionSummary[] {
+  return connections.some((c) => c.id === changed.id) ? connections.map((c) => (c.id === changed.id ? changed : c)) : [...connections, changed];
+}
+
+function pageTitle(route: Route): string {
+  if (route.page === 'connections') return 'Connections';
+  if (route.page === 'activity') return 'Sign-in activity';
+  return stepInfo(route.step ?? 'overview').title;
 }
 
 function initialStep(data: ConfigGetResponse): WizardStep {
   // A first visit starts at the overview; a returning admin goes on where the setup stopped.
   if (data.status.live || data.status.completedSteps.length === 0) return 'overview';
   return data.status.nextStep ?? 'overview';
-}
-
-function stepFromHash(): WizardStep | undefined {
-  const value = decodeURIComponent(window.location.hash.replace(/^#/, ''));
-  return isWizardStep(value) ? value : undefined;
 }
 
 function phaseForError(error: unknown): Phase {
@@ -222,37 +309,6 @@ function phaseForError(error: unknown): Phase {
   // Only a refusal of the admin as such replaces the page; a refused request is shown where it was made.
   if (error instanceof RefusalError && error.refusal.error !== 'bad_request') return { name: 'refused', refusal: error.refusal };
   return { name: 'failed', message: error instanceof Error ? error.message : String(error) };
-}
-
-function Shell(props: { children: ReactNode; status?: 'live' | 'configured' | 'unconfigured'; onSignOut?: () => void }) {
-  return (
-    <div className="bridge-page">
-      <header className="bridge-header">
-        <Inline space="space.150" alignBlock="center" spread="space-between">
-          <Inline space="space.150" alignBlock="center">
-            <Heading size="medium" as="h1">
-              OIDC SSO for Atlassian Guard
-            </Heading>
-            {props.status === 'live' ? (
-              <Lozenge appearance="success" isBold>
-                Live
-              </Lozenge>
-            ) : props.status === 'configured' ? (
-              <Lozenge appearance="inprogress">Configured, not enforced</Lozenge>
-            ) : props.status === 'unconfigured' ? (
-              <Lozenge appearance="default">Not configured</Lozenge>
-            ) : null}
-          </Inline>
-          {props.onSignOut ? (
-            <Button appearance="subtle" onClick={props.onSignOut}>
-              Forget admin token
-            </Button>
-          ) : null}
-        </Inline>
-      </header>
-      {props.children}
-    </div>
-  );
 }
 
 function TokenScreen(props: { problem?: string; onToken: (token: string) => void }) {

@@ -5,16 +5,21 @@ export interface StepInfo {
   title: string;
   /** One line under the title in the step list. */
   summary: string;
+  /**
+   * The step is about one provider of the connection (its issuer and client, its test, its
+   * allowed domains), so it shows which one and lets the admin pick another.
+   */
+  perProvider?: true;
 }
 
 export const STEPS: readonly StepInfo[] = [
   { id: 'overview', title: 'Overview', summary: 'What is set up, what is missing, whether SSO is live.' },
   { id: 'callback', title: 'Callback URL', summary: 'Register the bridge at your OpenID provider.' },
-  { id: 'provider', title: 'OIDC provider', summary: 'Issuer, client ID and secret.' },
-  { id: 'test', title: 'Test the connection', summary: 'A real sign-in, nothing sent to Atlassian.' },
+  { id: 'provider', title: 'OIDC provider', summary: 'Issuer, client ID and secret.', perProvider: true },
+  { id: 'test', title: 'Test the connection', summary: 'A real sign-in, nothing sent to Atlassian.', perProvider: true },
   { id: 'idp-values', title: 'Values for Atlassian Guard', summary: 'Entity ID, SSO URL, certificate.' },
   { id: 'sp-values', title: 'Values from Atlassian Guard', summary: 'SP Entity ID and ACS URL.' },
-  { id: 'users', title: 'Users and attributes', summary: 'NameID, names, allowed domains.' },
+  { id: 'users', title: 'Users and attributes', summary: 'NameID, names, allowed domains.', perProvider: true },
   { id: 'enforce', title: 'Enforce in Atlassian Guard', summary: 'Link the domain, test, enforce.' },
 ];
 

@@ -10,7 +10,7 @@ export interface TextInputProps {
   onChange?: (value: string) => void;
   helper?: ReactNode;
   errors?: string[];
-  type?: 'text' | 'url' | 'password' | 'email';
+  type?: 'text' | 'url' | 'password' | 'email' | 'date';
   placeholder?: string;
   readOnly?: boolean;
   monospace?: boolean;
@@ -19,6 +19,8 @@ export interface TextInputProps {
   /** Beside the input, such as a copy button. */
   after?: ReactNode;
   name?: string;
+  /** Focus on mount: for a field that appears because the admin asked for it (a rename). */
+  autoFocus?: boolean;
 }
 
 const grow = xcss({ flexGrow: 1, minWidth: '0' });
@@ -37,6 +39,7 @@ export function TextInput(props: TextInputProps) {
       isMonospaced={props.monospace}
       isInvalid={Boolean(props.errors?.length)}
       isRequired={props.required}
+      autoFocus={props.autoFocus}
       autoComplete={props.autoComplete ?? 'off'}
       spellCheck={false}
       aria-invalid={props.errors?.length ? true : undefined}

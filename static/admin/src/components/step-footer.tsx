@@ -5,6 +5,7 @@ import type { WizardStep } from '../../../../src/core/admin/admin-api-types.ts';
 import { nextStepAfter, stepInfo } from '../wizard-steps.ts';
 import { ErrorList, unclaimed, WarningList } from './problems.tsx';
 import type { SaveState } from './use-step-save.ts';
+import { ConflictNotice } from './conflict-notice.tsx';
 
 /**
  * The end of a step: what the last save said (errors the fields do not show, warnings, the
@@ -17,6 +18,8 @@ export function StepFooter(props: {
   fieldPaths: readonly string[];
   onSave: () => void;
   goTo: (step: WizardStep) => void;
+  /** After a conflict: reload the connection as the other administrator left it. */
+  onReload: () => Promise<void>;
   saveLabel?: string;
 }) {
   const next = nextStepAfter(props.step);
@@ -34,6 +37,7 @@ export function StepFooter(props: {
           <p>{props.state.failure}</p>
         </SectionMessage>
       ) : null}
+      {props.state.conflict ? <ConflictNotice onReload={props.onReload} /> : null}
       {props.state.saved ? (
         <SectionMessage appearance="success" title="Saved">
           <p>The bridge uses these settings from the next sign-in on.</p>

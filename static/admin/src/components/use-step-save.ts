@@ -12,6 +12,8 @@ export interface SaveState {
   saved: boolean;
   /** The call itself failed (network, server error). */
   failure?: string;
+  /** Refused: another administrator changed the connection since the page loaded it. */
+  conflict?: boolean;
 }
 
 /** Saves one step's settings and keeps the outcome for the fields and messages. */
@@ -23,13 +25,17 @@ export function useStepSave(props: StepProps, step: WizardStep) {
       setState({ saving: false, errors: options.localErrors, warnings: [], saved: false });
       return false;
     }
-    setState((s) => ({ ...s, saving: true, failure: undefined }));
+    setState((s) => ({ ...s, saving: true, failure: undefined, conflict: false }));
     try {
       const response = await props.save({ settings, step, ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}) });
       if (response.ok) {
         options.onSaved?.();
         setState({ saving: false, errors: [], warnings: response.warnings, saved: true });
         return true;
+      }
+      if (response.conflict) {
+        setState({ saving: false, errors: [], warnings: [], saved: false, conflict: true });
+        return false;
       }
       setState({ saving: false, errors: response.errors, warnings: response.warnings, saved: false });
       return false;

@@ -64,7 +64,7 @@ export function EnforceStep(props: StepProps) {
     setFailure(undefined);
     setPending((p) => ({ ...p, [key]: value }));
     try {
-      const response = await invokeResolver('rollout/save', { rollout: { [key]: value } });
+      const response = await invokeResolver('rollout/save', { ...props.target, rollout: { [key]: value } });
       props.update((data) => ({ ...data, rollout: response.rollout, status: response.status }));
     } catch (error) {
       setFailure(error instanceof Error ? error.message : String(error));

@@ -8,6 +8,7 @@ import { TextArea, TextInput } from '../components/field.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { ContinueButton } from '../components/continue-button.tsx';
 import { ExternalLink } from '../components/external-link.tsx';
+import { downloadText } from '../download.ts';
 
 const GUARD_IDP_URL = 'https://admin.atlassian.com/';
 const GUARD_DOC_URL = 'https://support.atlassian.com/security-and-access-policies/docs/configure-saml-single-sign-on-with-an-identity-provider/';
@@ -21,15 +22,8 @@ export function IdpValuesStep(props: StepProps) {
   async function downloadMetadata() {
     setDownload({ busy: true });
     try {
-      const { xml, fileName } = await invokeResolver('idp/metadata', {});
-      const url = URL.createObjectURL(new Blob([xml], { type: 'application/samlmetadata+xml' }));
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = fileName || 'idp-metadata.xml';
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      const { xml, fileName } = await invokeResolver('idp/metadata', props.target);
+      downloadText(xml, fileName || 'idp-metadata.xml', 'application/samlmetadata+xml');
       setDownload({ busy: false });
     } catch (error) {
       setDownload({ busy: false, failure: error instanceof Error ? error.message : String(error) });

@@ -21,8 +21,11 @@ export function OverviewStep(props: StepProps) {
     missingByStep.set(step, [...(missingByStep.get(step) ?? []), fieldName(path)]);
   }
 
+  // With several providers the provider rows are the one picked on the provider steps.
+  const { connection, providerId } = props.data;
+  const providerLabel = connection.providers.length > 1 ? ` (${connection.providers.find((p) => p.id === providerId)?.name ?? providerId})` : '';
   const rows: { label: string; value: string; ok: boolean; step: WizardStep }[] = [
-    { label: 'OpenID provider', value: settings.oidc?.issuer || 'Not set', ok: Boolean(settings.oidc?.issuer), step: 'provider' },
+    { label: `OpenID provider${providerLabel}`, value: settings.oidc?.issuer || 'Not set', ok: Boolean(settings.oidc?.issuer), step: 'provider' },
     { label: 'Client ID', value: settings.oidc?.clientId || 'Not set', ok: Boolean(settings.oidc?.clientId), step: 'provider' },
     { label: 'Client secret', value: status.clientSecretSet ? 'Set' : 'Not set', ok: status.clientSecretSet, step: 'provider' },
     { label: 'Test login', value: status.testPassed ? 'Passed' : 'Not passed yet', ok: status.testPassed, step: 'test' },

@@ -333,7 +333,7 @@ export function ProviderStep(props: StepProps) {
         errors={messagesFor(state.errors, 'oidc.clientAuthMethod')}
       />
 
-      <StepFooter step="provider" state={state} fieldPaths={FIELD_PATHS} onSave={onSave} goTo={props.goTo} />
+      <StepFooter step="provider" state={state} fieldPaths={FIELD_PATHS} onSave={onSave} goTo={props.goTo} onReload={props.reload} />
     </Stack>
   );
 }

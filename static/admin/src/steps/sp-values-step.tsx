@@ -123,6 +123,7 @@ export function SpValuesStep(props: StepProps) {
         state={state}
         fieldPaths={FIELD_PATHS}
         goTo={props.goTo}
+        onReload={props.reload}
         onSave={() =>
           void save(
             { serviceProvider: { entityId: entityId.trim(), acsUrl: acsUrl.trim() } },

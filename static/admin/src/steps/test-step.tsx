@@ -72,7 +72,7 @@ export function TestStep(props: StepProps) {
     setFailure(undefined);
     setRefusal(undefined);
     try {
-      const { testId, startUrl } = await invokeResolver('test/start', {});
+      const { testId, startUrl } = await invokeResolver('test/start', props.target);
       props.setLastTest({ testId, result: { state: 'pending' } });
       setStarted({ testId, url: startUrl, at: Date.now() });
       await openInNewTab(startUrl);

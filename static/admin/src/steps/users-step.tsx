@@ -45,7 +45,7 @@ export function UsersStep(props: StepProps) {
   useEffect(() => {
     let cancelled = false;
     const timer = setTimeout(() => {
-      invokeResolver('users/preview', { settings: JSON.parse(draftKey) as UsersPreviewRequest['settings'] }).then(
+      invokeResolver('users/preview', { ...props.target, settings: JSON.parse(draftKey) as UsersPreviewRequest['settings'] }).then(
         (response) => !cancelled && setPreview({ forKey: draftKey, response }),
         (error: unknown) => !cancelled && setPreview({ forKey: draftKey, failure: error instanceof Error ? error.message : String(error) }),
       );
@@ -158,7 +158,7 @@ export function UsersStep(props: StepProps) {
         <PreviewView preview={preview?.response} failure={preview?.failure} stale={preview?.forKey !== draftKey} />
       </Stack>
 
-      <StepFooter step="users" state={state} fieldPaths={FIELD_PATHS} onSave={onSave} goTo={props.goTo} />
+      <StepFooter step="users" state={state} fieldPaths={FIELD_PATHS} onSave={onSave} goTo={props.goTo} onReload={props.reload} />
     </Stack>
   );
 }

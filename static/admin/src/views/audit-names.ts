@@ -1,0 +1,57 @@
+import type { ConnectionSummary } from '../../../../src/core/admin/admin-api-types.ts';
+import { fieldName } from '../components/problems.tsx';
+
+/**
+ * The names the audit trail shows for the ids it stores. Records outlive what they name: a
+ * deleted connection or provider shows by its id.
+ */
+export interface AuditNames {
+  connection(connectionId: string | undefined): string;
+  provider(connectionId: string | undefined, providerId: string | undefined): string;
+  /** A changed field as a person reads it: `providers.<id>.oidc.issuer` → `Subsidiary: Issuer URL`. */
+  field(connectionId: string | undefined, path: string): string;
+}
+
+/** Fields of a provider whose wizard label would read oddly after the provider's name. */
+const PROVIDER_FIELDS: Record<string, string> = { name: 'Name', preset: 'Provider type' };
+
+export function auditNames(connections: readonly ConnectionSummary[]): AuditNames {
+  const byId = new Map(connections.map((c) => [c.id, c]));
+  const provider = (connectionId: string | undefined, providerId: string | undefined): string => {
+    if (!providerId) return '';
+    const found = connectionId ? byId.get(connectionId)?.providers.find((p) => p.id === providerId) : undefined;
+    return found?.name ?? `${providerId} (removed)`;
+  };
+  return {
+    connection: (connectionId) => {
+      if (!connectionId) return '';
+      return byId.get(connectionId)?.name ?? `${connectionId} (deleted)`;
+    },
+    provider,
+    field: (connectionId, path) => {
+      if (path === '*') return 'Everything';
+      if (path === 'name') return 'Name';
+      const match = /^providers\.([^.]+)(?:\.(.+))?$/.exec(path);
+      if (!match) return fieldName(path);
+      const [, providerId, rest] = match;
+      const name = provider(connectionId, providerId);
+      if (!rest) return name;
+      return `${name}: ${PROVIDER_FIELDS[rest] ?? fieldName(rest)}`;
+    },
+  };
+}
+
+/** What a change record's action did, in words. */
+const ACTIONS: Record<string, string> = {
+  'connection.create': 'Added connection',
+  'connection.rename': 'Renamed connection',
+  'connection.update': 'Changed settings',
+  'connection.delete': 'Deleted connection',
+  'provider.create': 'Added provider',
+  'provider.rename': 'Renamed provider',
+  'provider.delete': 'Removed provider',
+};
+
+export function actionName(action: string | undefined): string {
+  return (action && ACTIONS[action]) ?? action ?? '';
+}
