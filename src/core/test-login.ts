@@ -173,7 +173,7 @@ export async function recordTestOutcome(
   await writeTestRecord(store, testId, record);
   if (claims) {
     const last: LastTestClaims = { claims, finishedAt: now, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 };
-    await store.set(storageKeys.wizardLastTest(input.connectionId), last as unknown as Json, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
+    await store.set(storageKeys.wizardLastTest(input.connectionId, input.providerId), last as unknown as Json, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
   }
   if (observed) await writeBindingCookieCheck(store, { v: 1, seen: observed === 'seen', at: now });
   if (outcome.ok && fingerprint) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { AdminSettings, ConfigGetResponse, ConfigSaveResponse, RolloutSaveResponse } from '../../src/core/admin/admin-api-types.js';
+import type { AdminSettings, ConfigGetResponse, ConfigSaveResponse, ConnectionChangeResponse, RolloutSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { createStoredDirectorySources } from '../../src/core/connections/directory.js';
@@ -223,5 +223,42 @@ describe('unknown resolvers', () => {
   it('are refused', async () => {
     await expect(runAdminResolver('config/delete', memoryAdmin().ctx, {})).resolves.toMatchObject({ kind: 'refused', body: { error: 'bad_request' } });
     await expect(runAdminResolver('__proto__', memoryAdmin().ctx, {})).resolves.toMatchObject({ kind: 'refused' });
+  });
+});
+
+describe('connections', () => {
+  it('gives the first connection of an empty installation the id whose metadata URL is /saml/metadata', async () => {
+    const admin = memoryAdmin();
+    const first = await call<ConnectionChangeResponse>(admin, 'connections/save', { name: 'Production' });
+    expect(first).toMatchObject({ ok: true, connection: { id: 'default', metadataUrl: 'https://bridge.example.net/saml/metadata', providers: [{ id: 'default' }] } });
+    const second = await call<ConnectionChangeResponse>(admin, 'connections/save', { name: 'Sandbox' });
+    expect(second.ok && second.connection.id).toMatch(/^[a-z0-9-]{6,}$/);
+    expect(second.ok && second.connection.id).not.toBe('default');
+    expect(second.ok && second.connection.metadataUrl).toBe(`https://bridge.example.net/saml/metadata/${second.ok ? second.connection.id : ''}`);
+  });
+
+  it('records who created, renamed and deleted a connection, and forgets its secrets', async () => {
+    const admin = memoryAdmin({ actor: 'account-7' });
+    // A second between calls, so the trail's newest-first order is the order of the changes.
+    const later = <T,>(key: string, payload: unknown) => ((admin.clock.now += 1000), call<T>(admin, key, payload));
+    await later( 'connections/save', { name: 'Production' });
+    const sandbox = await later<Extract<ConnectionChangeResponse, { ok: true }>>( 'connections/save', { name: 'Sandbox' });
+    const id = sandbox.connection.id;
+    await later( 'config/save', { connectionId: id, settings: { oidc: { issuer: 'https://idp.example.com', clientId: 'c' } }, clientSecret: 'sandbox-secret-value' });
+    expect(admin.store.secretEntries.has(storageKeys.clientSecret(id, sandbox.connection.providers[0]!.id))).toBe(true);
+    const renamed = await later<Extract<ConnectionChangeResponse, { ok: true }>>( 'connections/save', { connectionId: id, name: 'Sandbox 2', expectedRevision: 2 });
+    expect(renamed.connection).toMatchObject({ name: 'Sandbox 2', revision: 3 });
+    await expect(later('connections/delete', { connectionId: id, expectedRevision: 2 })).resolves.toMatchObject({ ok: false, conflict: true });
+    await expect(later('connections/delete', { connectionId: id, expectedRevision: 3 })).resolves.toMatchObject({ ok: true });
+    expect([...admin.store.secretEntries.keys()].filter((key) => key.includes(id))).toEqual([]);
+    const changes = await admin.audit.query({ kind: 'change', limit: 50 });
+    expect(changes.records.map((r) => r.kind === 'change' && [r.action, r.actor])).toEqual([
+      ['connection.delete', 'account-7'],
+      ['connection.rename', 'account-7'],
+      ['connection.update', 'account-7'],
+      ['connection.create', 'account-7'],
+      ['connection.create', 'account-7'],
+    ]);
+    expect(JSON.stringify(changes)).not.toContain('sandbox-secret-value');
   });
 });

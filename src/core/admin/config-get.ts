@@ -23,7 +23,7 @@ export async function configGet(ctx: AdminContext, payload: unknown): Promise<Ad
   if (state.connection && !state.connection.providers.some((p) => p.id === state.providerId)) return badRequest('There is no such provider in this connection. Reload the page.');
   const [credentials, latest] = await Promise.all([
     ctx.signingCredentials(state.connectionId),
-    ctx.ports.store.get(storageKeys.wizardLatestTest(actorHash(ctx.actor))),
+    ctx.ports.store.get(storageKeys.wizardLatestTest(actorHash(ctx.actor), state.connectionId, state.providerId)),
   ]);
   const latestTest = latestTestSchema.safeParse(latest);
   const warnings = settingsWarnings(state.settings);

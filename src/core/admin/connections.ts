@@ -8,7 +8,7 @@ import {
   withoutConnection,
   type ConnectionRecord,
 } from '../connections/connections-document.js';
-import { storageKeys } from '../storage-keys.js';
+import { DEFAULT_ID, storageKeys } from '../storage-keys.js';
 import type { ConnectionChangeResponse, ConnectionDeleteResponse } from './admin-api-types.js';
 import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { changeConnections, newId, recordChange, revisionConflict, summarizeConnections, type ConnectionChange } from './connection-changes.js';
@@ -43,11 +43,15 @@ export async function connectionSave(ctx: AdminContext, payload: unknown): Promi
   const parsed = parsePayload(connectionSaveSchema, payload);
   if (!parsed.ok) return parsed.refusal;
   const request = parsed.value;
-  const id = request.connectionId ?? newId(ctx);
+  let id = request.connectionId ?? '';
   const change = await changeConnections(ctx, (document) => {
     if (!request.connectionId) {
       if (document.connections.length >= MAX_CONNECTIONS) return { ok: false, reason: 'refused', message: `An installation holds at most ${MAX_CONNECTIONS} connections.` };
-      return { ok: true, document: withConnection(document, newConnection(id, request.name, newId(ctx))) };
+      // The first connection of an installation is the one `/saml/metadata` serves. Decided on
+      // the document this attempt read: a retry after another admin's write decides again.
+      const first = document.connections.length === 0;
+      id = first ? DEFAULT_ID : newId(ctx);
+      return { ok: true, document: withConnection(document, newConnection(id, request.name, first ? DEFAULT_ID : newId(ctx))) };
     }
     const existing = document.connections.find((c) => c.id === id);
     const conflict = revisionConflict(existing, request.expectedRevision);
@@ -121,8 +125,7 @@ export async function providerDelete(ctx: AdminContext, payload: unknown): Promi
     return { ok: true, document: withConnection(document, { ...connection, providers: connection.providers.filter((p) => p.id !== request.providerId) }) };
   });
   if (!change.ok) return refused(change);
-  await ctx.ports.secrets.deleteSecret(storageKeys.clientSecret(request.connectionId, request.providerId));
-  await ctx.ports.store.delete(storageKeys.wizardTestPassed(request.connectionId, request.providerId));
+  await forgetProvider(ctx, request.connectionId, request.providerId);
   await recordChange(ctx, { action: 'provider.delete', connectionId: request.connectionId, fields: [`providers.${request.providerId}`] });
   return { ok: true, connections: summarizeConnections(ctx, change.document) };
 }
@@ -131,11 +134,14 @@ export async function providerDelete(ctx: AdminContext, payload: unknown): Promi
 async function forgetConnection(ctx: AdminContext, connection: ConnectionRecord): Promise<void> {
   const { secrets, store } = ctx.ports;
   await secrets.deleteSecret(storageKeys.signingKey(connection.id));
-  for (const provider of connection.providers) {
-    await secrets.deleteSecret(storageKeys.clientSecret(connection.id, provider.id));
-    await store.delete(storageKeys.wizardTestPassed(connection.id, provider.id));
-  }
+  for (const provider of connection.providers) await forgetProvider(ctx, connection.id, provider.id);
   await store.delete(storageKeys.wizardProgress(connection.id));
   await store.delete(storageKeys.wizardRollout(connection.id));
-  await store.delete(storageKeys.wizardLastTest(connection.id));
+}
+
+/** A deleted provider's client secret and test state. */
+async function forgetProvider(ctx: AdminContext, connectionId: string, providerId: string): Promise<void> {
+  await ctx.ports.secrets.deleteSecret(storageKeys.clientSecret(connectionId, providerId));
+  await ctx.ports.store.delete(storageKeys.wizardTestPassed(connectionId, providerId));
+  await ctx.ports.store.delete(storageKeys.wizardLastTest(connectionId, providerId));
 }

@@ -50,7 +50,7 @@ export async function testStart(ctx: AdminContext, payload: unknown): Promise<Ad
     ports.logger.log('warn', 'test.start_failed', { reference, actor: ctx.actor, code: bridgeError.code, detail: bridgeError.detail });
     return badRequest(`The test could not start: ${publicError(bridgeError.code).message}`, { code: bridgeError.code, reference });
   }
-  await ports.store.set(storageKeys.wizardLatestTest(who), { testId, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 }, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
+  await ports.store.set(storageKeys.wizardLatestTest(who, state.connectionId, state.providerId), { testId, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 }, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
   ports.logger.log('info', 'test.started', { actor: ctx.actor, testId });
   const startUrl = new URL(`${ctx.baseUrl.replace(/\/+$/, '')}/test/start`);
   startUrl.searchParams.set('state', started.state);

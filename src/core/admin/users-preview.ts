@@ -26,7 +26,7 @@ export async function usersPreview(ctx: AdminContext, payload: unknown): Promise
   if (!parsed.ok) return parsed.refusal;
   const { store, clock } = ctx.ports;
   const saved = await loadSetupState(ctx, parsed.value);
-  const last = lastTestSchema.safeParse(await store.get(storageKeys.wizardLastTest(saved.connectionId)));
+  const last = lastTestSchema.safeParse(await store.get(storageKeys.wizardLastTest(saved.connectionId, saved.providerId)));
   if (!last.success || last.data.expiresAt <= clock.now()) return { state: 'no_test' };
   const claims = last.data.claims as LastTestClaims['claims'];
 
