@@ -311,18 +311,36 @@ export function createBridge(options: BridgeOptions): Bridge {
     return connectionMetadata ? { methods: ['GET'], run: () => metadata(connectionMetadata[1]!) } : undefined;
   };
 
+  /**
+   * What a request came to: an answer, or a refusal with its code. Every route either answers
+   * or throws; here that becomes one value, recorded once and rendered once.
+   */
+  type Outcome = { ok: true; response: BridgeResponse } | { ok: false; refusal: BridgeError };
+
+  const run = async (request: BridgeRequest, attempt: Attempt, always: { cookies: string[] }): Promise<Outcome> => {
+    try {
+      const route = routeFor(request.path.replace(/\/+$/, '') || '/');
+      if (!route) throw new BridgeError('not_found', request.path.slice(0, 200));
+      const method = request.method.toUpperCase();
+      if (!route.methods.includes(method)) throw new BridgeError('method_not_allowed', method);
+      return { ok: true, response: await route.run({ ...request, method }, attempt, always) };
+    } catch (error) {
+      return { ok: false, refusal: error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error }) };
+    }
+  };
+
   /** One audit record per attempt: the leg that ends it, or a first leg that was refused. */
-  const recordAttempt = async (attempt: Attempt, failure: BridgeError | undefined): Promise<void> => {
-    if (!options.audit || !attempt.record || (attempt.record === 'on_refusal' && !failure)) return;
+  const recordAttempt = async (attempt: Attempt, outcome: Outcome): Promise<void> => {
+    if (!options.audit || !attempt.record || (attempt.record === 'on_refusal' && outcome.ok)) return;
     const record: LoginAuditRecord = {
       kind: 'login',
       reference: attempt.reference,
       time: attempt.startedAt,
       flow: attempt.flow ?? 'sp',
-      outcome: failure ? 'refused' : 'ok',
+      outcome: outcome.ok ? 'ok' : 'refused',
       durationMs: Math.max(0, ports.clock.now() - attempt.startedAt),
       ...pick(attempt, ['connectionId', 'providerId', 'email', 'subject', 'samlRequestId', 'samlResponseId']),
-      ...(failure ? { code: failure.code } : {}),
+      ...(outcome.ok ? {} : { code: outcome.refusal.code }),
     };
     // The answer does not wait on a failed write: the log keeps the reference and the code.
     await options.audit.record(record).catch((error: unknown) => {
@@ -333,22 +351,11 @@ export function createBridge(options: BridgeOptions): Bridge {
   const handle = async (request: BridgeRequest): Promise<BridgeResponse> => {
     const attempt: Attempt = { reference: newReference(ports), startedAt: ports.clock.now() };
     const always = { cookies: [] as string[] };
-    let response: BridgeResponse;
-    let failure: BridgeError | undefined;
-    try {
-      const route = routeFor(request.path.replace(/\/+$/, '') || '/');
-      if (!route) throw new BridgeError('not_found', request.path.slice(0, 200));
-      const method = request.method.toUpperCase();
-      if (!route.methods.includes(method)) throw new BridgeError('method_not_allowed', method);
-      const answer = await route.run({ ...request, method }, attempt, always);
-      response = withCookies(answer, always.cookies);
-    } catch (error) {
-      failure = error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error });
-      const rendered = renderFailure(failure, attempt.reference, request, ports);
-      response = withCookies(rendered, always.cookies);
-    }
-    await recordAttempt(attempt, failure);
-    return response;
+    const outcome = await run(request, attempt, always);
+    await recordAttempt(attempt, outcome);
+    // The reference is read after the route ran: a callback answers under its first leg's.
+    const response = outcome.ok ? outcome.response : renderFailure(outcome.refusal, attempt.reference, request, ports);
+    return withCookies(response, always.cookies);
   };
 
   return { handle, signingCredentials };

@@ -1,5 +1,7 @@
 import { BridgeCaches, createBridge, type Bridge } from '../../src/core/bridge.js';
 import { directoryFromConfig } from '../../src/core/connections/directory.js';
+import type { AuditTrail } from '../../src/core/audit/audit-trail.js';
+import { MemoryAuditTrail } from './memory-audit-trail.js';
 import { parseConfig, type BridgeConfig, type RawConfig } from '../../src/core/config.js';
 import { cryptoRandom } from '../../src/core/default-ports.js';
 import type { BridgeRequest, BridgeResponse } from '../../src/core/http-types.js';
@@ -26,6 +28,7 @@ export interface InProcessBridge {
   logger: ReturnType<typeof recordingLogger>;
   provider: StubProvider;
   caches: BridgeCaches;
+  audit: AuditTrail;
   /** GET `path` with the query given. */
   get(path: string, query?: Record<string, string[]>, headers?: Record<string, string[]>): Promise<BridgeResponse>;
   handle(request: BridgeRequest): Promise<BridgeResponse>;
@@ -38,6 +41,8 @@ export async function inProcessBridge(
     config?: (base: RawConfig) => RawConfig;
     /** Serve the wizard's connection tests too, with this configuration. */
     connectionTests?: boolean;
+    /** Where attempts are recorded; default an in-memory trail (`audit`). */
+    audit?: AuditTrail;
   } = {},
 ): Promise<InProcessBridge> {
   const base: RawConfig = {
@@ -59,7 +64,9 @@ export async function inProcessBridge(
   const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger, fetch: provider.fetch };
   const caches = new BridgeCaches();
   const directory = directoryFromConfig(config);
+  const audit = options.audit ?? new MemoryAuditTrail(clock);
   const bridge = createBridge({
+    audit,
     ports,
     directory: async () => directory,
     baseUrl: config.baseUrl,
@@ -78,6 +85,7 @@ export async function inProcessBridge(
     logger,
     provider,
     caches,
+    audit,
     get,
     handle,
     async startLogin(relayState) {
