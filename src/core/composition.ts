@@ -3,10 +3,14 @@ import { BridgeCaches, createBridge, type Bridge } from './bridge.js';
 import type { BridgeConfig } from './config.js';
 import { createStoredDirectorySources, directoryFromConfig } from './connections/directory.js';
 import type { Ports } from './ports.js';
+import type { AdminHost } from './admin/admin-api-types.js';
+import type { AdminContext } from './admin/admin-context.js';
+import { loadOrCreateSigningKey } from '../downstream-saml/signing-key.js';
 
 /**
- * The one place where the bridge is put together, for both hosts: the Forge web trigger and the
- * standalone server call this with their ports and only translate requests and responses.
+ * The one place where the bridge and the admin resolvers' context are put together, for both
+ * hosts: the Forge functions and the standalone server call these with their ports and only
+ * translate requests and responses.
  */
 export interface BridgeComposition {
   ports: Ports;
@@ -40,6 +44,37 @@ export function composeBridge(composition: BridgeComposition): Bridge {
     cache: caches,
   });
   return createBridge({ ports, baseUrl, allowLoopbackHttp, caches, audit, directory: stored.directory, testConfig: stored.test });
+}
+
+/** What a host knows when an admin calls a resolver. */
+export interface AdminComposition {
+  ports: Ports;
+  baseUrl: string;
+  /** Forge never accepts loopback http; the standalone server does, for local runs and tests. */
+  host: AdminHost;
+  /** Who is calling: the Atlassian account id, or `standalone-admin`. */
+  actor: string;
+  audit?: AuditTrail;
+  /** The running bridge, when the host has one: its signing keys and provider cache are shared. */
+  bridge?: Bridge;
+  caches?: BridgeCaches;
+}
+
+/** The resolvers' context, for both hosts. */
+export function composeAdminContext(composition: AdminComposition): AdminContext {
+  const { ports, baseUrl, host, actor, audit, bridge, caches } = composition;
+  return {
+    ports,
+    baseUrl,
+    allowLoopbackHttp: host === 'standalone',
+    host,
+    actor,
+    ...(audit ? { audit } : {}),
+    ...(caches ? { providerCache: caches.provider } : {}),
+    signingCredentials: bridge
+      ? (connectionId) => bridge.signingCredentials(connectionId)
+      : (connectionId) => loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host, connectionId),
+  };
 }
 
 export { BridgeCaches };

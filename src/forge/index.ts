@@ -7,9 +7,8 @@ import { makeResolver } from '@forge/resolver';
 import type { AdminRefusal } from '../core/admin/admin-api-types.js';
 import type { AdminContext } from '../core/admin/admin-context.js';
 import { ADMIN_RESOLVER_KEYS, runAdminResolver } from '../core/admin/admin-resolvers.js';
-import { composeBridge } from '../core/composition.js';
+import { composeAdminContext, composeBridge } from '../core/composition.js';
 import type { Ports } from '../core/ports.js';
-import { loadOrCreateSigningKey } from '../downstream-saml/signing-key.js';
 import { createForgePorts } from './forge-ports.js';
 import { EntityAuditTrail } from './entity-audit-trail.js';
 import { AdminCheckError, requireAdmin, type ResolverContext } from './require-admin.js';
@@ -41,15 +40,7 @@ function refusalOf(error: AdminCheckError): AdminRefusal {
 /** The resolver context of one invocation: Forge ports, the web trigger URL, the caller's account. */
 async function adminContext(accountId: string, ports: Ports): Promise<AdminContext> {
   const baseUrl = await webTrigger.getUrl(BRIDGE_TRIGGER_KEY);
-  return {
-    ports,
-    baseUrl,
-    allowLoopbackHttp: false,
-    host: 'forge',
-    actor: accountId,
-    signingCredentials: (connectionId) => loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host, connectionId),
-    audit: new EntityAuditTrail(ports.clock),
-  };
+  return composeAdminContext({ ports, baseUrl, host: 'forge', actor: accountId, audit: new EntityAuditTrail(ports.clock) });
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AdminSettings } from '../core/admin/admin-api-types.js';
 import { BridgeCaches, type Bridge } from '../core/bridge.js';
-import { composeBridge } from '../core/composition.js';
+import { composeAdminContext, composeBridge } from '../core/composition.js';
 import type { AuditTrail } from '../core/audit/audit-trail.js';
 import { isLoopbackUrl, parseConfig, type BridgeConfig, type RawConfig } from '../core/config.js';
 import { cryptoRandom, jsonLogger, systemClock } from '../core/default-ports.js';
@@ -169,16 +169,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
         tokenHash: token.hash,
         uiDir: options.adminUiDir ?? DEFAULT_ADMIN_UI_DIR,
         logger,
-        context: () => ({
-          ports,
-          baseUrl,
-          allowLoopbackHttp: true,
-          host: 'standalone',
-          actor: 'standalone-admin',
-          signingCredentials: bridge.signingCredentials,
-          providerCache: caches.provider,
-          audit,
-        }),
+        context: () => composeAdminContext({ ports, baseUrl, host: 'standalone', actor: 'standalone-admin', audit, bridge, caches }),
       });
       adminInfo = { url: `${baseUrl}/admin/`, tokenSource: token.source, ...(token.generated ? { generatedToken: token.generated } : {}) };
     }
