@@ -5,6 +5,8 @@
  * secret toward the browser.
  */
 
+import type { ProviderPreset, WizardSettings } from '../config-fields.js';
+
 /** Resolver keys, read like paths. */
 export type AdminResolverKey =
   | 'config/get'
@@ -47,7 +49,7 @@ export interface ConnectionSummary {
   providers: { id: string; name: string; domains: string[] }[];
 }
 
-export type ProviderPreset = 'okta' | 'entra' | 'google' | 'auth0' | 'keycloak' | 'other';
+export type { ProviderPreset };
 
 /** Wizard steps, in order; progress is saved per step so an admin can leave and come back. */
 export type WizardStep =
@@ -66,24 +68,13 @@ export interface FieldProblem {
   message: string;
 }
 
-/** The editable settings: the raw configuration minus `baseUrl` (the host knows it) and minus
- * the client secret (write-only; see `clientSecret` in `ConfigSaveRequest`). */
-export interface AdminSettings {
-  preset?: ProviderPreset;
-  oidc?: {
-    issuer?: string;
-    clientId?: string;
-    scopes?: string[];
-    clientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
-    /** Manual mode (no discovery) when set. */
-    endpoints?: { authorizationEndpoint?: string; tokenEndpoint?: string; userinfoEndpoint?: string; jwksUri?: string };
-  };
-  serviceProvider?: { entityId?: string; acsUrl?: string };
-  allowedEmailDomains?: string[];
-  nameIdClaim?: string;
-  attributeClaims?: { givenName?: string; surname?: string; displayName?: string; stableId?: string };
-  requireVerifiedEmail?: boolean;
-}
+/**
+ * The editable settings: the raw configuration minus `baseUrl` (the host knows it), minus the
+ * fields only a configuration file sets, and minus the client secret (write-only; see
+ * `clientSecret` in `ConfigSaveRequest`). Derived from the field table (`config-fields.ts`);
+ * `oidc.endpoints`, when set, is manual mode (no discovery).
+ */
+export type AdminSettings = WizardSettings;
 
 /** The bridge's own values, shown to the admin to paste into the provider and into Guard. */
 export interface BridgeValues {
@@ -148,7 +139,7 @@ export interface ConfigGetResponse {
   bridge: BridgeValues;
   status: SetupStatus;
   rollout: RolloutChecklist;
-  /** Field help, from the one config schema (`describeConfigFields`). */
+  /** Field help by dotted path, from the field table (`describeConfigFields`). */
   fieldHelp: Record<string, string>;
   /** Non-blocking remarks (e.g. an ACS URL that does not look like Atlassian's). */
   warnings: FieldProblem[];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
-import { adminSettingsSchema, evaluateSettings } from '../stored-config.js';
+import { adminSettingsSchema } from '../config-fields.js';
+import { evaluateSettings } from '../stored-config.js';
 import { applySettings, connectionFieldPath, newConnection, settingsOf, withConnection } from '../connections/connections-document.js';
 import { changeConnections, recordChange, revisionConflict, summarizeConnections } from './connection-changes.js';
 import type { AdminSettings, ConfigSaveResponse, WizardStep } from './admin-api-types.js';

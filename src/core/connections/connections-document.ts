@@ -3,7 +3,7 @@ import type { AdminSettings } from '../admin/admin-api-types.js';
 import type { ConfigProblem } from '../config.js';
 import type { Json, KeyValueStore, RevisedValue } from '../ports.js';
 import { DEFAULT_ID, storageKeys } from '../storage-keys.js';
-import { adminSettingsSchema, PROVIDER_PRESETS } from '../stored-config.js';
+import { adminSettingsSchema, PROVIDER_PRESETS } from '../config-fields.js';
 
 /**
  * The stored document that holds every connection (`storageKeys.connections()`): one SAML
