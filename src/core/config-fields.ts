@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { WizardStep } from './admin/admin-api-types.js';
+import type { ConfigFieldInfo, WizardStep } from './admin/admin-api-types.js';
 
 /**
  * Every configuration field, described once: its value in the configuration file (the zod type
  * with its checks, messages and default), what the wizard calls it and says about it, the step
  * that edits it and the bounds of a partial save, whether it is a secret, and where a connection
  * keeps it. Derived from this table: the file schema (`config.ts`), the wizard's settings schema
- * and `AdminSettings`, and the field help of `config/get`.
+ * and `AdminSettings`, and the field help and labels of `config/get`.
  *
  * The wizard's bounds are looser than the file's checks on purpose: a partial save stores any
  * value of the right type and size, and the whole is judged by the file schema (`config-save.ts`).
@@ -453,7 +453,25 @@ export function configFieldEntries(): ConfigFieldEntry[] {
   return out;
 }
 
+/** The step that edits a field, or the one step of every field of a group. */
+function stepOf(node: FieldSpec | GroupSpec): WizardStep | undefined {
+  if (!isGroup(node)) return node.wizard?.step;
+  const steps = new Set(Object.values(node.fields).map(stepOf));
+  return steps.size === 1 ? [...steps][0] : undefined;
+}
+
 /** Field help by dotted path, for the wizard (`fieldHelp`). */
 export function describeConfigFields(): Record<string, string> {
   return Object.fromEntries(configFieldEntries().flatMap(({ path, node }) => (node.help ? [[path, node.help]] : [])));
+}
+
+/** What the wizard shows of each field, by dotted path (`ConfigGetResponse.fields`). */
+export function configFieldInfo(): Record<string, ConfigFieldInfo> {
+  return Object.fromEntries(
+    configFieldEntries().map(({ path, node }) => {
+      const step = stepOf(node);
+      const info: ConfigFieldInfo = { label: node.label, ...(node.help ? { help: node.help } : {}), ...(step ? { step } : {}), secret: !isGroup(node) && node.secret === true };
+      return [path, info];
+    }),
+  );
 }

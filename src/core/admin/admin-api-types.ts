@@ -76,6 +76,16 @@ export interface FieldProblem {
  */
 export type AdminSettings = WizardSettings;
 
+/** What the wizard shows of one configuration field (from the field table, `config-fields.ts`). */
+export interface ConfigFieldInfo {
+  label: string;
+  help?: string;
+  /** The step that edits it (of a group: the one step of all its fields); absent: the configuration file only. */
+  step?: WizardStep;
+  /** Write-only: kept in secret storage, never shown again. */
+  secret: boolean;
+}
+
 /** The bridge's own values, shown to the admin to paste into the provider and into Guard. */
 export interface BridgeValues {
   baseUrl: string;
@@ -141,6 +151,8 @@ export interface ConfigGetResponse {
   rollout: RolloutChecklist;
   /** Field help by dotted path, from the field table (`describeConfigFields`). */
   fieldHelp: Record<string, string>;
+  /** Label, help, step and secrecy of every field and group by dotted path, from the field table. */
+  fields: Record<string, ConfigFieldInfo>;
   /** Non-blocking remarks (e.g. an ACS URL that does not look like Atlassian's). */
   warnings: FieldProblem[];
   /** The latest connection test this admin started and can still read with `test/result`. */
