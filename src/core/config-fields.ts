@@ -6,7 +6,8 @@ import type { ConfigFieldInfo, WizardStep } from './admin/admin-api-types.js';
  * with its checks, messages and default), what the wizard calls it and says about it, the step
  * that edits it and the bounds of a partial save, whether it is a secret, and where a connection
  * keeps it. Derived from this table: the file schema (`config.ts`), the wizard's settings schema
- * and `AdminSettings`, and the field help and labels of `config/get`.
+ * and `AdminSettings`; which settings the stored connections document keeps on the connection
+ * and which on each provider; and the field help and labels of `config/get`.
  *
  * The wizard's bounds are looser than the file's checks on purpose: a partial save stores any
  * value of the right type and size, and the whole is judged by the file schema (`config-save.ts`).
@@ -380,6 +381,10 @@ export type SettingsSchema<Mode extends 'strict' | 'strip'> = ObjectOf<SettingsS
 export type WizardSettings = z.output<SettingsSchema<'strict'>>;
 export type ProviderPreset = (typeof PROVIDER_PRESETS)[number];
 
+/** The top-level settings a connection keeps at `level`. */
+export type SettingsKeyAt<Level extends FieldLevel> = { [K in keyof Fields]: Fields[K] extends { level: Level } ? K : never }[keyof Fields] &
+  keyof WizardSettings;
+
 /** The configuration file's schema, in the table's order. */
 export function fileConfigSchema(options: ConfigParseOptions): FileConfigSchema {
   return fileObject(CONFIG_FIELDS, options, true) as unknown as FileConfigSchema;
@@ -460,6 +465,10 @@ function stepOf(node: FieldSpec | GroupSpec): WizardStep | undefined {
   return steps.size === 1 ? [...steps][0] : undefined;
 }
 
+function maskOf<K extends string>(keys: K[]): Record<K, true> {
+  return Object.fromEntries(keys.map((key) => [key, true])) as Record<K, true>;
+}
+
 /** Field help by dotted path, for the wizard (`fieldHelp`). */
 export function describeConfigFields(): Record<string, string> {
   return Object.fromEntries(configFieldEntries().flatMap(({ path, node }) => (node.help ? [[path, node.help]] : [])));
@@ -474,4 +483,17 @@ export function configFieldInfo(): Record<string, ConfigFieldInfo> {
       return [path, info];
     }),
   );
+}
+
+/** Each top-level setting of the wizard and where a connection keeps it, in the table's order. */
+export function storedSettings(): [keyof WizardSettings, FieldLevel][] {
+  return Object.entries(CONFIG_FIELDS).flatMap(([key, node]) => {
+    const level = (node as FieldMeta).level;
+    return level ? [[key as keyof WizardSettings, level]] : [];
+  });
+}
+
+/** The top-level settings a connection keeps at `level`, as a mask for the settings schema's `pick`. */
+export function settingsMaskAt<Level extends FieldLevel>(level: Level): Record<SettingsKeyAt<Level>, true> {
+  return maskOf(storedSettings().flatMap(([key, at]) => (at === level ? [key as SettingsKeyAt<Level>] : [])));
 }
