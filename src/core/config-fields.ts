@@ -5,9 +5,11 @@ import type { ConfigFieldInfo, WizardStep } from './admin/admin-api-types.js';
  * Every configuration field, described once: its value in the configuration file (the zod type
  * with its checks, messages and default), what the wizard calls it and says about it, the step
  * that edits it and the bounds of a partial save, whether it is a secret, and where a connection
- * keeps it. Derived from this table: the file schema (`config.ts`), the wizard's settings schema
- * and `AdminSettings`; which settings the stored connections document keeps on the connection
- * and which on each provider; and the field help and labels of `config/get`.
+ * keeps it. Derived from this table: the file schema (`config.ts`); the wizard's settings schema
+ * and `AdminSettings`; the settings-to-configuration converter (`stored-config.ts`); which
+ * settings the stored connections document keeps on the connection and which on each provider;
+ * the merge of a save, the steps' completion and step 7's preview (`admin/`); the field help and
+ * labels of `config/get`; and the README's field table (`npm run docs:config-fields`).
  *
  * The wizard's bounds are looser than the file's checks on purpose: a partial save stores any
  * value of the right type and size, and the whole is judged by the file schema (`config-save.ts`).
@@ -385,6 +387,13 @@ export type ProviderPreset = (typeof PROVIDER_PRESETS)[number];
 export type SettingsKeyAt<Level extends FieldLevel> = { [K in keyof Fields]: Fields[K] extends { level: Level } ? K : never }[keyof Fields] &
   keyof WizardSettings;
 
+type StepOf<N> = N extends { wizard: { step: infer S } } ? S : N extends { fields: infer T } ? StepOf<T[keyof T]> : never;
+/** The top-level settings that step `Step` edits (all of whose fields it edits). */
+export type SettingsKeyOfStep<Step extends WizardStep> = {
+  [K in keyof Fields]: [StepOf<Fields[K]>] extends [never] ? never : [StepOf<Fields[K]>] extends [Step] ? K : never;
+}[keyof Fields] &
+  keyof WizardSettings;
+
 /** The configuration file's schema, in the table's order. */
 export function fileConfigSchema(options: ConfigParseOptions): FileConfigSchema {
   return fileObject(CONFIG_FIELDS, options, true) as unknown as FileConfigSchema;
@@ -437,6 +446,16 @@ function settingsObject(table: FieldTable, strict: boolean): z.ZodObject {
   return strict ? z.strictObject(shape) : z.object(shape);
 }
 
+/**
+ * What an atomic group (`GroupSpec.atomic`) keeps of a value: its entries that are neither
+ * undefined nor empty, or nothing when none is left.
+ */
+export function atomicValue(value: unknown): Record<string, unknown> | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const kept = Object.entries(value).filter(([, inner]) => inner !== undefined && inner !== '');
+  return kept.length ? Object.fromEntries(kept) : undefined;
+}
+
 /** One field or group of the table, flattened. */
 export interface ConfigFieldEntry {
   /** Dotted path, as in the file and in problems: `oidc.endpoints.jwksUri`. */
@@ -463,6 +482,11 @@ function stepOf(node: FieldSpec | GroupSpec): WizardStep | undefined {
   if (!isGroup(node)) return node.wizard?.step;
   const steps = new Set(Object.values(node.fields).map(stepOf));
   return steps.size === 1 ? [...steps][0] : undefined;
+}
+
+/** The top-level settings that `step` edits, as a mask for the settings schema's `pick`. */
+export function settingsMaskOfStep<Step extends WizardStep>(step: Step): Record<SettingsKeyOfStep<Step>, true> {
+  return maskOf(Object.entries(CONFIG_FIELDS).flatMap(([key, node]) => (stepOf(node) === step ? [key as SettingsKeyOfStep<Step>] : [])));
 }
 
 function maskOf<K extends string>(keys: K[]): Record<K, true> {

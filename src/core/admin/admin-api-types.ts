@@ -5,7 +5,7 @@
  * secret toward the browser.
  */
 
-import type { ProviderPreset, WizardSettings } from '../config-fields.js';
+import type { ProviderPreset, SettingsKeyOfStep, WizardSettings } from '../config-fields.js';
 
 /** Resolver keys, read like paths. */
 export type AdminResolverKey =
@@ -310,8 +310,8 @@ export interface RolloutSaveResponse {
 
 /** Step 7: the user settings tried against the claims of the last connection test, unsaved. */
 export interface UsersPreviewRequest extends ConnectionTarget {
-  /** Candidate values; omitted fields use the saved ones. */
-  settings?: Pick<AdminSettings, 'nameIdClaim' | 'attributeClaims' | 'allowedEmailDomains' | 'requireVerifiedEmail'>;
+  /** Candidate values of step 7's settings; omitted fields use the saved ones. */
+  settings?: Pick<AdminSettings, SettingsKeyOfStep<'users'>>;
 }
 
 export type UsersPreviewResponse =
