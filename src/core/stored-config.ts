@@ -1,81 +1,39 @@
-import { z } from 'zod';
 import type { AdminSettings } from './admin/admin-api-types.js';
-import { CLIENT_AUTH_METHODS, checkConfig, type BridgeConfig, type ConfigParseOptions, type ConfigProblem } from './config.js';
+import { atomicValue, CONFIG_FIELDS, isGroup, type FieldTable } from './config-fields.js';
+import { checkConfig, type BridgeConfig, type ConfigParseOptions, type ConfigProblem } from './config.js';
 import { providerFingerprint, type TestConfig } from './test-login.js';
 
 /**
  * The wizard's settings of one provider of one connection (`AdminSettings`, no secret, no base
- * URL) plus its client secret, completed with the host's base URL and parsed with the one
- * schema in `config.ts`. The stored form is `connections/connections-document.ts`.
+ * URL) plus its client secret, completed with the host's base URL and parsed with the file
+ * schema (`config.ts`). The stored form is `connections/connections-document.ts`.
  */
-
-export const PROVIDER_PRESETS = ['okta', 'entra', 'google', 'auth0', 'keycloak', 'other'] as const;
-
-/**
- * The shape of `AdminSettings`, with bounds. `strict` refuses unknown fields (a request from
- * the browser); `strip` drops them (a stored record, which may carry fields of older versions).
- * Only types and sizes are checked here; what the values mean is the config schema's job.
- */
-export function adminSettingsSchema(mode: 'strict' | 'strip') {
-  const object = <T extends z.ZodRawShape>(shape: T) => (mode === 'strict' ? z.strictObject(shape) : z.object(shape));
-  const text = (max: number) => z.string().max(max);
-  return object({
-    preset: z.enum(PROVIDER_PRESETS).optional(),
-    oidc: object({
-      issuer: text(2048).optional(),
-      clientId: text(500).optional(),
-      scopes: z.array(text(200)).max(50).optional(),
-      clientAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
-      endpoints: object({
-        authorizationEndpoint: text(2048).optional(),
-        tokenEndpoint: text(2048).optional(),
-        userinfoEndpoint: text(2048).optional(),
-        jwksUri: text(2048).optional(),
-      }).optional(),
-    }).optional(),
-    serviceProvider: object({ entityId: text(2048).optional(), acsUrl: text(2048).optional() }).optional(),
-    allowedEmailDomains: z.array(text(253)).max(500).optional(),
-    nameIdClaim: text(100).optional(),
-    attributeClaims: object({
-      givenName: text(100).optional(),
-      surname: text(100).optional(),
-      displayName: text(100).optional(),
-      stableId: text(100).optional(),
-    }).optional(),
-    requireVerifiedEmail: z.boolean().optional(),
-  });
-}
-
-/** `oidc.endpoints` only when manual mode is on (at least one endpoint given); empty strings dropped. */
-function manualEndpoints(endpoints: NonNullable<AdminSettings['oidc']>['endpoints']) {
-  if (!endpoints) return undefined;
-  const entries = Object.entries(endpoints).filter(([, value]) => typeof value === 'string' && value !== '');
-  return entries.length ? Object.fromEntries(entries) : undefined;
-}
-
-function omitUndefined(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
-}
 
 /** The raw configuration the settings stand for, ready for the config schema. */
 export function settingsToRawConfig(settings: AdminSettings, clientSecret: unknown, baseUrl: string): Record<string, unknown> {
-  const oidc = settings.oidc ?? {};
-  return omitUndefined({
-    baseUrl,
-    oidc: omitUndefined({
-      issuer: oidc.issuer,
-      clientId: oidc.clientId,
-      clientSecret,
-      scopes: oidc.scopes,
-      clientAuthMethod: oidc.clientAuthMethod,
-      endpoints: manualEndpoints(oidc.endpoints),
-    }),
-    serviceProvider: omitUndefined({ entityId: settings.serviceProvider?.entityId, acsUrl: settings.serviceProvider?.acsUrl }),
-    allowedEmailDomains: settings.allowedEmailDomains,
-    nameIdClaim: settings.nameIdClaim,
-    attributeClaims: settings.attributeClaims ? omitUndefined({ ...settings.attributeClaims }) : undefined,
-    requireVerifiedEmail: settings.requireVerifiedEmail,
-  });
+  return { baseUrl, ...rawOf(CONFIG_FIELDS, settings, clientSecret) };
+}
+
+/**
+ * The file's fields of a settings object: the wizard's values and the secret, nothing undefined.
+ * An object the file requires is always there, so each missing field is reported at its own
+ * path; an atomic one keeps only its non-empty values (`oidc.endpoints`: manual mode or not).
+ */
+function rawOf(table: FieldTable, settings: Record<string, unknown>, clientSecret: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, node] of Object.entries(table)) {
+    const value = settings[key];
+    if (!isGroup(node)) {
+      const raw = node.secret ? clientSecret : node.file && node.wizard ? value : undefined;
+      if (raw !== undefined) out[key] = raw;
+    } else if (node.atomic) {
+      const kept = atomicValue(value);
+      if (kept) out[key] = kept;
+    } else if (value !== undefined || !node.presence) {
+      out[key] = rawOf(node.fields, (value ?? {}) as Record<string, unknown>, clientSecret);
+    }
+  }
+  return out;
 }
 
 /** A problem of the whole configuration, and whether it is only a value not given yet. */

@@ -189,6 +189,8 @@ describe('the overview status', () => {
     });
     expect(overview.bridge).toMatchObject({ callbackUrl: 'https://bridge.example.net/oidc/callback', ssoUrl: 'https://bridge.example.net/saml/sso' });
     expect(overview.fieldHelp['oidc.issuer']).toContain('issuer');
+    expect(overview.fields['oidc.clientSecret']).toMatchObject({ label: 'Client secret', step: 'provider', secret: true });
+    expect(overview.fields['serviceProvider.acsUrl']).toMatchObject({ step: 'sp-values', secret: false });
 
     await save(admin, { settings: {}, step: 'callback' });
     await save(admin, { settings: PROVIDER, clientSecret: SECRET, step: 'provider' });

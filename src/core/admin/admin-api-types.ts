@@ -5,6 +5,8 @@
  * secret toward the browser.
  */
 
+import type { ProviderPreset, SettingsKeyOfStep, WizardSettings } from '../config-fields.js';
+
 /** Resolver keys, read like paths. */
 export type AdminResolverKey =
   | 'config/get'
@@ -47,7 +49,7 @@ export interface ConnectionSummary {
   providers: { id: string; name: string; domains: string[] }[];
 }
 
-export type ProviderPreset = 'okta' | 'entra' | 'google' | 'auth0' | 'keycloak' | 'other';
+export type { ProviderPreset };
 
 /** Wizard steps, in order; progress is saved per step so an admin can leave and come back. */
 export type WizardStep =
@@ -66,23 +68,22 @@ export interface FieldProblem {
   message: string;
 }
 
-/** The editable settings: the raw configuration minus `baseUrl` (the host knows it) and minus
- * the client secret (write-only; see `clientSecret` in `ConfigSaveRequest`). */
-export interface AdminSettings {
-  preset?: ProviderPreset;
-  oidc?: {
-    issuer?: string;
-    clientId?: string;
-    scopes?: string[];
-    clientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
-    /** Manual mode (no discovery) when set. */
-    endpoints?: { authorizationEndpoint?: string; tokenEndpoint?: string; userinfoEndpoint?: string; jwksUri?: string };
-  };
-  serviceProvider?: { entityId?: string; acsUrl?: string };
-  allowedEmailDomains?: string[];
-  nameIdClaim?: string;
-  attributeClaims?: { givenName?: string; surname?: string; displayName?: string; stableId?: string };
-  requireVerifiedEmail?: boolean;
+/**
+ * The editable settings: the raw configuration minus `baseUrl` (the host knows it), minus the
+ * fields only a configuration file sets, and minus the client secret (write-only; see
+ * `clientSecret` in `ConfigSaveRequest`). Derived from the field table (`config-fields.ts`);
+ * `oidc.endpoints`, when set, is manual mode (no discovery).
+ */
+export type AdminSettings = WizardSettings;
+
+/** What the wizard shows of one configuration field (from the field table, `config-fields.ts`). */
+export interface ConfigFieldInfo {
+  label: string;
+  help?: string;
+  /** The step that edits it (of a group: the one step of all its fields); absent: the configuration file only. */
+  step?: WizardStep;
+  /** Write-only: kept in secret storage, never shown again. */
+  secret: boolean;
 }
 
 /** The bridge's own values, shown to the admin to paste into the provider and into Guard. */
@@ -148,8 +149,10 @@ export interface ConfigGetResponse {
   bridge: BridgeValues;
   status: SetupStatus;
   rollout: RolloutChecklist;
-  /** Field help, from the one config schema (`describeConfigFields`). */
+  /** Field help by dotted path, from the field table (`describeConfigFields`). */
   fieldHelp: Record<string, string>;
+  /** Label, help, step and secrecy of every field and group by dotted path, from the field table. */
+  fields: Record<string, ConfigFieldInfo>;
   /** Non-blocking remarks (e.g. an ACS URL that does not look like Atlassian's). */
   warnings: FieldProblem[];
   /** The latest connection test this admin started and can still read with `test/result`. */
@@ -307,8 +310,8 @@ export interface RolloutSaveResponse {
 
 /** Step 7: the user settings tried against the claims of the last connection test, unsaved. */
 export interface UsersPreviewRequest extends ConnectionTarget {
-  /** Candidate values; omitted fields use the saved ones. */
-  settings?: Pick<AdminSettings, 'nameIdClaim' | 'attributeClaims' | 'allowedEmailDomains' | 'requireVerifiedEmail'>;
+  /** Candidate values of step 7's settings; omitted fields use the saved ones. */
+  settings?: Pick<AdminSettings, SettingsKeyOfStep<'users'>>;
 }
 
 export type UsersPreviewResponse =

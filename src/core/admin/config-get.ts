@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeConfigFields } from '../config.js';
+import { configFieldInfo, describeConfigFields } from '../config-fields.js';
 import { storageKeys } from '../storage-keys.js';
 import { actorHash } from '../test-login.js';
 import type { AdminSettings, ConfigGetResponse } from './admin-api-types.js';
@@ -12,7 +12,7 @@ const latestTestSchema = z.object({ testId: z.string(), expiresAt: z.number() })
 
 /**
  * `config/get`: the saved settings, the bridge's own values, the overview status, the rollout
- * checklist, field help from the config schema, and warnings. Never a secret: the settings
+ * checklist, field help and labels from the field table, and warnings. Never a secret: the settings
  * record holds none, and of the signing key only the certificate is used.
  */
 export async function configGet(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<ConfigGetResponse>> {
@@ -40,6 +40,7 @@ export async function configGet(ctx: AdminContext, payload: unknown): Promise<Ad
     status: setupStatus(state),
     rollout: state.rollout,
     fieldHelp: describeConfigFields(),
+    fields: configFieldInfo(),
     warnings,
     ...(latestTest.success && latestTest.data.expiresAt > ctx.ports.clock.now() ? { lastTestId: latestTest.data.testId } : {}),
   };

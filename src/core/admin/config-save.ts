@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
-import { adminSettingsSchema, evaluateSettings } from '../stored-config.js';
+import { adminSettingsSchema, atomicValue, CONFIG_FIELDS, configFieldEntries, isGroup, requiredInFile, type FieldTable } from '../config-fields.js';
+import { evaluateSettings } from '../stored-config.js';
+import { copySettings } from './config-get.js';
 import { applySettings, connectionFieldPath, newConnection, settingsOf, withConnection } from '../connections/connections-document.js';
 import { changeConnections, recordChange, revisionConflict, summarizeConnections } from './connection-changes.js';
 import type { AdminSettings, ConfigSaveResponse } from './admin-api-types.js';
@@ -92,50 +94,48 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   return { ok: true, status: setupStatus(after), warnings, connection: summary };
 }
 
-type Endpoints = NonNullable<NonNullable<AdminSettings['oidc']>['endpoints']>;
-
-/** Drops empty values of optional fields, so `''` means "not set" (back to the default). */
-function withoutEmpty<T extends Record<string, unknown>>(record: T): Partial<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== '' && value !== undefined)) as Partial<T>;
-}
+/** Settings paths whose value counts as one whole (atomic groups). */
+const ATOMIC_PATHS = new Set(configFieldEntries().flatMap(({ path, node }) => (isGroup(node) && node.atomic ? [path] : [])));
+/** Fields the file may leave out (optional, or with a default): for them, `''` means "not set". */
+const OPTIONAL_PATHS = new Set(configFieldEntries().flatMap(({ path, node }) => (!isGroup(node) && !requiredInFile(node) ? [path] : [])));
 
 /**
- * The patch applied to the saved settings. Objects merge field by field; `oidc.endpoints` is
- * replaced as a whole (manual mode is all four endpoints or none), and an empty one turns manual
- * mode off. Arrays replace.
+ * The patch applied to the saved settings, following the field table. Objects merge field by
+ * field; an atomic one (`oidc.endpoints`: manual mode is all four endpoints or none) is replaced
+ * as a whole, and an empty one turns manual mode off. An empty string for a field the file may
+ * leave out means "not set" (back to its default); a merged object keeps no such empty string.
+ * Arrays replace.
  */
 export function mergeSettings(saved: AdminSettings, patch: AdminSettings): AdminSettings {
-  const out: AdminSettings = JSON.parse(JSON.stringify(saved)) as AdminSettings;
-  if (patch.preset !== undefined) out.preset = patch.preset;
-  if (patch.oidc) {
-    const { endpoints, ...rest } = patch.oidc;
-    const oidc = { ...out.oidc, ...rest };
-    if (endpoints !== undefined) {
-      const kept = withoutEmpty(endpoints) as Endpoints;
-      if (Object.keys(kept).length) oidc.endpoints = kept;
-      else delete oidc.endpoints;
+  return mergeInto(copySettings(saved), copySettings(patch), CONFIG_FIELDS, '') as AdminSettings;
+}
+
+function mergeInto(out: Record<string, unknown>, patch: Record<string, unknown>, table: FieldTable, prefix: string): Record<string, unknown> {
+  for (const [key, node] of Object.entries(table)) {
+    const value = patch[key];
+    if (value === undefined) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isGroup(node) && node.atomic) {
+      const kept = atomicValue(value);
+      if (kept) out[key] = kept;
+      else delete out[key];
+    } else if (isGroup(node)) {
+      const merged = mergeInto({ ...(out[key] as Record<string, unknown> | undefined) }, value as Record<string, unknown>, node.fields, path);
+      out[key] = Object.fromEntries(Object.entries(merged).filter(([inner, v]) => !(v === '' && OPTIONAL_PATHS.has(`${path}.${inner}`))));
+    } else if (value === '' && OPTIONAL_PATHS.has(path)) {
+      delete out[key];
+    } else {
+      out[key] = value;
     }
-    out.oidc = oidc;
   }
-  if (patch.serviceProvider) out.serviceProvider = { ...out.serviceProvider, ...patch.serviceProvider };
-  if (patch.allowedEmailDomains !== undefined) out.allowedEmailDomains = [...patch.allowedEmailDomains];
-  if (patch.nameIdClaim !== undefined) {
-    if (patch.nameIdClaim === '') delete out.nameIdClaim;
-    else out.nameIdClaim = patch.nameIdClaim;
-  }
-  if (patch.attributeClaims) {
-    const attributeClaims = { ...out.attributeClaims, ...patch.attributeClaims };
-    out.attributeClaims = withoutEmpty(attributeClaims);
-  }
-  if (patch.requireVerifiedEmail !== undefined) out.requireVerifiedEmail = patch.requireVerifiedEmail;
   return out;
 }
 
-/** The dotted paths of a settings object's values; `oidc.endpoints` counts as one value. */
+/** The dotted paths of a settings object's values; an atomic group (`oidc.endpoints`) counts as one value. */
 function leaves(settings: AdminSettings): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (value: unknown, path: string) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && path !== 'oidc.endpoints') {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && !ATOMIC_PATHS.has(path)) {
       for (const [key, inner] of Object.entries(value)) walk(inner, path ? `${path}.${key}` : key);
       return;
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
 import { bridgeUrls, type BridgeConfig } from '../config.js';
+import { settingsMaskOfStep } from '../config-fields.js';
 import type { Json } from '../ports.js';
 import { storageKeys } from '../storage-keys.js';
 import { evaluateSettings, testConfigFrom, type SettingsProblem } from '../stored-config.js';
@@ -176,17 +177,21 @@ export function setupStatus(state: SetupState): SetupStatus {
   const configured = state.evaluation.ok && state.read.state !== 'unreadable';
   const live = configured && ROLLOUT_ITEMS.every((item) => state.rollout[item]);
   const clientSecretSet = typeof state.clientSecret === 'string' && state.clientSecret !== '';
-  const none = (prefixes: string[]) => !missing.some((path) => prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}.`)));
+  /** Nothing missing among the settings the step edits (the field table's steps). */
+  const complete = (step: WizardStep) => {
+    const prefixes = Object.keys(settingsMaskOfStep(step));
+    return !missing.some((path) => prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}.`)));
+  };
   // Steps that hold data are done when their data is complete (so a later change can undo
   // them); the informational steps are done when the admin said so.
   const done: Record<WizardStep, boolean> = {
     overview: state.progress.includes('overview'),
     callback: state.progress.includes('callback'),
-    provider: none(['oidc']) && clientSecretSet,
+    provider: complete('provider') && clientSecretSet,
     test: state.testPassed,
     'idp-values': state.progress.includes('idp-values'),
-    'sp-values': none(['serviceProvider']),
-    users: none(['allowedEmailDomains', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail']),
+    'sp-values': complete('sp-values'),
+    users: complete('users'),
     enforce: live,
   };
   const completedSteps = WIZARD_STEPS.filter((step) => done[step]);

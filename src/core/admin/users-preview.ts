@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { BridgeError, publicError } from '../errors.js';
 import { mapTestUser } from '../login/connection-test.js';
 import { storageKeys } from '../storage-keys.js';
-import { adminSettingsSchema, checkRawConfig, PLACEHOLDERS, settingsToRawConfig } from '../stored-config.js';
+import { adminSettingsSchema, settingsMaskOfStep } from '../config-fields.js';
+import { checkRawConfig, PLACEHOLDERS, settingsToRawConfig } from '../stored-config.js';
 import { loadSetupState, scopeOf, targetFields } from './setup-state.js';
 import type { LastTestClaims } from '../test-login.js';
 import type { UsersPreviewResponse } from './admin-api-types.js';
@@ -11,7 +12,7 @@ import { mergeSettings } from './config-save.js';
 
 const requestSchema = z.strictObject({
   ...targetFields,
-  settings: adminSettingsSchema('strict').pick({ nameIdClaim: true, attributeClaims: true, allowedEmailDomains: true, requireVerifiedEmail: true }).optional(),
+  settings: adminSettingsSchema('strict').pick(settingsMaskOfStep('users')).optional(),
 });
 
 const lastTestSchema = z.object({ claims: z.record(z.string(), z.unknown()), finishedAt: z.number(), expiresAt: z.number() });

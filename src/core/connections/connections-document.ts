@@ -3,7 +3,7 @@ import type { AdminSettings } from '../admin/admin-api-types.js';
 import type { ConfigProblem } from '../config.js';
 import type { Json, KeyValueStore, RevisedValue } from '../ports.js';
 import { DEFAULT_ID, storageKeys } from '../storage-keys.js';
-import { adminSettingsSchema, PROVIDER_PRESETS } from '../stored-config.js';
+import { adminSettingsSchema, settingsMaskAt, storedSettings, type FieldLevel } from '../config-fields.js';
 
 /**
  * The stored document that holds every connection (`storageKeys.connections()`): one SAML
@@ -27,14 +27,14 @@ export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const id = () => z.string().regex(ID_PATTERN);
 const text = (max: number) => z.string().max(max);
 
-const settings = adminSettingsSchema('strip').shape;
+const settings = adminSettingsSchema('strip');
+/** Each top-level setting of the wizard and whether it lives on the connection or on each provider (the field table's `level`). */
+const STORED_SETTINGS = storedSettings();
 
 const providerRecordSchema = z.object({
   id: id(),
   name: text(100),
-  preset: z.enum(PROVIDER_PRESETS).optional(),
-  oidc: settings.oidc,
-  allowedEmailDomains: settings.allowedEmailDomains,
+  ...settings.pick(settingsMaskAt('provider')).shape,
   /** Changes whenever the client secret does, so the document's revision covers the secret. */
   secretRevision: text(64).optional(),
 });
@@ -43,10 +43,7 @@ const connectionRecordSchema = z.object({
   id: id(),
   name: text(100),
   revision: z.number().int().min(1),
-  serviceProvider: settings.serviceProvider,
-  nameIdClaim: settings.nameIdClaim,
-  attributeClaims: settings.attributeClaims,
-  requireVerifiedEmail: settings.requireVerifiedEmail,
+  ...settings.pick(settingsMaskAt('connection')).shape,
   providers: z.array(providerRecordSchema).min(1).max(MAX_PROVIDERS_PER_CONNECTION),
 });
 
@@ -122,21 +119,22 @@ export async function writeConnections(store: KeyValueStore, next: ConnectionsDo
 export function settingsOf(connection: ConnectionRecord, providerId: string): AdminSettings | undefined {
   const provider = connection.providers.find((p) => p.id === providerId);
   if (!provider) return undefined;
-  return copy({
-    ...(provider.preset ? { preset: provider.preset } : {}),
-    ...(provider.oidc ? { oidc: provider.oidc } : {}),
-    ...(connection.serviceProvider ? { serviceProvider: connection.serviceProvider } : {}),
-    ...(provider.allowedEmailDomains ? { allowedEmailDomains: provider.allowedEmailDomains } : {}),
-    ...(connection.nameIdClaim !== undefined ? { nameIdClaim: connection.nameIdClaim } : {}),
-    ...(connection.attributeClaims ? { attributeClaims: connection.attributeClaims } : {}),
-    ...(connection.requireVerifiedEmail !== undefined ? { requireVerifiedEmail: connection.requireVerifiedEmail } : {}),
-  });
+  const settings: Record<string, unknown> = {};
+  for (const [key, level] of STORED_SETTINGS) {
+    const value = holderAt(level, connection, provider)[key];
+    if (value !== undefined) settings[key] = value;
+  }
+  return copy(settings as AdminSettings);
+}
+
+function holderAt(level: FieldLevel, connection: ConnectionRecord, provider: ProviderRecord): Record<string, unknown> {
+  return level === 'provider' ? provider : connection;
 }
 
 /** Where a field of the wizard's settings (`oidc.issuer`) lives in a connection (`providers.<id>.oidc.issuer`). */
 export function connectionFieldPath(settingsPath: string, providerId: string): string {
   const top = settingsPath.split('.')[0];
-  return top === 'preset' || top === 'oidc' || top === 'allowedEmailDomains' ? `providers.${providerId}.${settingsPath}` : settingsPath;
+  return STORED_SETTINGS.some(([key, level]) => key === top && level === 'provider') ? `providers.${providerId}.${settingsPath}` : settingsPath;
 }
 
 /** A copy of `connection` with the wizard's settings of one provider applied (connection fields to the connection). */
@@ -144,13 +142,7 @@ export function applySettings(connection: ConnectionRecord, providerId: string, 
   const next = copy(connection);
   const provider = next.providers.find((p) => p.id === providerId);
   if (!provider) throw new RangeError(`no provider ${providerId} in connection ${connection.id}`);
-  assign(provider, 'preset', settings.preset);
-  assign(provider, 'oidc', settings.oidc);
-  assign(provider, 'allowedEmailDomains', settings.allowedEmailDomains);
-  assign(next, 'serviceProvider', settings.serviceProvider);
-  assign(next, 'nameIdClaim', settings.nameIdClaim);
-  assign(next, 'attributeClaims', settings.attributeClaims);
-  assign(next, 'requireVerifiedEmail', settings.requireVerifiedEmail);
+  for (const [key, level] of STORED_SETTINGS) assign(holderAt(level, next, provider), key, settings[key]);
   return next;
 }
 
