@@ -1,4 +1,5 @@
 import { useId, type ReactNode } from 'react';
+import type { ConfigGetResponse } from '../../../../src/core/admin/admin-api-types.ts';
 import { ErrorMessage, HelperMessage, Label } from '@atlaskit/form';
 import Textfield from '@atlaskit/textfield';
 import { Box, Inline, xcss } from '@atlaskit/primitives';
@@ -117,4 +118,11 @@ export function FieldMessages(props: { id: string; helper?: ReactNode; errors?: 
       ) : null}
     </>
   );
+}
+
+/** A configuration field's label, from the one field table the server answers with (`config/get` `fields`). */
+export function fieldLabel(data: Pick<ConfigGetResponse, 'fields'>, path: string): string {
+  const label = data.fields[path]?.label;
+  if (!label) throw new Error(`no configuration field ${path}`);
+  return label;
 }

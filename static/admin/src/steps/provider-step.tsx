@@ -7,7 +7,7 @@ import type { AdminSettings, DiscoverResponse, ProviderPreset } from '../../../.
 import { approvedEgressHosts, invokeResolver, requestEgressApproval } from '../api.ts';
 import { EgressApproval, type EgressStatus } from '../components/egress-approval.tsx';
 import type { StepProps } from '../wizard-context.ts';
-import { TextInput } from '../components/field.tsx';
+import { TextInput, fieldLabel } from '../components/field.tsx';
 import { SelectField } from '../components/select-field.tsx';
 import { messagesFor } from '../components/problems.tsx';
 import { StepFooter } from '../components/step-footer.tsx';
@@ -183,7 +183,7 @@ export function ProviderStep(props: StepProps) {
       </Text>
 
       <SelectField<ProviderPreset>
-        label="Identity provider"
+        label={fieldLabel(props.data, 'preset')}
         value={preset}
         choices={PRESETS.map((p) => ({ value: p.value, label: p.label }))}
         onChange={(value) => {
@@ -197,7 +197,7 @@ export function ProviderStep(props: StepProps) {
       />
 
       <TextInput
-        label="Issuer URL"
+        label={fieldLabel(props.data, 'oidc.issuer')}
         type="url"
         value={issuer}
         onChange={edit(setIssuer)}
@@ -288,7 +288,7 @@ export function ProviderStep(props: StepProps) {
       ) : null}
 
       <TextInput
-        label="Client ID"
+        label={fieldLabel(props.data, 'oidc.clientId')}
         value={clientId}
         onChange={edit(setClientId)}
         monospace
@@ -296,7 +296,7 @@ export function ProviderStep(props: StepProps) {
         errors={messagesFor(state.errors, 'oidc.clientId')}
       />
       <TextInput
-        label="Client secret"
+        label={fieldLabel(props.data, 'oidc.clientSecret')}
         type="password"
         value={clientSecret}
         onChange={edit(setClientSecret)}
@@ -310,7 +310,7 @@ export function ProviderStep(props: StepProps) {
         errors={messagesFor(state.errors, 'oidc.clientSecret')}
       />
       <TextInput
-        label="Scopes"
+        label={fieldLabel(props.data, 'oidc.scopes')}
         value={scopes}
         onChange={edit(setScopes)}
         monospace
@@ -318,7 +318,7 @@ export function ProviderStep(props: StepProps) {
         errors={messagesFor(state.errors, 'oidc.scopes')}
       />
       <SelectField<AuthMethod>
-        label="Client authentication method"
+        label={fieldLabel(props.data, 'oidc.clientAuthMethod')}
         value={authMethod}
         choices={[
           { value: 'client_secret_basic', label: 'client_secret_basic (HTTP Basic, the usual default)' },

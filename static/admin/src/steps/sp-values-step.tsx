@@ -5,7 +5,7 @@ import { Stack, Text } from '@atlaskit/primitives';
 import type { FieldProblem } from '../../../../src/core/admin/admin-api-types.ts';
 import { invokeResolver } from '../api.ts';
 import type { StepProps } from '../wizard-context.ts';
-import { TextArea, TextInput } from '../components/field.tsx';
+import { TextArea, TextInput, fieldLabel } from '../components/field.tsx';
 import { messagesFor, WarningList } from '../components/problems.tsx';
 import { StepFooter } from '../components/step-footer.tsx';
 import { useStepSave } from '../components/use-step-save.ts';
@@ -66,7 +66,7 @@ export function SpValuesStep(props: StepProps) {
         the app read both.
       </Text>
       <TextInput
-        label="SP Entity ID"
+        label={fieldLabel(props.data, 'serviceProvider.entityId')}
         type="url"
         value={entityId}
         monospace
@@ -79,7 +79,7 @@ export function SpValuesStep(props: StepProps) {
         errors={messagesFor(state.errors, 'serviceProvider.entityId')}
       />
       <TextInput
-        label="ACS URL"
+        label={fieldLabel(props.data, 'serviceProvider.acsUrl')}
         type="url"
         value={acsUrl}
         monospace

@@ -4,7 +4,7 @@ import Heading from '@atlaskit/heading';
 import SectionMessage from '@atlaskit/section-message';
 import { Stack, Text } from '@atlaskit/primitives';
 import type { StepProps } from '../wizard-context.ts';
-import { TextInput } from '../components/field.tsx';
+import { TextInput, fieldLabel } from '../components/field.tsx';
 import { messagesFor } from '../components/problems.tsx';
 import { StepFooter } from '../components/step-footer.tsx';
 import { useStepSave } from '../components/use-step-save.ts';
@@ -86,7 +86,7 @@ export function UsersStep(props: StepProps) {
         the NameID must be the email address Atlassian (and SCIM, if you use it) knows the user by.
       </Text>
       <TextInput
-        label="Allowed email domains"
+        label={fieldLabel(props.data, 'allowedEmailDomains')}
         value={domains}
         onChange={edit(setDomains)}
         monospace
@@ -95,7 +95,7 @@ export function UsersStep(props: StepProps) {
         errors={messagesFor(state.errors, 'allowedEmailDomains')}
       />
       <Checkbox
-        label="Refuse users whose email the provider has not verified (email_verified: false)"
+        label={fieldLabel(props.data, 'requireVerifiedEmail')}
         isChecked={requireVerified}
         onChange={(event) => {
           setRequireVerified(event.target.checked);
@@ -111,7 +111,7 @@ export function UsersStep(props: StepProps) {
         <legend>Claims to send</legend>
         <Stack space="space.150">
           <TextInput
-            label="NameID claim"
+            label={fieldLabel(props.data, 'nameIdClaim')}
             value={nameIdClaim}
             onChange={edit(setNameIdClaim)}
             monospace
@@ -119,21 +119,21 @@ export function UsersStep(props: StepProps) {
             errors={messagesFor(state.errors, 'nameIdClaim')}
           />
           <TextInput
-            label="Given name claim"
+            label={fieldLabel(props.data, 'attributeClaims.givenName')}
             value={givenName}
             onChange={edit(setGivenName)}
             monospace
             errors={messagesFor(state.errors, 'attributeClaims.givenName')}
           />
           <TextInput
-            label="Surname claim"
+            label={fieldLabel(props.data, 'attributeClaims.surname')}
             value={surname}
             onChange={edit(setSurname)}
             monospace
             errors={messagesFor(state.errors, 'attributeClaims.surname')}
           />
           <TextInput
-            label="Display name claim"
+            label={fieldLabel(props.data, 'attributeClaims.displayName')}
             value={displayName}
             onChange={edit(setDisplayName)}
             monospace
@@ -141,7 +141,7 @@ export function UsersStep(props: StepProps) {
             errors={messagesFor(state.errors, 'attributeClaims.displayName')}
           />
           <TextInput
-            label="Stable ID claim"
+            label={fieldLabel(props.data, 'attributeClaims.stableId')}
             value={stableId}
             onChange={edit(setStableId)}
             monospace

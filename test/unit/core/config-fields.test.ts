@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import { z } from 'zod';
-import type { AdminSettings } from '../../src/core/admin/admin-api-types.js';
+import type { AdminSettings } from '../../../src/core/admin/admin-api-types.js';
 import {
   adminSettingsSchema,
   configFieldEntries,
@@ -14,8 +14,8 @@ import {
   storedSettings,
   type SettingsKeyAt,
   type SettingsKeyOfStep,
-} from '../../src/core/config-fields.js';
-import { README, withConfigFieldsTable } from '../../scripts/config-fields-table.js';
+} from '../../../src/core/config-fields.js';
+import { README, withConfigFieldsTable } from '../../../scripts/config-fields-table.js';
 
 /**
  * The field table is the one description of the configuration: the file schema, the wizard's
