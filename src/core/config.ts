@@ -47,11 +47,6 @@ export type BridgeConfig = DeepReadonly<
     /** The connection (one Guard identity provider entry) and the provider of that connection. */
     connectionId: string;
     providerId: string;
-    /**
-     * Identifies the stored record this configuration was read from (absent for a config file).
-     * A login remembers it, so its callback can reuse the configuration it started with.
-     */
-    revision?: string;
     /** Derived endpoints of this bridge. */
     urls: { sso: string; callback: string; metadata: string };
   }

@@ -270,7 +270,7 @@ function completeWithSecret(withoutSecret: BridgeConfig, options: Pick<StoredDir
     if (typeof secret !== 'string' || secret === '') {
       throw new BridgeError('config_missing', `connection ${withoutSecret.connectionId}: the client secret of provider ${withoutSecret.providerId} is not set`);
     }
-    return Object.freeze({ ...withoutSecret, oidc: Object.freeze({ ...withoutSecret.oidc, clientSecret: secret }), revision: undefined });
+    return Object.freeze({ ...withoutSecret, oidc: Object.freeze({ ...withoutSecret.oidc, clientSecret: secret }) });
   };
   return () => {
     complete ??= read();
