@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { SAML } from '@node-saml/node-saml';
+import { guardServiceProvider, metadataCertificate } from '../../support/forge-login-support.js';
 import type { AdminResolverKey, AdminSettings } from '../../../src/core/admin/admin-api-types.js';
 import type { Logger } from '../../../src/core/ports.js';
 import { createDemoProvider, type DemoProvider } from '../../../dev/demo/demo-provider.js';
@@ -78,22 +79,8 @@ export async function startAdminHarness(options: { standalone?: Partial<Standalo
     },
     providerSettings: () => ({ preset: 'other', oidc: { issuer: providerUrl, clientId: CLIENT_ID, scopes: ['openid', 'email', 'profile'] } }),
     async serviceProvider() {
-      const xml = await (await fetch(`${app.baseUrl}/saml/metadata`)).text();
-      const certificate = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)![1]!.replace(/\s+/g, '');
-      return new SAML({
-        entryPoint: `${app.baseUrl}/saml/sso`,
-        issuer: SP_ENTITY_ID,
-        callbackUrl: ACS_URL,
-        audience: SP_ENTITY_ID,
-        idpCert: certificate,
-        idpIssuer: `${app.baseUrl}/saml/metadata`,
-        wantAuthnResponseSigned: true,
-        wantAssertionsSigned: true,
-        validateInResponseTo: ValidateInResponseTo.always,
-        identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-        signatureAlgorithm: 'sha256',
-        acceptedClockSkewMs: 5_000,
-      });
+      const certificate = metadataCertificate(await (await fetch(`${app.baseUrl}/saml/metadata`)).text())!;
+      return guardServiceProvider(app.baseUrl, certificate, { issuer: SP_ENTITY_ID, callbackUrl: ACS_URL, audience: SP_ENTITY_ID });
     },
     async close() {
       await app.close();

@@ -2,7 +2,8 @@ import { expect } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { SAML } from '@node-saml/node-saml';
+import { guardServiceProvider, metadataCertificate } from '../../support/forge-login-support.js';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { ConfigGetResponse, ConfigSaveResponse, ConnectionChangeResponse, ConnectionSummary } from '../../../src/core/admin/admin-api-types.js';
 import { readAutoPost } from '../../support/login-harness.js';
@@ -122,22 +123,8 @@ export async function addConnection(harness: AdminHarness, values: { name: strin
 
 /** node-saml playing the Guard of one connection, trusting the certificate of that connection's metadata. */
 export async function guardFor(harness: AdminHarness, sp: { entityId: string; acsUrl: string; metadataUrl: string }): Promise<SAML> {
-  const xml = await (await fetch(sp.metadataUrl)).text();
-  const certificate = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)![1]!.replace(/\s+/g, '');
-  return new SAML({
-    entryPoint: `${harness.app.baseUrl}/saml/sso`,
-    issuer: sp.entityId,
-    callbackUrl: sp.acsUrl,
-    audience: sp.entityId,
-    idpCert: certificate,
-    idpIssuer: sp.metadataUrl,
-    wantAuthnResponseSigned: true,
-    wantAssertionsSigned: true,
-    validateInResponseTo: ValidateInResponseTo.always,
-    identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-    signatureAlgorithm: 'sha256',
-    acceptedClockSkewMs: 5_000,
-  });
+  const certificate = metadataCertificate(await (await fetch(sp.metadataUrl)).text())!;
+  return guardServiceProvider(harness.app.baseUrl, certificate, { issuer: sp.entityId, callbackUrl: sp.acsUrl, audience: sp.entityId, idpIssuer: sp.metadataUrl });
 }
 
 const stopAtGuard = (url: URL) => url.href.startsWith('https://auth.atlassian.com/login/callback');
