@@ -94,6 +94,8 @@ export interface StandaloneApp {
   close(): Promise<void>;
 }
 
+const PLAIN_TEXT = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' } as const;
+
 function publicBaseUrl(value: string): string {
   let url: URL;
   try {
@@ -116,6 +118,16 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const server = http.createServer();
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
+  // The server listens before it is ready (the configuration and the demo peers depend on the
+  // URL it got, port 0 in tests), so a request can arrive before the bridge exists. Without a
+  // handler Node would hold such a request open forever; until `handler` is set it is answered
+  // 503 with Retry-After, which load balancers and health checks understand.
+  let handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+  server.on('request', (req, res) => {
+    if (handler) return handler(req, res);
+    req.resume();
+    writeResponse(res, { status: 503, headers: { ...PLAIN_TEXT, 'Retry-After': '1', Connection: 'close' }, body: 'Starting, try again in a moment\n' });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -180,16 +192,16 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   }
   const mounts = (await options.mounts?.({ serverUrl, bridge, config })) ?? [];
 
-  server.on('request', (req, res) => {
+  handler = (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const mount = mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`) || (m.prefix === '/' && path === '/'));
     const work = admin?.matches(path) ? admin.handle(req, res) : mount ? mount.handle(req, res) : serveBridge(bridge, basePath, req, res);
     Promise.resolve(work).catch((error: unknown) => {
       logger.log('error', 'server.unhandled', { detail: (error as Error)?.message?.slice(0, 200) });
-      if (!res.headersSent) writeResponse(res, { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' }, body: 'Internal error\n' });
+      if (!res.headersSent) writeResponse(res, { status: 500, headers: PLAIN_TEXT, body: 'Internal error\n' });
       else res.destroy();
     });
-  });
+  };
 
   const purge = setInterval(() => {
     const purged = store.purgeExpired();

@@ -90,4 +90,44 @@ describe('the standalone server process', () => {
     expect(before).toMatch(/^MII/);
     expect(after).toBe(before);
   });
+
+  it('answers requests that arrive while it starts (they were left hanging: it listened before its handler was attached)', async () => {
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    // Demo mode starts slowest (it loads and mounts the demo peers after listening), so it has
+    // the widest window between listening and being ready.
+    const proc = run({ PORT: String(port), BRIDGE_DATA_DIR: path.join(dir, 'early-data'), BRIDGE_ADMIN_TOKEN: 'early-probe-admin-token-0123' });
+    type Probe = 'refused' | 'hung' | number;
+    const probe = async (route: string): Promise<Probe> => {
+      try {
+        const response = await fetch(`${url}${route}`, { signal: AbortSignal.timeout(5_000) });
+        await response.body?.cancel();
+        return response.status;
+      } catch (error) {
+        const { name, cause } = error as { name?: string; cause?: { code?: string } };
+        if (name === 'TimeoutError') return 'hung';
+        if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ECONNRESET') return 'refused';
+        throw error;
+      }
+    };
+    const probes: Promise<Probe>[] = [];
+    const deadline = Date.now() + 20_000;
+    let healthy = false;
+    try {
+      while (!healthy && Date.now() < deadline) {
+        for (const route of ['/healthz', '/saml/metadata', '/admin/', '/']) probes.push(probe(route));
+        const health = await Promise.race([probes[probes.length - 4]!, new Promise((r) => setTimeout(r, 15))]);
+        healthy = health === 200;
+      }
+      const results = await Promise.all(probes);
+      const answered = results.filter((r): r is number => typeof r === 'number');
+      expect(results.filter((r) => r === 'hung')).toEqual([]);
+      // Some requests must have met the server while it started, or the test proved nothing.
+      expect(answered.filter((status) => status === 503).length).toBeGreaterThan(0);
+      for (const status of answered) expect([200, 503]).toContain(status);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
+  }, 40_000);
 });
