@@ -136,11 +136,17 @@ class StartupError extends Error {}
 
 main().then(
   (app) => {
+    // Ctrl-C under `npm start` delivers SIGINT more than once (from the terminal and passed on
+    // by npm and scripts/start.mjs): the first one stops the server, the others are ignored
+    // rather than killing it halfway through closing.
+    let stopping = false;
     const stop = () => {
+      if (stopping) return;
+      stopping = true;
       void app.close().then(() => process.exit(0));
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   },
   (error: unknown) => {
     if (error instanceof ConfigError) {
