@@ -69,6 +69,11 @@ beforeAll(async () => {
         return send(200, 'application/json', document(`${base}/insecure-endpoint`, { token_endpoint: 'http://idp.example.com/token' }));
       case '/slash/.well-known/openid-configuration':
         return send(200, 'application/json', document(`${base}/slash/`, { userinfo_endpoint: `${base}/slash/userinfo`, scopes_supported: ['openid', 'email', 7] }));
+      // An Okta custom authorization server, and a tenant under RFC 8414's inserted well-known.
+      case '/okta/oauth2/default/.well-known/openid-configuration':
+        return send(200, 'application/json', document(`${base}/okta/oauth2/default`));
+      case '/tenant/.well-known/openid-configuration':
+        return send(200, 'application/json', document(`${base}/tenant`));
       case '/redirect/.well-known/openid-configuration':
         return send(302, 'text/plain', '', { Location: `${base}/slash/.well-known/openid-configuration` });
       case '/huge/.well-known/openid-configuration':
@@ -119,6 +124,37 @@ describe('provider/discover', () => {
     expect(answer).toMatchObject({ ok: true, issuer: `${fakeUrl}/slash/`, endpoints: { userinfoEndpoint: `${fakeUrl}/slash/userinfo` } });
     expect(answer.ok && answer.scopesSupported).toEqual(['openid', 'email']);
     expect(answer.ok && answer.tokenEndpointAuthMethods).toEqual(['client_secret_basic']);
+  });
+
+  describe('a discovery URL pasted as the issuer (it was read as an issuer: /.well-known doubled, then a 404)', () => {
+    it.each([
+      ["Okta's Metadata URI (…/.well-known/oauth-authorization-server)", '/okta/oauth2/default/.well-known/oauth-authorization-server', '/okta/oauth2/default'],
+      ['the OpenID configuration URL', '/okta/oauth2/default/.well-known/openid-configuration', '/okta/oauth2/default'],
+      ['the OpenID configuration URL with a trailing slash', '/okta/oauth2/default/.well-known/openid-configuration/', '/okta/oauth2/default'],
+      ["RFC 8414's form (the well-known name before the issuer's path)", '/.well-known/oauth-authorization-server/tenant', '/tenant'],
+    ])('uses the issuer %s names, and says it was a discovery URL', async (_name, pasted, issuerPath) => {
+      const answer = await discover(`${fakeUrl}${pasted}`);
+      expect(answer).toMatchObject({
+        ok: true,
+        issuer: `${fakeUrl}${issuerPath}`,
+        enteredDiscoveryUrl: `${fakeUrl}${pasted}`,
+        endpoints: { tokenEndpoint: `${fakeUrl}${issuerPath}/token` },
+      });
+    });
+
+    it("uses the demo oidc-provider's issuer from its discovery URL", async () => {
+      const answer = await discover(`${providerUrl}/.well-known/openid-configuration`);
+      expect(answer).toMatchObject({ ok: true, issuer: providerUrl, enteredDiscoveryUrl: `${providerUrl}/.well-known/openid-configuration` });
+    });
+
+    it('still refuses a discovery document that names another issuer than its URL gives', async () => {
+      expect(failureOf(await discover(`${fakeUrl}/other-issuer/.well-known/openid-configuration`))).toBe('issuer_mismatch');
+    });
+
+    it('says nothing of a discovery URL when the issuer itself was entered', async () => {
+      const answer = await discover(`${fakeUrl}/okta/oauth2/default`);
+      expect(answer.ok && 'enteredDiscoveryUrl' in answer).toBe(false);
+    });
   });
 
   it.each([

@@ -205,6 +205,11 @@ export type DiscoverResponse =
       endpoints: { authorizationEndpoint: string; tokenEndpoint: string; userinfoEndpoint?: string; jwksUri: string };
       scopesSupported?: string[];
       tokenEndpointAuthMethods?: string[];
+      /**
+       * What was entered, when it was a discovery document's URL rather than the issuer
+       * (Okta's "Metadata URI"): `issuer` is the one that document names, to use instead.
+       */
+      enteredDiscoveryUrl?: string;
     }
   | {
       ok: false;

@@ -55,18 +55,40 @@ function allowedUrl(value: string, allowLoopbackHttp: boolean): URL | undefined 
   return undefined;
 }
 
+/** The well-known names of a discovery document: OpenID Connect Discovery 1.0 §4, RFC 8414 §3. */
+const WELL_KNOWN = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'] as const;
+
+/**
+ * The issuer of a discovery document's URL, when that is what was entered: Okta's Authorization
+ * Servers screen shows the "Metadata URI" (`…/oauth2/default/.well-known/oauth-authorization-server`),
+ * and admins paste it, or the OpenID configuration's URL, into the issuer field. The suffix
+ * (OIDC Discovery §4, and Okta's form of RFC 8414) or RFC 8414 §3's prefix
+ * (`https://host/.well-known/oauth-authorization-server/tenant`) comes off; the discovery
+ * document at the issuer this gives must then name it (§4.3), so nothing is taken on trust.
+ */
+export function issuerOfDiscoveryUrl(url: URL): string | undefined {
+  const path = url.pathname.replace(/\/+$/, '');
+  for (const name of WELL_KNOWN) {
+    if (path.endsWith(name)) return `${url.origin}${path.slice(0, -name.length)}`;
+    if (path.startsWith(`${name}/`)) return `${url.origin}${path.slice(name.length)}`;
+  }
+  return undefined;
+}
+
 /**
  * `provider/discover`: reads `<issuer>/.well-known/openid-configuration` (OpenID Connect
  * Discovery 1.0 §4) through the host's fetch and checks what the bridge relies on: a JSON object,
  * an `issuer` equal to the one entered (§4.3; a difference in the trailing slash alone is
  * answered with the document's exact value, which the login will compare against), and the
  * authorization, token and JWKS endpoints as usable URLs. Every failure has its own code.
+ * A discovery document's URL entered as the issuer is read as the issuer it names
+ * (`issuerOfDiscoveryUrl`), and the answer says so (`enteredDiscoveryUrl`).
  */
 export async function providerDiscover(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<DiscoverResponse>> {
   const parsed = parsePayload(requestSchema, payload);
   if (!parsed.ok) return parsed.refusal;
-  const entered = parsed.value.issuer.trim();
-  const issuerUrl = allowedUrl(entered, ctx.allowLoopbackHttp);
+  const typed = parsed.value.issuer.trim();
+  const issuerUrl = allowedUrl(typed, ctx.allowLoopbackHttp);
   if (!issuerUrl || issuerUrl.search) {
     return failure(
       'invalid_url',
@@ -75,6 +97,10 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
         : 'Enter the issuer as an https:// URL without a query or #fragment.',
     );
   }
+  const fromDocumentUrl = issuerOfDiscoveryUrl(issuerUrl);
+  const entered = fromDocumentUrl ?? typed;
+  // Said in the answer, so the admin learns why the issuer field changed.
+  const aside = fromDocumentUrl ? { enteredDiscoveryUrl: typed } : {};
   const documentUrl = `${entered.replace(/\/+$/, '')}/.well-known/openid-configuration`;
 
   let response: Response;
@@ -116,7 +142,7 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
     return failure(
       'issuer_mismatch',
       issuer
-        ? `The discovery document names the issuer ${issuer.slice(0, 300)}, not ${entered}. Enter the issuer exactly as the provider names it.`
+        ? `The discovery document names the issuer ${issuer.slice(0, 300)}, not ${entered}${fromDocumentUrl ? ` (the issuer of the discovery URL entered)` : ''}. Enter the issuer exactly as the provider names it.`
         : 'The discovery document names no issuer.',
     );
   }
@@ -141,7 +167,7 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
   const scopesSupported = strings(doc.scopes_supported);
   // Discovery §3: when absent, the default is client_secret_basic.
   const tokenEndpointAuthMethods = strings(doc.token_endpoint_auth_methods_supported) ?? ['client_secret_basic'];
-  return { ok: true, issuer, endpoints, ...(scopesSupported ? { scopesSupported } : {}), tokenEndpointAuthMethods };
+  return { ok: true, issuer, endpoints, ...(scopesSupported ? { scopesSupported } : {}), tokenEndpointAuthMethods, ...aside };
 }
 
 /** The body as text, refusing (not truncating) more than `limit` bytes. */

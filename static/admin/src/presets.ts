@@ -19,7 +19,7 @@ export const PRESETS: readonly PresetInfo[] = [
     label: 'Okta',
     issuerExample: 'https://your-org.okta.com/oauth2/default',
     issuerHint:
-      'A custom authorization server: https://<your-org>.okta.com/oauth2/<id> ("default" for the prebuilt one); the org server: https://<your-org>.okta.com. Okta shows it under Security → API → Authorization Servers.',
+      'A custom authorization server: https://<your-org>.okta.com/oauth2/<id> ("default" for the prebuilt one); the org server: https://<your-org>.okta.com. Okta shows it under Security → API → Authorization Servers as the Issuer URI (its Metadata URI works too: the bridge reads the issuer from it).',
     registration: 'Applications → Applications → Create App Integration → OIDC - OpenID Connect → Web Application.',
   },
   {

@@ -179,7 +179,8 @@ export function ProviderStep(props: StepProps) {
     <Stack space="space.300">
       <Text as="p">
         The bridge signs users in with your OpenID provider as a confidential web client (authorization code flow with PKCE). Enter the
-        issuer and press <strong>Discover</strong>: the bridge reads the provider’s discovery document and fills in its endpoints.
+        issuer, or the URL of its discovery document (…/.well-known/openid-configuration or Okta’s Metadata URI), and press{' '}
+        <strong>Discover</strong>: the bridge reads the provider’s discovery document and fills in the issuer it names and its endpoints.
       </Text>
 
       <SelectField<ProviderPreset>
@@ -238,6 +239,12 @@ export function ProviderStep(props: StepProps) {
       ) : null}
       {found ? (
         <SectionMessage appearance="success" title="Provider found">
+          {found.enteredDiscoveryUrl ? (
+            <p>
+              You entered the address of the discovery document, not the issuer. The issuer field now holds the issuer that document
+              names, <code className="bridge-break">{found.issuer}</code>: ID tokens are checked against it.
+            </p>
+          ) : null}
           <p>
             The discovery document of <code className="bridge-break">{found.issuer}</code> names the endpoints below.
             {found.scopesSupported && !['email', 'profile'].every((s) => found.scopesSupported!.includes(s))
