@@ -1,16 +1,17 @@
 import { newReference } from './reference.js';
 import { toMultiValueRecord, type BridgeRequest, type BridgeResponse } from './http-types.js';
 import type { Ports } from './ports.js';
-import { BridgeError, publicError, type BridgeErrorCode } from './errors.js';
-import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage, renderProviderChoicePage } from './html.js';
+import { BridgeError, DEFAULT_ATLASSIAN_START_URL, publicError, type BridgeErrorCode } from './errors.js';
+import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage, renderProviderChoicePage, type ErrorPageActions } from './html.js';
 import type { Attempt, LoginContext } from './login/attempt.js';
 import type { SpLoginTransaction, TakenLogin, TestLoginTransaction } from './login/transaction.js';
-import { finishLogin, startLogin } from './login/sp-login.js';
+import { finishLogin, startLogin, type FinishLoginResult } from './login/sp-login.js';
+import { offerAnotherAccount } from './login/steps/offer-another-account.js';
 import { finishTestLogin, readTestStart } from './login/connection-test.js';
 import { takeLoginTransaction } from './login/steps/take-transaction.js';
 import { bindingCookieHeader, browserBindingCookieName, providerChoiceCookie, readBindingCookieCheck } from './browser-binding.js';
 import { recordTestOutcome, type TestConfig, type TestOutcome } from './test-login.js';
-import { requireAnyConnection, type BridgeDirectory, type DirectorySource, type TestConfigSource } from './connections/directory.js';
+import { providerById, requireAnyConnection, type BridgeDirectory, type DirectorySource, type TestConfigSource } from './connections/directory.js';
 import { DEFAULT_ID } from './storage-keys.js';
 import type { AuditTrail, LoginAuditRecord } from './audit/audit-trail.js';
 import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
@@ -168,7 +169,37 @@ export function createBridge(options: BridgeOptions): Bridge {
    * The SSO URL: the AuthnRequest's connection and provider, then the redirect to the provider,
    * or, when several providers could serve the login, the page that asks which.
    */
-  const sso = async (request: BridgeRequest, attempt: Attempt): Promise<BridgeResponse> => {
+  /**
+   * The Atlassian site a connection names (`atlassianSiteUrl`), for "Try again" on its error
+   * pages. Read only on a refusal; a connection that cannot be read names none.
+   */
+  const siteUrlOf = async (current: BridgeDirectory, connectionId: string | undefined): Promise<string | undefined> => {
+    const provider = current.connections.find((c) => c.id === connectionId)?.providers[0];
+    return provider ? (await provider.config().catch(() => undefined))?.atlassianSiteUrl : undefined;
+  };
+
+  /**
+   * On a refused callback of an SP-initiated login: the ways on its error page offers, the
+   * site for "Try again" and, where the account was the problem and the provider can be asked
+   * to let the user choose, a new login for "Use another account". Preparing them never
+   * changes the refusal: a failure here is logged and the page offers less.
+   */
+  const prepareWaysOn = async (refusal: unknown, current: BridgeDirectory, transaction: SpLoginTransaction, always: WaysOn): Promise<void> => {
+    if (!(refusal instanceof BridgeError)) return;
+    try {
+      const provider = providerById(current, transaction.connectionId, transaction.providerId);
+      const config = await provider.config();
+      if (config.atlassianSiteUrl) always.siteUrl = config.atlassianSiteUrl;
+      const another = await offerAnotherAccount(loginContext, config, transaction, refusal, current.revision ?? undefined);
+      if (!another) return;
+      always.anotherAccountUrl = another.redirectTo;
+      if (another.browserBinding) always.cookies.push(bindingCookieHeader(baseUrl, another.browserBinding));
+    } catch (error) {
+      ports.logger.log('warn', 'login.ways_on_unavailable', { detail: (error as Error)?.message?.slice(0, 200) });
+    }
+  };
+
+  const sso = async (request: BridgeRequest, attempt: Attempt, always: WaysOn): Promise<BridgeResponse> => {
     const params = request.method === 'POST' ? formParams(request) : request.query;
     const samlRequest = single(params, 'SAMLRequest', 'saml_request_malformed');
     const relayState = single(params, 'RelayState', 'relay_state_invalid');
@@ -179,17 +210,23 @@ export function createBridge(options: BridgeOptions): Bridge {
     if (samlRequest !== undefined) attempt.record = 'on_refusal';
     const received = parseCookies(request);
     const binding = request.method === 'POST' ? 'post' : 'redirect';
-    const started = await startLogin(
-      loginContext,
-      current,
-      {
-        binding,
-        samlRequest,
-        relayState,
-        providerChoice: { email: email || undefined, providerId, remembered: received[providerChoiceCookie.name(baseUrl)] },
-      },
-      attempt,
-    );
+    let started: Awaited<ReturnType<typeof startLogin>>;
+    try {
+      started = await startLogin(
+        loginContext,
+        current,
+        {
+          binding,
+          samlRequest,
+          relayState,
+          providerChoice: { email: email || undefined, providerId, remembered: received[providerChoiceCookie.name(baseUrl)] },
+        },
+        attempt,
+      );
+    } catch (error) {
+      always.siteUrl = await siteUrlOf(current, attempt.connectionId);
+      throw error;
+    }
     if (started.kind === 'choose') {
       ports.logger.log('info', 'login.choosing', { reference: attempt.reference, connection: started.connection.id });
       const nonce = ports.random.token(16);
@@ -226,7 +263,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     };
   };
 
-  const callback = async (request: BridgeRequest, attempt: Attempt, always: { cookies: string[] }): Promise<BridgeResponse> => {
+  const callback = async (request: BridgeRequest, attempt: Attempt, always: WaysOn): Promise<BridgeResponse> => {
     const cookies = parseCookies(request);
     const bindingCookie = (state: string): string | undefined => cookies[browserBindingCookieName(state, baseUrl)];
     const taken = await takeLoginTransaction(ports, request.query, bindingCookie, cookieDropsSeen);
@@ -241,7 +278,13 @@ export function createBridge(options: BridgeOptions): Bridge {
     if (transaction.kind === 'test') return finishTest(request, attempt, taken as TakenLogin<TestLoginTransaction>);
     attempt.samlRequestId = transaction.samlRequestId;
     const current = await directory({ revision: transaction.directoryRevision });
-    const result = await finishLogin(loginContext, current, request.query, signingCredentials, taken as TakenLogin<SpLoginTransaction>, attempt);
+    let result: FinishLoginResult;
+    try {
+      result = await finishLogin(loginContext, current, request.query, signingCredentials, taken as TakenLogin<SpLoginTransaction>, attempt);
+    } catch (error) {
+      await prepareWaysOn(error, current, transaction as SpLoginTransaction, always);
+      throw error;
+    }
     ports.logger.log('info', 'login.succeeded', {
       reference: attempt.reference,
       connection: transaction.connectionId,
@@ -277,7 +320,7 @@ export function createBridge(options: BridgeOptions): Bridge {
    * A route answers a response, or throws; `always` holds cookies for either answer (the
    * callback clears the binding cookie once the login is over, on the error page too).
    */
-  type Route = { methods: string[]; run(request: BridgeRequest, attempt: Attempt, always: { cookies: string[] }): Promise<BridgeResponse> };
+  type Route = { methods: string[]; run(request: BridgeRequest, attempt: Attempt, always: WaysOn): Promise<BridgeResponse> };
   const routes: Record<string, Route> = {
     '/saml/sso': { methods: ['GET', 'POST'], run: sso },
     '/oidc/callback': { methods: ['GET'], run: callback },
@@ -317,7 +360,7 @@ export function createBridge(options: BridgeOptions): Bridge {
    */
   type Outcome = { ok: true; response: BridgeResponse } | { ok: false; refusal: BridgeError };
 
-  const run = async (request: BridgeRequest, attempt: Attempt, always: { cookies: string[] }): Promise<Outcome> => {
+  const run = async (request: BridgeRequest, attempt: Attempt, always: WaysOn): Promise<Outcome> => {
     try {
       const route = routeFor(request.path.replace(/\/+$/, '') || '/');
       if (!route) throw new BridgeError('not_found', request.path.slice(0, 200));
@@ -350,15 +393,40 @@ export function createBridge(options: BridgeOptions): Bridge {
 
   const handle = async (request: BridgeRequest): Promise<BridgeResponse> => {
     const attempt: Attempt = { reference: newReference(ports), startedAt: ports.clock.now() };
-    const always = { cookies: [] as string[] };
+    const always: WaysOn = { cookies: [] };
     const outcome = await run(request, attempt, always);
     await recordAttempt(attempt, outcome);
     // The reference is read after the route ran: a callback answers under its first leg's.
-    const response = outcome.ok ? outcome.response : renderFailure(outcome.refusal, attempt.reference, request, ports);
+    const response = outcome.ok ? outcome.response : renderFailure(outcome.refusal, attempt.reference, request, ports, waysOnFor(request, attempt, always));
     return withCookies(response, always.cookies);
   };
 
   return { handle, signingCredentials };
+}
+
+/**
+ * What a route leaves for either answer: cookies (the callback clears the binding cookie once
+ * the login is over, on the error page too), and what a login's error page offers.
+ */
+interface WaysOn {
+  cookies: string[];
+  /** The connection's Atlassian site, for "Try again". */
+  siteUrl?: string;
+  /** A new login at the provider asking which account to use. */
+  anotherAccountUrl?: string;
+}
+
+/** The two routes a user's browser reaches in a login; other addresses are no login to try again. */
+const LOGIN_PATHS = new Set(['/saml/sso', '/oidc/callback']);
+
+/**
+ * The ways on from a login's error page: "Try again" at Atlassian (a new login needs a new
+ * AuthnRequest, which only the service provider can make), and "Use another account" where one
+ * was prepared. None for a connection test: the admin returns to the wizard.
+ */
+function waysOnFor(request: BridgeRequest, attempt: Attempt, always: WaysOn): ErrorPageActions | undefined {
+  if (attempt.flow === 'test' || !LOGIN_PATHS.has(request.path.replace(/\/+$/, ''))) return undefined;
+  return { tryAgainUrl: always.siteUrl ?? DEFAULT_ATLASSIAN_START_URL, ...(always.anotherAccountUrl ? { anotherAccountUrl: always.anotherAccountUrl } : {}) };
 }
 
 function withCookies(response: BridgeResponse, cookies: string[]): BridgeResponse {
@@ -372,7 +440,7 @@ function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partia
   return out;
 }
 
-function renderFailure(bridgeError: BridgeError, reference: string, request: BridgeRequest, ports: Ports): BridgeResponse {
+function renderFailure(bridgeError: BridgeError, reference: string, request: BridgeRequest, ports: Ports, actions?: ErrorPageActions): BridgeResponse {
   const { status, title, message } = publicError(bridgeError.code);
   ports.logger.log(status >= 500 ? 'error' : 'warn', 'request.failed', {
     reference,
@@ -386,7 +454,7 @@ function renderFailure(bridgeError: BridgeError, reference: string, request: Bri
   if (bridgeError.code === 'method_not_allowed') headers.Allow = request.path.startsWith('/saml/sso') ? 'GET, POST' : 'GET';
   headers['X-Bridge-Error'] = bridgeError.code;
   headers['X-Bridge-Reference'] = reference;
-  return { status, headers, body: renderErrorPage({ title, message, reference, nonce }) };
+  return { status, headers, body: renderErrorPage({ title, message, reference, nonce, ...(actions ? { actions } : {}) }) };
 }
 
 function describeUnexpected(error: unknown): string {

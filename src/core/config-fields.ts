@@ -115,6 +115,32 @@ function urlField(options: ConfigParseOptions, { requireHttps = true } = {}) {
     });
 }
 
+/**
+ * An Atlassian Cloud site: `https://<name>.atlassian.net` or the older `https://<name>.jira.com`.
+ * Only those hosts: the URL becomes a link on the bridge's error pages, which must lead back to
+ * Atlassian, and a mistyped value should be caught when it is saved, not by a user.
+ */
+function atlassianSiteUrl() {
+  return z
+    .string({ error: 'Enter a URL.' })
+    .trim()
+    .max(2048, 'Keep the URL under 2048 characters.')
+    .transform((value, ctx) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {
+        url = undefined;
+      }
+      const site = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:atlassian\.net|jira\.com)$/;
+      if (!url || url.protocol !== 'https:' || url.port || !site.test(url.hostname) || url.username || url.password || url.search || url.hash) {
+        ctx.addIssue({ code: 'custom', message: 'Enter your Atlassian site, such as https://your-company.atlassian.net.' });
+        return z.NEVER;
+      }
+      return url.href.replace(/\/+$/, '');
+    });
+}
+
 /** Lower-cases and converts an internationalised domain to its ASCII (punycode) form. */
 export function normalizeDomain(domain: string): string | undefined {
   const trimmed = domain.trim().toLowerCase();
@@ -275,6 +301,13 @@ export const CONFIG_FIELDS = {
     help: 'The IdP Entity ID shown to Atlassian Guard. Default: the metadata URL.',
     readme: 'The IdP Entity ID; default `<baseUrl>/saml/metadata`.',
     file: () => z.string().trim().min(1).max(1024).optional(),
+  },
+  atlassianSiteUrl: {
+    label: 'Atlassian site URL',
+    help: "Where a user's error page sends Try again: your site, such as https://your-company.atlassian.net. Default: https://start.atlassian.com, which lists the user's sites.",
+    readme:
+      "Where *Try again* on a user's error page starts a new login: your site, `https://<name>.atlassian.net` (or `.jira.com`). Default `https://start.atlassian.com`, which lists the user's sites.",
+    file: () => atlassianSiteUrl().optional(),
   },
   nameIdClaim: {
     label: 'NameID claim',

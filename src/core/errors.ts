@@ -23,7 +23,9 @@ const table = {
   callback_malformed: [400, 'The sign-in link is not valid', 'The return from the identity provider repeats or garbles its parameters. Start again from your Atlassian product.'],
   oidc_code_missing: [400, 'The sign-in link is incomplete', 'The return from the identity provider carries no authorization code.'],
   oidc_issuer_mismatch: [400, 'Unexpected identity provider', 'The answer names an identity provider other than the configured one.'],
-  oidc_access_denied: [403, 'Sign-in was refused by your identity provider', 'Your identity provider did not let you sign in. Ask your administrator to assign you to the Atlassian application.'],
+  // The provider's error=access_denied means a Cancel as much as a refusal (Okta, Entra and
+  // oidc-provider send the same code for both), so the page does not claim to know which.
+  oidc_access_denied: [403, 'Sign-in did not complete', 'The sign-in was cancelled, or your identity provider did not let you in. Try again; if your identity provider keeps refusing you, ask your administrator for access to the Atlassian application.'],
   oidc_authorization_error: [502, 'Your identity provider reported an error', 'Your identity provider could not complete the sign-in. Try again, or ask your administrator.'],
   oidc_id_token_invalid: [502, 'The identity provider\'s answer could not be verified', 'The identity token from your identity provider failed verification. Your administrator can look up the reference below.'],
   oidc_response_invalid: [502, 'The identity provider answered something unexpected', 'Your identity provider gave an answer that could not be used. Try again later.'],
@@ -44,6 +46,22 @@ const table = {
 } as const satisfies Record<string, readonly [number, string, string]>;
 
 export type BridgeErrorCode = keyof typeof table;
+
+/**
+ * Refusals of the account the user signed in with at the provider, not of the login itself:
+ * their error page offers "Use another account" where the provider can be asked to let the
+ * user pick one (`prompt=select_account`).
+ */
+export const ANOTHER_ACCOUNT_MAY_HELP: ReadonlySet<BridgeErrorCode> = new Set<BridgeErrorCode>([
+  'oidc_access_denied',
+  'user_email_missing',
+  'user_email_invalid',
+  'user_email_unverified',
+  'user_domain_not_allowed',
+]);
+
+/** Where "Try again" starts a new login when the connection names no site: Atlassian's own list of the user's sites. */
+export const DEFAULT_ATLASSIAN_START_URL = 'https://start.atlassian.com';
 
 export class BridgeError extends Error {
   override readonly name = 'BridgeError';

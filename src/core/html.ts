@@ -57,15 +57,33 @@ function cspSource(url: string): string {
 const STYLE = `body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f7f8f9;color:#172b4d}
 main{max-width:36rem;margin:12vh auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(9,30,66,.25)}
 h1{font-size:1.4rem;margin:0 0 1rem}code{background:#f1f2f4;padding:.1rem .3rem;border-radius:3px}
-.ref{color:#626f86;font-size:.9rem;margin-top:1.5rem}button{font:inherit;padding:.5rem 1rem}`;
+.ref{color:#626f86;font-size:.9rem;margin-top:1.5rem}button{font:inherit;padding:.5rem 1rem}
+.actions{display:flex;gap:.75rem;flex-wrap:wrap}.action{display:inline-block;padding:.5rem 1rem;border-radius:3px;background:#0c66e4;color:#fff;text-decoration:none}
+.action+.action{background:#f1f2f4;color:#172b4d}`;
 
-export function renderErrorPage(options: { title: string; message: string; reference: string; nonce: string }): string {
+/** The ways on from an error page: links, so they work without script and under `form-action 'none'`. */
+export interface ErrorPageActions {
+  /** A fresh login at Atlassian (the site, or start.atlassian.com). */
+  tryAgainUrl?: string;
+  /** A new login at the provider that asks which account to use (`prompt=select_account`). */
+  anotherAccountUrl?: string;
+}
+
+function renderActions(actions: ErrorPageActions | undefined): string {
+  const links = [
+    actions?.tryAgainUrl ? `<a class="action" href="${escapeHtml(actions.tryAgainUrl)}">Try again</a>` : '',
+    actions?.anotherAccountUrl ? `<a class="action" href="${escapeHtml(actions.anotherAccountUrl)}">Use another account</a>` : '',
+  ].filter(Boolean);
+  return links.length ? `\n<p class="actions">${links.join(' ')}</p>` : '';
+}
+
+export function renderErrorPage(options: { title: string; message: string; reference: string; nonce: string; actions?: ErrorPageActions }): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(options.title)}</title><style nonce="${options.nonce}">${STYLE}</style></head>
 <body><main role="alert">
 <h1>${escapeHtml(options.title)}</h1>
-<p>${escapeHtml(options.message)}</p>
+<p>${escapeHtml(options.message)}</p>${renderActions(options.actions)}
 <p class="ref">Reference: <code id="reference">${escapeHtml(options.reference)}</code>. Give this to your administrator if the problem persists.</p>
 </main></body></html>`;
 }

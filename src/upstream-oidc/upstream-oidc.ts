@@ -115,7 +115,7 @@ export async function authorizationUrl(
   context: UpstreamContext,
   now: number,
   secrets: LoginSecrets,
-  options: { forceAuthn: boolean; loginHint?: string },
+  options: { forceAuthn: boolean; loginHint?: string; selectAccount?: boolean },
 ): Promise<URL> {
   const configuration = await upstreamConfiguration(context, now);
   const parameters: Record<string, string> = {
@@ -130,9 +130,30 @@ export async function authorizationUrl(
   // ForceAuthn (SAML core §3.4.1): ask for a new authentication, and for max_age=0 so that the ID
   // token must carry auth_time (OIDC Core §3.1.2.1), which the callback checks.
   if (options.forceAuthn) Object.assign(parameters, { prompt: 'login', max_age: '0' });
+  // "Use another account" on an error page: the provider asks which account (OIDC Core §3.1.2.1).
+  if (options.selectAccount) parameters.prompt = options.forceAuthn ? 'select_account login' : 'select_account';
   // The address the user typed on the provider choice page, so the provider need not ask again.
   if (options.loginHint) parameters.login_hint = options.loginHint;
   return client.buildAuthorizationUrl(configuration, parameters);
+}
+
+/**
+ * Providers known to honour `prompt=select_account` without listing it in
+ * `prompt_values_supported` (their discovery documents leave the member out): Google and
+ * Microsoft Entra ID document the value.
+ */
+const SELECT_ACCOUNT_HOSTS = new Set(['accounts.google.com', 'login.microsoftonline.com']);
+
+/**
+ * Whether the provider can be asked to let the user pick an account: its discovery document
+ * lists `select_account` in `prompt_values_supported` (OIDC Discovery §3), or it is one of the
+ * providers known to support it. A provider that does not may refuse the request outright, so
+ * the bridge only offers it where it is known to work.
+ */
+export async function supportsSelectAccount(context: UpstreamContext, now: number): Promise<boolean> {
+  if (SELECT_ACCOUNT_HOSTS.has(new URL(context.config.oidc.issuer).hostname)) return true;
+  const prompts = (await upstreamConfiguration(context, now)).serverMetadata().prompt_values_supported;
+  return Array.isArray(prompts) && prompts.includes('select_account');
 }
 
 /**

@@ -7,7 +7,7 @@ import { guardStorage, upstreamContext, type Attempt, type LoginContext } from '
 import type { LoginTransaction, TransactionBase } from '../transaction.js';
 
 export type NewTransaction =
-  | { kind: 'sp'; samlRequestId: string; relayState: string | null; forceAuthn: boolean; spEntityId: string; loginHint?: string }
+  | { kind: 'sp'; samlRequestId: string; relayState: string | null; forceAuthn: boolean; spEntityId: string; loginHint?: string; selectAccount?: boolean }
   | { kind: 'test'; testId: string };
 
 /** Records the login transaction and builds the provider's authorization URL. */
@@ -28,6 +28,7 @@ export async function redirectToProvider(
   const redirect = await authorizationUrl(upstreamContext(context, config), now, secrets, {
     forceAuthn: what.kind === 'sp' && what.forceAuthn,
     ...(what.kind === 'sp' && what.loginHint ? { loginHint: what.loginHint } : {}),
+    ...(what.kind === 'sp' && what.selectAccount ? { selectAccount: true } : {}),
   });
   const base: TransactionBase = {
     v: 2,
