@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { alice, mallory, useWizardHarness } from './support/wizard-harness.js';
+
+/**
+ * A user's error pages in Chromium: Guard (the node-saml SP) → bridge (standalone server, set up
+ * through the wizard's API) → oidc-provider, where the user cancels or is refused. The pages
+ * used to tell a user who cancelled to ask for assignment and offered no way on.
+ */
+
+const wizard = useWizardHarness();
+
+/** A user in a fresh browser, at the provider's sign-in page of a login Guard started. */
+async function userAtProvider(): Promise<Page> {
+  await wizard.completeStepsThrough('enforce');
+  const user = await (await wizard.newContext()).newPage();
+  await user.goto(`${wizard.spUrl}/`);
+  await user.getByRole('button', { name: 'Sign in with HTTP-Redirect' }).click();
+  await user.getByLabel('Email').waitFor();
+  return user;
+}
+
+describe("a user's error pages, in Chromium", () => {
+  it('does not tell a user who pressed Cancel at the provider to ask to be assigned; Try again starts over at Atlassian', async () => {
+    const user = await userAtProvider();
+    await user.getByRole('button', { name: 'Cancel' }).click();
+    await user.getByRole('heading', { name: 'Sign-in did not complete' }).waitFor();
+    const alert = (await user.getByRole('alert').textContent()) ?? '';
+    expect(alert).toContain('cancelled');
+    expect(alert).not.toMatch(/assign you/);
+    // The connection names no site: Atlassian's list of the user's sites.
+    await expect(user.getByRole('link', { name: 'Try again' }).getAttribute('href')).resolves.toBe('https://start.atlassian.com');
+    // The demo provider does not list prompt=select_account, so it is not offered.
+    await expect(user.getByRole('link', { name: 'Use another account' }).count()).resolves.toBe(0);
+    await wizard.shootArtifact(user, 'user-cancelled-at-provider');
+  });
+
+  it('gives a refused user (email not verified) a way on: Try again, and the reference for the administrator', async () => {
+    const user = await userAtProvider();
+    await user.getByLabel('Email').fill(mallory.email);
+    await user.getByLabel('Password').fill(mallory.password);
+    await user.getByRole('button', { name: 'Sign in' }).click();
+    await user.getByRole('heading', { name: 'Email address not verified' }).waitFor();
+    await expect(user.getByRole('link', { name: 'Try again' }).getAttribute('href')).resolves.toBe('https://start.atlassian.com');
+    await expect(user.locator('#reference').textContent()).resolves.toMatch(/^R-/);
+    // Nothing reached Guard; a good user still signs in afterwards.
+    expect(wizard.serviceProvider.lastResult()).toBeUndefined();
+    const next = await (await wizard.newContext()).newPage();
+    await next.goto(`${wizard.spUrl}/`);
+    await next.getByRole('button', { name: 'Sign in with HTTP-Redirect' }).click();
+    await next.getByLabel('Email').fill(alice.email);
+    await next.getByLabel('Password').fill(alice.password);
+    await next.getByRole('button', { name: 'Sign in' }).click();
+    await next.getByRole('heading', { name: 'Signed in' }).waitFor();
+  });
+});
