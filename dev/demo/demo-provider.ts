@@ -1,7 +1,7 @@
 import { createHash, generateKeyPair, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import type { Adapter, AdapterPayload, ClientAuthMethod, ClientMetadata, Configuration, JWK } from 'oidc-provider';
 import {
   BodyTooLargeError,
@@ -201,7 +201,10 @@ ${form}
     clientBasedCORS: () => false,
     interactions: {
       url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}`,
+      policy: demoInteractionPolicy(),
     },
+    // oidc-provider does not publish the prompt values itself (OIDC Discovery §3 lists them as optional).
+    discovery: { prompt_values_supported: ['none', 'login', 'consent', 'select_account'] },
     findAccount: (_ctx, sub) => {
       const user = users.find((u) => u.sub === sub);
       if (!user) return undefined;
@@ -335,7 +338,8 @@ function createInteractionHandler(context: InteractionContext) {
 
     if (action === undefined) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendMethodNotAllowed(res, 'GET, HEAD');
-      if (details.prompt.name === 'login') {
+      // The sign-in page is also the account choice (prompt=select_account): it lists the accounts.
+      if (details.prompt.name === 'login' || details.prompt.name === 'select_account') {
         return sendLoginPage(res, context, { uid, clientId, email: loginHint });
       }
       if (details.prompt.name === 'consent') {
@@ -375,7 +379,7 @@ function createInteractionHandler(context: InteractionContext) {
       );
     }
 
-    if (details.prompt.name !== 'login') {
+    if (details.prompt.name !== 'login' && details.prompt.name !== 'select_account') {
       return sendProblem(res, 400, 'This sign-in does not expect a password now. Start again from the application.');
     }
     let form: URLSearchParams;
@@ -396,7 +400,8 @@ function createInteractionHandler(context: InteractionContext) {
     return provider.interactionFinished(
       req,
       res,
-      { login: { accountId: user.sub, amr: ['pwd'] } },
+      // `select_account` resolves that prompt when it was asked for; otherwise it is ignored.
+      { login: { accountId: user.sub, amr: ['pwd'] }, select_account: {} },
       { mergeWithLastSubmission: false },
     );
   };
@@ -576,4 +581,16 @@ function createMemoryAdapterFactory(): (model: string) => Adapter {
       },
     };
   };
+}
+
+/**
+ * oidc-provider's default prompts, and `select_account` (OIDC Core §3.1.2.1) as a prompt a
+ * client may ask for: the provider then lists it in `prompt_values_supported` and shows its
+ * sign-in page, where the user picks a demo account, as Google or Entra ID show their account
+ * pickers. The bridge offers "Use another account" on its error pages to such providers.
+ */
+function demoInteractionPolicy() {
+  const policy = interactionPolicy.base();
+  policy.add(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }), 0);
+  return policy;
 }

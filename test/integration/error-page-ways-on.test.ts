@@ -28,10 +28,21 @@ async function cancelAtProvider(harness: Harness, agent: UserAgent): Promise<Pag
   return agent.get(stopped.stopped!.url);
 }
 
+/** The provider's discovery document, with `prompt_values_supported` as `change` makes it. */
+function withPromptValues(harness: Harness, change: (values: string[]) => string[]): void {
+  harness.upstream.intercept = async (url, response) => {
+    if (!url.endsWith('/.well-known/openid-configuration')) return response;
+    const document = (await response.json()) as Record<string, unknown>;
+    return Response.json({ ...document, prompt_values_supported: change((document.prompt_values_supported as string[] | undefined) ?? []) });
+  };
+}
+
 describe('error pages of a provider without select_account, and a connection naming no site', () => {
   let harness: Harness;
   beforeAll(async () => {
     harness = await startHarness();
+    // As Okta's document: no select_account among its prompt values.
+    withPromptValues(harness, (values) => values.filter((v) => v !== 'select_account'));
   });
   afterAll(async () => harness.close());
 
@@ -73,12 +84,6 @@ describe('error pages of a provider listing select_account, and a connection nam
   let authorizationEndpoint: string;
   beforeAll(async () => {
     harness = await startHarness({ config: (base) => ({ ...base, atlassianSiteUrl: 'https://acme.atlassian.net/' }) });
-    // The demo provider does not list select_account; this one does (as Keycloak's and Auth0's documents do).
-    harness.upstream.intercept = async (url, response) => {
-      if (!url.endsWith('/.well-known/openid-configuration')) return response;
-      const document = (await response.json()) as Record<string, unknown>;
-      return Response.json({ ...document, prompt_values_supported: ['none', 'login', 'consent', 'select_account'] });
-    };
     authorizationEndpoint = (await providerEndpoints(harness)).authorization;
   });
   afterAll(async () => harness.close());
@@ -100,8 +105,7 @@ describe('error pages of a provider listing select_account, and a connection nam
     expect(another.searchParams.get('state')).not.toBe(firstState);
     expect(another.searchParams.get('code_challenge_method')).toBe('S256');
 
-    // The demo provider cannot show an account picker; its login page is the same choice here.
-    another.searchParams.set('prompt', 'login');
+    // The demo provider lists select_account and answers it with its sign-in page, where the user picks an account.
     let signedIn = await signInAtProvider(agent, await agent.get(another), alice);
     // Another user over the provider's session: oidc-provider ends eve's first (its self-posting form).
     for (let hop = 0; hop < 3 && signedIn.url.startsWith(harness.providerUrl); hop++) signedIn = await agent.submit(signedIn);
