@@ -44,8 +44,9 @@ export function App() {
 
   const load = useCallback(async (target: ConnectionTarget) => {
     try {
-      const [data, currentOwners] = await Promise.all([fetchConfig(target, setNotice), invokeResolver('owners/get', {}).catch(() => undefined)]);
-      setOwners(currentOwners);
+      const data = await fetchConfig(target, setNotice);
+      // After config/get: an admin it refuses sees the refusal page and nothing more is asked.
+      setOwners(await invokeResolver('owners/get', {}).catch(() => undefined));
       setPhase({ name: 'ready', data });
       // The route names what is shown, so a reload comes back to it; a first visit starts where the setup stopped.
       setRoute((r) => ({ ...r, connectionId: data.connection.id, providerId: data.providerId, step: r.step ?? initialStep(data) }));
