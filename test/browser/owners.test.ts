@@ -25,6 +25,9 @@ afterAll(async () => {
   await admin?.close();
 });
 
+/** Chromium on a shared 2-core machine: generous, as each test drives several page loads. */
+const TEST_TIMEOUT = 90_000;
+
 const owners = async (token: string) => (await admin.harness.api<OwnersResponse>('owners/get', {}, { token })).body;
 
 describe('an admin who is not an SSO owner', () => {
@@ -41,7 +44,7 @@ describe('an admin who is not an SSO owner', () => {
     await expect(page.getByRole('button', { name: 'Save', exact: true }).count()).resolves.toBe(0);
     await admin.shoot('non-owner-provider-step');
     expect(admin.pageErrors).toEqual([]);
-  });
+  }, TEST_TIMEOUT);
 
   it('sees the Guard values and the domains read-only too, and no way to add a connection', async () => {
     const { page } = admin;
@@ -54,7 +57,7 @@ describe('an admin who is not an SSO owner', () => {
     await page.getByRole('heading', { level: 2, name: 'Connections' }).waitFor();
     await expect(page.getByRole('button', { name: 'Add connection' }).count()).resolves.toBe(0);
     await expect(page.getByRole('button', { name: 'Rename' }).count()).resolves.toBe(0);
-  });
+  }, TEST_TIMEOUT);
 
   it('can still start the connection test', async () => {
     const { page } = admin;
@@ -68,7 +71,7 @@ describe('an admin who is not an SSO owner', () => {
     ]);
     expect(answer.status()).toBe(200);
     await expect(answer.json()).resolves.toMatchObject({ testId: expect.any(String) });
-  });
+  }, TEST_TIMEOUT);
 
   it('requests ownership; the request shows at once, to the owner too, who can cancel it', async () => {
     const { page } = admin;
@@ -106,5 +109,5 @@ describe('an admin who is not an SSO owner', () => {
     await page.getByRole('heading', { name: 'Read-only: you are not an SSO owner' }).waitFor();
     await expect(page.getByRole('heading', { name: 'Ownership requested' }).count()).resolves.toBe(0);
     expect(admin.pageErrors).toEqual([]);
-  });
+  }, TEST_TIMEOUT);
 });
