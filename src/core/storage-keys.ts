@@ -54,6 +54,11 @@ export const storageKeys = {
    * (`BindingCookieCheck`: seen or not, and when). Durable; decides whether logins are bound.
    */
   bindingCookieCheck: () => `${VERSION}:binding-cookie-check`,
+  /**
+   * The SSO owners of the installation and a pending ownership request (`OwnersRecord`, under
+   * compare-and-set): owners decide who signs in for every connection, so there is one record.
+   */
+  owners: () => 'v2:owners',
   /** Standalone only: SHA-256 of the generated admin token (secret storage). */
   adminTokenHash: () => `${VERSION}:admin-token-hash`,
 } as const;

@@ -5,7 +5,7 @@ import type { AdminRefusal } from '../core/admin/admin-api-types.js';
 import type { AdminContext } from '../core/admin/admin-context.js';
 import { runAdminResolver } from '../core/admin/admin-resolvers.js';
 import type { Logger } from '../core/ports.js';
-import { tokenMatches } from './admin-token.js';
+import { identifyToken, type AdminTokenIdentity } from './admin-token.js';
 import { readBody, writeResponse } from './http-adapter.js';
 
 /**
@@ -20,12 +20,12 @@ export interface AdminHttpOptions {
   basePath: string;
   /** Origins a browser may call the API from: the server's own (base URL and listen URL). */
   ownOrigins: string[];
-  /** SHA-256 of the admin token. */
-  tokenHash: Buffer;
+  /** The accepted admin tokens (hashed), each with the identity its calls act as. */
+  tokens: readonly AdminTokenIdentity[];
   /** The built wizard (`static/admin/build`). */
   uiDir: string;
-  /** The resolvers' context for one request. */
-  context: () => AdminContext;
+  /** The resolvers' context for one request by the token's identity. */
+  context: (actor: string) => AdminContext;
   logger: Logger;
 }
 
@@ -134,7 +134,8 @@ export function createAdminHandler(options: AdminHttpOptions): AdminHandler {
     }
     const authorization = req.headers.authorization ?? '';
     const match = /^Bearer[ ]+(\S{1,4096})\s*$/i.exec(authorization);
-    if (!match || !tokenMatches(match[1]!, options.tokenHash)) {
+    const actor = match ? identifyToken(match[1]!, options.tokens) : undefined;
+    if (!actor) {
       options.logger.log('warn', 'admin.unauthorized', { resolver: key.slice(0, 60), tokenPresent: Boolean(match) });
       return refusal(res, 401, { error: 'unauthorized', message: 'The admin token is missing or wrong.' }, { 'WWW-Authenticate': 'Bearer realm="bridge-admin"' });
     }
@@ -151,7 +152,7 @@ export function createAdminHandler(options: AdminHttpOptions): AdminHandler {
     } catch {
       return refusal(res, 400, { error: 'bad_request', message: 'The request body is not JSON.' });
     }
-    const outcome = await runAdminResolver(key, options.context(), payload);
+    const outcome = await runAdminResolver(key, options.context(actor), payload);
     if (outcome.kind === 'answer') return json(res, 200, outcome.body);
     if (outcome.kind === 'refused') return json(res, 400, outcome.body);
     return json(res, 500, { error: 'internal', message: `Something went wrong. Reference: ${outcome.reference}`, reference: outcome.reference });

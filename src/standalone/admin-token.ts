@@ -25,6 +25,56 @@ export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
+/** The identity of the single admin token (`BRIDGE_ADMIN_TOKEN`, or the generated one): who the audit trail names. */
+export const SINGLE_TOKEN_IDENTITY = 'standalone-admin';
+
+/** A token's identity: the SSO owner it can be (src/core/admin/owners.ts) and the actor the audit trail names. */
+export const TOKEN_IDENTITY_PATTERN = /^[a-z0-9][a-z0-9._-]{0,39}$/;
+
+/** One accepted admin token and whom it identifies. */
+export interface AdminTokenIdentity {
+  identity: string;
+  /** SHA-256 of the token. */
+  hash: Buffer;
+}
+
+/**
+ * `BRIDGE_ADMIN_TOKENS`: named tokens, `identity=token` separated by commas or line breaks, so
+ * that several admins each have their own (and only some are SSO owners). Identities are lower
+ * case (`alice`, `ops.bob`); every identity and every token must be distinct.
+ */
+export function parseNamedTokens(value: string, minChars: number): { identity: string; token: string }[] {
+  const entries = value
+    .split(/[,\n]/)
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part, index) => {
+      const equals = part.indexOf('=');
+      const identity = equals > 0 ? part.slice(0, equals).trim() : '';
+      const token = equals > 0 ? part.slice(equals + 1).trim() : '';
+      if (!TOKEN_IDENTITY_PATTERN.test(identity) || identity === SINGLE_TOKEN_IDENTITY) {
+        throw new TypeError(`BRIDGE_ADMIN_TOKENS entry ${index + 1}: write identity=token, the identity in lower-case letters, digits, ".", "_" or "-" (and not "${SINGLE_TOKEN_IDENTITY}").`);
+      }
+      if (token.length < minChars) throw new TypeError(`BRIDGE_ADMIN_TOKENS entry ${index + 1} (${identity}): the token must have at least ${minChars} characters.`);
+      return { identity, token };
+    });
+  if (new Set(entries.map((e) => e.identity)).size !== entries.length) throw new TypeError('BRIDGE_ADMIN_TOKENS names an identity twice.');
+  if (new Set(entries.map((e) => e.token)).size !== entries.length) throw new TypeError('BRIDGE_ADMIN_TOKENS gives two identities the same token.');
+  return entries;
+}
+
+/**
+ * The identity of the presented token, or undefined. Every accepted token is compared (in
+ * constant time), so the time taken says nothing about which one nearly matched.
+ */
+export function identifyToken(presented: string, tokens: readonly AdminTokenIdentity[]): string | undefined {
+  let found: string | undefined;
+  for (const token of tokens) {
+    if (tokenMatches(presented, token.hash) && found === undefined) found = token.identity;
+  }
+  return found;
+}
+
 /** Compares in constant time: both sides are hashed first, so lengths never differ. */
 export function tokenMatches(presented: string, expectedHash: Buffer): boolean {
   const actual = hashToken(presented);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, type RawConfig } from '../core/config.js';
 import { secretKeyFromEnv } from './sqlite-store.js';
 import { startStandalone, type StandaloneApp } from './standalone-app.js';
+import { parseNamedTokens } from './admin-token.js';
 
 /**
  * `npm start`: the standalone server. Environment:
@@ -11,6 +12,9 @@ import { startStandalone, type StandaloneApp } from './standalone-app.js';
  * - `BRIDGE_DEMO=0`: no config file and no demo: start unconfigured, with the setup wizard at /admin
  * - `BRIDGE_BASE_URL`: the public URL when it is not http://HOST:PORT (a reverse proxy)
  * - `BRIDGE_ADMIN_TOKEN`: the token /admin asks for; unset, one is generated and printed once
+ * - `BRIDGE_ADMIN_TOKENS`: named admin tokens, `identity=token` separated by commas or line
+ *   breaks, one per admin: each acts as its identity (SSO owners are identities); with only
+ *   these, no token is generated
  * - `BRIDGE_RESET_ADMIN_TOKEN=1`: replace the stored admin token with a new one, printed once
  * - `BRIDGE_DATA_DIR`: where the embedded store lives (default ./.data; demo mode ./.data/demo)
  * - `BRIDGE_SECRET_KEY`: 32-byte base64 key for secrets at rest (default: a 0600 key file)
@@ -27,7 +31,13 @@ async function main(): Promise<StandaloneApp> {
   if (adminToken !== undefined && adminToken.trim().length < MIN_ADMIN_TOKEN_CHARS) {
     throw new StartupError(`BRIDGE_ADMIN_TOKEN must have at least ${MIN_ADMIN_TOKEN_CHARS} characters (or leave it unset to have one generated).`);
   }
-  const wizard = { adminToken, resetAdminToken: env.BRIDGE_RESET_ADMIN_TOKEN === '1' };
+  let adminTokens: { identity: string; token: string }[] | undefined;
+  try {
+    adminTokens = env.BRIDGE_ADMIN_TOKENS ? parseNamedTokens(env.BRIDGE_ADMIN_TOKENS, MIN_ADMIN_TOKEN_CHARS) : undefined;
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+  const wizard = { adminToken, adminTokens, resetAdminToken: env.BRIDGE_RESET_ADMIN_TOKEN === '1' };
   const secretKey = secretKeyFromEnv(env.BRIDGE_SECRET_KEY);
 
   if (env.BRIDGE_CONFIG) {
@@ -112,7 +122,9 @@ function adminTokenLines(app: StandaloneApp): string[] {
     case 'stored':
       return ['  Admin token: the one printed when it was generated. Lost it? Start once with BRIDGE_RESET_ADMIN_TOKEN=1 for a new one, or set BRIDGE_ADMIN_TOKEN.'];
     case 'given':
-      return ['  Admin token: the value of BRIDGE_ADMIN_TOKEN.'];
+      return ['  Admin token: the value of BRIDGE_ADMIN_TOKEN.', ...(process.env.BRIDGE_ADMIN_TOKENS ? ['  Named admin tokens: those of BRIDGE_ADMIN_TOKENS.'] : [])];
+    case 'named':
+      return ['  Admin tokens: those of BRIDGE_ADMIN_TOKENS, one per identity.'];
     default:
       return [];
   }

@@ -102,4 +102,25 @@ describe('BRIDGE_DEMO=0: the unconfigured server with the wizard', () => {
     expect(await short.exited).not.toBe(0);
     expect(short.output()).toContain('BRIDGE_ADMIN_TOKEN');
   });
+
+  it('accepts each token of BRIDGE_ADMIN_TOKENS as its identity, generates none, and refuses a malformed list', async () => {
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const alice = 'process-alice-token-0123456789';
+    const bob = 'process-bob-token-9876543210';
+    const named = run({ BRIDGE_DEMO: '0', PORT: String(port), BRIDGE_DATA_DIR: path.join(dir, 'named'), BRIDGE_ADMIN_TOKENS: `alice=${alice}, bob=${bob}` });
+    await waitForHealth(url);
+    expect(named.output()).not.toContain(alice);
+    expect(named.output()).not.toContain('shown only now');
+    const ownersOf = async (token: string) =>
+      (await (await fetch(`${url}/admin/api/owners/get`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: '{}' })).json()) as { you: string };
+    await expect(ownersOf(alice)).resolves.toMatchObject({ you: 'alice' });
+    await expect(ownersOf(bob)).resolves.toMatchObject({ you: 'bob' });
+    expect((await adminCall(url, 'process-carol-token-0123456789')).status).toBe(401);
+    await stop(named);
+
+    const malformed = run({ BRIDGE_DEMO: '0', PORT: String(freePort()), BRIDGE_DATA_DIR: path.join(dir, 'malformed'), BRIDGE_ADMIN_TOKENS: `alice=${alice},alice=${bob}` });
+    expect(await malformed.exited).not.toBe(0);
+    expect(malformed.output()).toContain('BRIDGE_ADMIN_TOKENS');
+  });
 });

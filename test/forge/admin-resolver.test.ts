@@ -122,6 +122,11 @@ describe('admin resolver on Forge', () => {
       'connections/delete': [{ connectionId: 'nope', expectedRevision: 1 }],
       'audit/query': [{}, { email: 'alice@example.com' }],
       'audit/export': [{}],
+      'owners/get': [{}],
+      'owners/add': [{ id: '557058:f58131cb-b67d-43c7-b30d-6b58d40bd077' }],
+      'owners/remove': [{ id: '557058:f58131cb-b67d-43c7-b30d-6b58d40bd077' }],
+      'ownership/request': [{}],
+      'ownership/cancel': [{}],
     };
     expect(Object.keys(payloads).sort()).toEqual([...ADMIN_RESOLVER_KEYS].sort());
     const answers: unknown[] = [];
@@ -173,6 +178,22 @@ describe('admin resolver on Forge', () => {
     // Once the user has consented, the same call answers.
     platform.user.consentRequired = false;
     await expect(invoke('config/get', JIRA)).resolves.toHaveProperty('status');
+  });
+
+  it('makes the Jira admin who first saves the SSO owner, by account id, and shows every other admin the settings read-only', async () => {
+    const owner = { accountId: '557058:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' };
+    const other = { accountId: '5b10ac8d82e05b22cc7d4ef5' };
+    await expect(invoke('config/save', JIRA, { settings: SETTINGS, clientSecret: CLIENT_SECRET }, owner)).resolves.toMatchObject({ ok: true });
+    // Another product admin (the ADMINISTER check passes) cannot point the app at a provider of theirs.
+    await expect(invoke('config/save', JIRA, { settings: { oidc: { issuer: 'https://attacker.example/oauth2' } } }, other)).resolves.toMatchObject({ error: 'owner_required' });
+    await expect(invoke('providers/save', CONFLUENCE, { connectionId: 'default', name: 'Attacker' }, other)).resolves.toMatchObject({ error: 'owner_required' });
+    await expect(invoke('config/get', JIRA, {}, other)).resolves.toMatchObject({ settings: { oidc: { issuer: SETTINGS.oidc.issuer } } });
+    await expect(invoke('owners/get', JIRA, {}, other)).resolves.toMatchObject({ owners: [{ id: owner.accountId }], you: other.accountId, youAreOwner: false });
+    // The owner adds the other admin by account id; from then on their change is accepted.
+    await expect(invoke('owners/add', JIRA, { id: other.accountId }, owner)).resolves.toMatchObject({ owners: [{ id: owner.accountId }, { id: other.accountId, addedBy: owner.accountId }] });
+    await expect(invoke('config/save', JIRA, { settings: { allowedEmailDomains: ['example.com', 'example.org'] } }, other)).resolves.toMatchObject({ ok: true });
+    // The owners live in the app's own storage, under compare-and-set, beside the connections.
+    expect(platform.kvs.data.has(storageKeys.owners())).toBe(true);
   });
 
   it('answers bad_request for a payload that is not what the resolver takes', async () => {

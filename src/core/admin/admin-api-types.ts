@@ -24,7 +24,12 @@ export type AdminResolverKey =
   | 'providers/save'
   | 'providers/delete'
   | 'audit/query'
-  | 'audit/export';
+  | 'audit/export'
+  | 'owners/get'
+  | 'owners/add'
+  | 'owners/remove'
+  | 'ownership/request'
+  | 'ownership/cancel';
 
 /**
  * Which connection, and which provider of it, a wizard call is about. Omitted: the first
@@ -425,7 +430,8 @@ export interface AuditExportResponse {
 
 /** A refusal the resolvers return instead of data (not an exception across the bridge). */
 export interface AdminRefusal {
-  error: 'not_admin' | 'admin_check_failed' | 'bad_request' | 'unauthorized';
+  /** `owner_required`: the call changes who signs in, or as whom, and the caller is not an SSO owner. */
+  error: 'not_admin' | 'admin_check_failed' | 'bad_request' | 'unauthorized' | 'owner_required';
   message: string;
   /** With `bad_request` from `test/start`: what must be completed first. */
   problems?: FieldProblem[];
@@ -433,6 +439,40 @@ export interface AdminRefusal {
   code?: string;
   /** The reference written to the log for this refusal, when there is one. */
   reference?: string;
+}
+
+/** One SSO owner: an admin who may change what decides who signs in (`owners.ts`). */
+export interface OwnerView {
+  /** The Atlassian account id (Forge), or the admin token's identity (standalone). */
+  id: string;
+  addedAt: number;
+  /** Who added this owner; `ownership-request` when a recovery request took effect. */
+  addedBy: string;
+}
+
+/** A non-owner's request to become an owner: it takes effect at `dueAt` unless an owner cancels it. */
+export interface OwnershipRequestView {
+  requester: string;
+  requestedAt: number;
+  dueAt: number;
+}
+
+/** `owners/get` and the answer of every change to the owners. */
+export interface OwnersResponse {
+  owners: OwnerView[];
+  /** Pending, shown to every admin from the moment it is made. */
+  request?: OwnershipRequestView;
+  /** The caller's identity, as an owner would be listed. */
+  you: string;
+  youAreOwner: boolean;
+  /** No owner yet: the next change anyone saves makes its author the first owner. */
+  unclaimed: boolean;
+  /** How long a request waits before it takes effect. */
+  requestDelayMs: number;
+}
+
+export interface OwnerChangeRequest {
+  id: string;
 }
 
 export interface AdminResolverMap {
@@ -452,4 +492,9 @@ export interface AdminResolverMap {
   'providers/delete': { request: ProviderDeleteRequest; response: ConnectionDeleteResponse };
   'audit/query': { request: AuditQueryRequest; response: AuditQueryResponse };
   'audit/export': { request: Omit<AuditQueryRequest, 'cursor' | 'limit'>; response: AuditExportResponse };
+  'owners/get': { request: Record<string, never>; response: OwnersResponse };
+  'owners/add': { request: OwnerChangeRequest; response: OwnersResponse };
+  'owners/remove': { request: OwnerChangeRequest; response: OwnersResponse };
+  'ownership/request': { request: Record<string, never>; response: OwnersResponse };
+  'ownership/cancel': { request: Record<string, never>; response: OwnersResponse };
 }

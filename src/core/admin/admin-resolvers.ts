@@ -14,6 +14,7 @@ import { testStart } from './test-start.js';
 import { usersPreview } from './users-preview.js';
 import { connectionDelete, connectionSave, providerDelete, providerSave } from './connections.js';
 import { auditExport, auditQuery } from './audit.js';
+import { checkOwner, currentOwners, ownersAdd, ownersGet, ownershipCancel, ownershipRequest, ownersRemove, settleClaim, type OwnerClaim } from './owners.js';
 
 export type AdminResolver<K extends AdminResolverKey> = (ctx: AdminContext, payload: unknown) => Promise<AdminAnswer<AdminResolverMap[K]['response']>>;
 
@@ -39,6 +40,42 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'providers/delete': providerDelete,
   'audit/query': auditQuery,
   'audit/export': auditExport,
+  'owners/get': ownersGet,
+  'owners/add': ownersAdd,
+  'owners/remove': ownersRemove,
+  'ownership/request': ownershipRequest,
+  'ownership/cancel': ownershipCancel,
+};
+
+/**
+ * Who may call each resolver, checked here and nowhere else. `owner`: the call changes what
+ * decides who signs in or as whom (the provider and its client, the SP values, allowed domains,
+ * the user mapping, the rollout, the owners themselves), so only an SSO owner may make it
+ * (`owners.ts`). `any`: every admin (reading, the connection test, previews, the audit trail,
+ * requesting ownership). A new resolver must be placed here or the build fails.
+ */
+export const RESOLVER_ACCESS: { readonly [K in AdminResolverKey]: 'owner' | 'any' } = {
+  'config/get': 'any',
+  'config/save': 'owner',
+  'provider/discover': 'any',
+  'provider/egress': 'any',
+  'sp/parse-metadata': 'any',
+  'test/start': 'any',
+  'test/result': 'any',
+  'rollout/save': 'owner',
+  'users/preview': 'any',
+  'idp/metadata': 'any',
+  'connections/save': 'owner',
+  'connections/delete': 'owner',
+  'providers/save': 'owner',
+  'providers/delete': 'owner',
+  'audit/query': 'any',
+  'audit/export': 'any',
+  'owners/get': 'any',
+  'owners/add': 'owner',
+  'owners/remove': 'owner',
+  'ownership/request': 'any',
+  'ownership/cancel': 'owner',
 };
 
 export const ADMIN_RESOLVER_KEYS = Object.keys(adminResolvers) as AdminResolverKey[];
@@ -53,16 +90,42 @@ export type AdminOutcome =
   | { kind: 'refused'; body: AdminRefusal }
   | { kind: 'failed'; reference: string; code: string };
 
+/** Whether a resolver's answer is a success (not a refusal, not `ok: false`): what keeps a first owner's claim. */
+function succeeded(body: unknown): boolean {
+  return !isRefusal(body) && !(typeof body === 'object' && body !== null && (body as { ok?: unknown }).ok === false);
+}
+
 /**
- * Runs one resolver for a host that has already checked the caller. Unknown keys are refused;
- * an unexpected failure is logged with a reference (never its message toward the browser).
+ * Runs one resolver for a host that has already checked that the caller is an admin. Unknown
+ * keys are refused; owner-only keys (`RESOLVER_ACCESS`) are refused to admins who are not SSO
+ * owners; an unexpected failure is logged with a reference (never its message toward the browser).
  */
 export async function runAdminResolver(key: string, ctx: AdminContext, payload: unknown): Promise<AdminOutcome> {
   if (!isAdminResolverKey(key)) return { kind: 'refused', body: badRequest('There is no such admin resolver.') };
+  let claim: OwnerClaim | undefined;
+  let claimSucceeded = false;
   try {
+    if (RESOLVER_ACCESS[key] === 'owner') {
+      const access = await checkOwner(ctx);
+      if (!access.ok) {
+        ctx.ports.logger.log('warn', 'admin.owner_required', { resolver: key, actor: ctx.actor });
+        return { kind: 'refused', body: access.refusal };
+      }
+      claim = access.claim;
+    } else {
+      // A due ownership request takes effect on whichever admin call comes first.
+      await currentOwners(ctx);
+    }
     const body = await (adminResolvers[key] as AdminResolver<AdminResolverKey>)(ctx, payload);
+    claimSucceeded = succeeded(body);
+    if (claim) {
+      const kept = claim;
+      claim = undefined;
+      await settleClaim(ctx, kept, claimSucceeded);
+    }
     return isRefusal(body) ? { kind: 'refused', body } : { kind: 'answer', body };
   } catch (error) {
+    if (claim) await settleClaim(ctx, claim, false).catch(() => undefined);
     const reference = newReference(ctx.ports);
     const code = error instanceof BridgeError ? error.code : 'internal';
     const detail = error instanceof BridgeError ? error.detail : error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : 'non-error thrown';

@@ -76,26 +76,36 @@ export function summarizeConnections(ctx: AdminContext, document: ConnectionsDoc
 }
 
 /**
- * Records a change in the audit trail (who, which connection, which fields; never a value) and
- * in the log without the actor's details beyond the id the platform gave.
+ * Records a change in the audit trail (who, when, which connection, which fields; never a value)
+ * and in the log without the actor's details beyond the id the platform gave. The audit trail is
+ * the record admins read on the admin page, so a change it could not record is not reported as a
+ * success: the failure reaches the caller (with a log reference) and the admin can save again.
+ * `actor` defaults to the caller (an ownership request taking effect names its requester).
  */
-export async function recordChange(ctx: AdminContext, change: { action: string; connectionId?: string; fields: string[] }): Promise<void> {
+export async function recordChange(
+  ctx: AdminContext,
+  change: { action: string; connectionId?: string; fields: string[]; actor?: string; logEvent?: 'config.changed' | 'owners.changed' },
+): Promise<void> {
   const reference = newReference(ctx.ports);
-  ctx.ports.logger.log('info', 'config.changed', { reference, actor: ctx.actor, action: change.action, connection: change.connectionId, paths: change.fields.join(',') });
+  const actor = change.actor ?? ctx.actor;
+  ctx.ports.logger.log('info', change.logEvent ?? 'config.changed', { reference, actor, action: change.action, connection: change.connectionId, paths: change.fields.join(',') });
   if (!ctx.audit) return;
   const record: ChangeAuditRecord = {
     kind: 'change',
     reference,
     time: ctx.ports.clock.now(),
-    actor: ctx.actor,
+    actor,
     action: change.action,
     fields: change.fields,
     outcome: 'ok',
     ...(change.connectionId ? { connectionId: change.connectionId } : {}),
   };
-  await ctx.audit.record(record).catch((error: unknown) => {
+  try {
+    await ctx.audit.record(record);
+  } catch (error) {
     ctx.ports.logger.log('error', 'audit.write_failed', { reference, detail: (error as Error)?.message?.slice(0, 200) });
-  });
+    throw error;
+  }
 }
 
 /** A new id for a connection or provider: short, key-safe, unguessable enough not to collide. */

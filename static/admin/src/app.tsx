@@ -4,7 +4,7 @@ import Heading from '@atlaskit/heading';
 import SectionMessage from '@atlaskit/section-message';
 import Spinner from '@atlaskit/spinner';
 import { Box, Inline, Stack, Text } from '@atlaskit/primitives';
-import type { AdminRefusal, ConfigGetResponse, ConfigSaveRequest, ConnectionSummary, ConnectionTarget, WizardStep } from '../../../src/core/admin/admin-api-types.ts';
+import type { AdminRefusal, ConfigGetResponse, ConfigSaveRequest, ConnectionSummary, ConnectionTarget, OwnersResponse, WizardStep } from '../../../src/core/admin/admin-api-types.ts';
 import { detectHost, getAdminToken, invokeResolver, RefusalError, setAdminToken, UnauthorizedError } from './api.ts';
 import { TextInput } from './components/field.tsx';
 import { PageNav } from './components/page-nav.tsx';
@@ -15,6 +15,8 @@ import { targetOf, type LastTest, type StepProps, type WizardTarget } from './wi
 import { ActivityView } from './views/activity-view.tsx';
 import { ConnectionsView } from './views/connections-view.tsx';
 import { WizardPage } from './views/wizard-page.tsx';
+import { OwnersNotice, OwnersView } from './views/owners-view.tsx';
+import { ReadOnlyContext } from './access.ts';
 
 type Phase =
   | { name: 'token'; problem?: string }
@@ -33,6 +35,8 @@ export function App() {
   const [generation, setGeneration] = useState(0);
   const [notice, setNotice] = useState<string>();
   const [lastTest, setLastTest] = useState<LastTest | undefined>();
+  // Who may change the settings; unknown (not loaded) reads as not an owner, as the server would refuse.
+  const [owners, setOwners] = useState<OwnersResponse>();
   const routeRef = useRef(route);
   routeRef.current = route;
   const shownRef = useRef<ConfigGetResponse | undefined>(undefined);
@@ -41,6 +45,8 @@ export function App() {
   const load = useCallback(async (target: ConnectionTarget) => {
     try {
       const data = await fetchConfig(target, setNotice);
+      // After config/get: an admin it refuses sees the refusal page and nothing more is asked.
+      setOwners(await invokeResolver('owners/get', {}).catch(() => undefined));
       setPhase({ name: 'ready', data });
       // The route names what is shown, so a reload comes back to it; a first visit starts where the setup stopped.
       setRoute((r) => ({ ...r, connectionId: data.connection.id, providerId: data.providerId, step: r.step ?? initialStep(data) }));
@@ -202,6 +208,8 @@ export function App() {
     },
   };
 
+  const readOnly = !owners || (!owners.youAreOwner && !owners.unclaimed);
+
   const openPage = (page: AdminPage) => {
     navigate({ ...routeRef.current, page });
     // The list and the names in the activity come from config/get: another admin may have changed them.
@@ -235,7 +243,11 @@ export function App() {
             <p>{notice}</p>
           </SectionMessage>
         ) : null}
-        {route.page === 'connections' ? (
+        <OwnersNotice owners={owners} onChanged={setOwners} onOpenOwners={() => openPage('owners')} />
+        {route.page === 'owners' ? (
+          <OwnersView host={host} owners={owners} onChanged={setOwners} />
+        ) : route.page === 'connections' ? (
+          <ReadOnlyContext.Provider value={readOnly}>
           <ConnectionsView
             data={data}
             onOpen={(connectionId) =>
@@ -244,9 +256,11 @@ export function App() {
             onChanged={onConnectionsChanged}
             onReload={reload}
           />
+          </ReadOnlyContext.Provider>
         ) : route.page === 'activity' ? (
           <ActivityView connections={data.connections} />
         ) : (
+          <ReadOnlyContext.Provider value={readOnly}>
           <WizardPage
             step={step}
             wizard={props}
@@ -256,6 +270,7 @@ export function App() {
             onConnectionsChanged={onConnectionsChanged}
             onOpenConnections={() => openPage('connections')}
           />
+          </ReadOnlyContext.Provider>
         )}
       </Stack>
     </Shell>
@@ -289,6 +304,7 @@ function replaceConnection(connections: ConnectionSummary[], changed: Connection
 function pageTitle(route: Route): string {
   if (route.page === 'connections') return 'Connections';
   if (route.page === 'activity') return 'Sign-in activity';
+  if (route.page === 'owners') return 'SSO owners';
   return stepInfo(route.step ?? 'overview').title;
 }
 
@@ -369,12 +385,14 @@ function RefusalScreen({ refusal }: { refusal: AdminRefusal }) {
     admin_check_failed: 'Your admin rights could not be checked',
     bad_request: 'The request was refused',
     unauthorized: 'Not signed in',
+    owner_required: 'Only an SSO owner can change this',
   };
   const advice: Record<AdminRefusal['error'], string> = {
     not_admin: 'Ask a Jira or Confluence administrator of this site to open this page.',
     admin_check_failed: 'Reload the page in a moment. If it keeps happening, check the app’s logs.',
     bad_request: 'Reload the page and try again.',
     unauthorized: 'Reload the page and sign in again.',
+    owner_required: 'Reload the page: it shows the settings read-only, with the owners and how to request ownership.',
   };
   return (
     <Shell>

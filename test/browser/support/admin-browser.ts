@@ -6,6 +6,7 @@ import type { SAML } from '@node-saml/node-saml';
 import { guardServiceProvider, metadataCertificate } from '../../support/forge-login-support.js';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { ConfigGetResponse, ConfigSaveResponse, ConnectionChangeResponse, ConnectionSummary } from '../../../src/core/admin/admin-api-types.js';
+import type { StandaloneOptions } from '../../../src/standalone/standalone-app.js';
 import { readAutoPost } from '../../support/login-harness.js';
 import { UserAgent } from '../../support/user-agent.js';
 import { ADMIN_TOKEN, CLIENT_SECRET, startAdminHarness, type AdminHarness } from '../../admin/support/admin-harness.js';
@@ -38,11 +39,15 @@ export interface AdminBrowser {
   close(): Promise<void>;
 }
 
-export async function startAdminBrowser(options: { artifacts: string }): Promise<AdminBrowser> {
+/**
+ * `standalone`: more server options (named admin tokens); `token`: the one the tab signs in with
+ * (default the harness's single token, whose identity owns what the harness saves first).
+ */
+export async function startAdminBrowser(options: { artifacts: string; standalone?: Partial<StandaloneOptions>; token?: string }): Promise<AdminBrowser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH).`);
   const artifactDir = path.join(ROOT, 'test-artifacts', options.artifacts);
   fs.mkdirSync(artifactDir, { recursive: true });
-  const harness = await startAdminHarness();
+  const harness = await startAdminHarness({ standalone: options.standalone });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -54,7 +59,7 @@ export async function startAdminBrowser(options: { artifacts: string }): Promise
       // about:blank (between two loads of /admin) has no storage of its own.
       if (location.protocol === 'http:') sessionStorage.setItem(key!, token!);
     },
-    [TOKEN_KEY, ADMIN_TOKEN],
+    [TOKEN_KEY, options.token ?? ADMIN_TOKEN],
   );
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);

@@ -5,12 +5,16 @@ import { Stack } from '@atlaskit/primitives';
 import type { WizardStep } from '../../../../src/core/admin/admin-api-types.ts';
 import type { StepProps } from '../wizard-context.ts';
 import { nextStepAfter } from '../wizard-steps.ts';
+import { useReadOnly } from '../access.ts';
 
 /** For steps without inputs: records the step as done (resumable progress) and moves on. */
 export function ContinueButton(props: { step: WizardStep; wizard: StepProps; label?: string; record?: boolean; to?: WizardStep }) {
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string>();
   const next = props.to ?? nextStepAfter(props.step);
+  // Not an owner: progress is an owner's to record; the button only moves on.
+  const readOnly = useReadOnly();
+  const record = props.record !== false && !readOnly;
   return (
     <Stack space="space.100">
       {failure ? (
@@ -26,7 +30,7 @@ export function ContinueButton(props: { step: WizardStep; wizard: StepProps; lab
             setBusy(true);
             setFailure(undefined);
             try {
-              if (props.record === false) {
+              if (!record) {
                 if (next) props.wizard.goTo(next);
                 return;
               }

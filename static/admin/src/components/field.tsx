@@ -3,6 +3,7 @@ import type { ConfigGetResponse } from '../../../../src/core/admin/admin-api-typ
 import { ErrorMessage, HelperMessage, Label } from '@atlaskit/form';
 import Textfield from '@atlaskit/textfield';
 import { Box, Inline, xcss } from '@atlaskit/primitives';
+import { useReadOnly } from '../access.ts';
 
 /** One labelled input: a visible `<label>`, the help under it, then every error for the field. */
 export interface TextInputProps {
@@ -28,6 +29,7 @@ const grow = xcss({ flexGrow: 1, minWidth: '0' });
 
 export function TextInput(props: TextInputProps) {
   const id = useId();
+  const readOnly = useReadOnly() || props.readOnly;
   const describedBy = [props.helper ? `${id}-help` : '', props.errors?.length ? `${id}-error` : ''].filter(Boolean).join(' ');
   const input = (
     <Textfield
@@ -36,7 +38,7 @@ export function TextInput(props: TextInputProps) {
       type={props.type ?? 'text'}
       value={props.value}
       placeholder={props.placeholder}
-      isReadOnly={props.readOnly}
+      isReadOnly={readOnly}
       isMonospaced={props.monospace}
       isInvalid={Boolean(props.errors?.length)}
       isRequired={props.required}
@@ -79,6 +81,7 @@ export interface TextAreaProps {
 /** A labelled multi-line field (Atlaskit's textarea package is not among the dependencies). */
 export function TextArea(props: TextAreaProps) {
   const id = useId();
+  const readOnly = useReadOnly() || props.readOnly;
   const describedBy = [props.helper ? `${id}-help` : '', props.errors?.length ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <Box>
@@ -87,7 +90,7 @@ export function TextArea(props: TextAreaProps) {
         id={id}
         className={`bridge-textarea${props.errors?.length ? ' bridge-textarea--invalid' : ''}`}
         value={props.value}
-        readOnly={props.readOnly}
+        readOnly={readOnly}
         rows={props.rows ?? 6}
         placeholder={props.placeholder}
         spellCheck={false}

@@ -6,9 +6,10 @@ const PAGES: readonly { page: AdminPage; label: string }[] = [
   { page: 'wizard', label: 'Setup wizard' },
   { page: 'connections', label: 'Connections' },
   { page: 'activity', label: 'Sign-in activity' },
+  { page: 'owners', label: 'Owners' },
 ];
 
-/** The admin page's three parts, at the top of every page. */
+/** The admin page's parts, at the top of every page. */
 export function PageNav(props: { current: AdminPage; onSelect: (page: AdminPage) => void }) {
   return (
     <nav aria-label="Admin pages">

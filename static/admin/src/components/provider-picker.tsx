@@ -8,6 +8,7 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { NameForm } from './name-form.tsx';
 import { SelectField } from './select-field.tsx';
 import { useConnectionChange } from './use-connection-change.ts';
+import { useReadOnly } from '../access.ts';
 
 /** What on this step belongs to the chosen provider, and what to the whole connection. */
 const SCOPE: Partial<Record<WizardStep, string>> = {
@@ -31,6 +32,7 @@ export function ProviderPicker(props: {
   onChanged: (connections: ConnectionSummary[], select?: string) => void;
   onReload: () => Promise<void>;
 }) {
+  const readOnly = useReadOnly();
   const { connection, providerId } = props.data;
   const provider = connection.providers.find((p) => p.id === providerId) ?? connection.providers[0]!;
   const [mode, setMode] = useState<Mode>({ name: 'idle' });
@@ -72,6 +74,7 @@ export function ProviderPicker(props: {
       <Stack space="space.150">
         {connection.providers.length > 1 ? (
           <SelectField
+            choosesView
             label="Provider"
             value={provider.id}
             choices={connection.providers.map((p) => ({ value: p.id, label: `${p.name} (${p.domains.length ? p.domains.join(', ') : 'no domains yet'})` }))}
@@ -86,7 +89,7 @@ export function ProviderPicker(props: {
             provider (for example a subsidiary’s).
           </Text>
         )}
-        {mode.name === 'idle' ? (
+        {mode.name === 'idle' && !readOnly ? (
           <Inline space="space.100" shouldWrap>
             <Button spacing="compact" onClick={() => open({ name: 'add' })}>
               Add provider

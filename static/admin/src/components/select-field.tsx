@@ -1,6 +1,7 @@
 import { useId, type ReactNode } from 'react';
 import { Label } from '@atlaskit/form';
 import Select from '@atlaskit/select';
+import { useReadOnly } from '../access.ts';
 import { Box } from '@atlaskit/primitives';
 import { FieldMessages } from './field.tsx';
 
@@ -17,8 +18,11 @@ export function SelectField<V extends string>(props: {
   onChange: (value: V) => void;
   helper?: ReactNode;
   errors?: string[];
+  /** Chooses what the page shows, not a setting: stays enabled for an admin who is not an owner. */
+  choosesView?: boolean;
 }) {
   const id = useId();
+  const readOnly = useReadOnly() && !props.choosesView;
   const selected = props.choices.find((c) => c.value === props.value) ?? null;
   return (
     <Box>
@@ -31,6 +35,7 @@ export function SelectField<V extends string>(props: {
           if (choice) props.onChange(choice.value);
         }}
         isSearchable={false}
+        isDisabled={readOnly}
         isInvalid={Boolean(props.errors?.length)}
         descriptionId={props.helper ? `${id}-help` : undefined}
       />

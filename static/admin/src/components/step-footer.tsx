@@ -6,6 +6,7 @@ import { nextStepAfter, stepInfo } from '../wizard-steps.ts';
 import { ErrorList, unclaimed, WarningList } from './problems.tsx';
 import type { SaveState } from './use-step-save.ts';
 import { ConflictNotice } from './conflict-notice.tsx';
+import { useReadOnly } from '../access.ts';
 
 /**
  * The end of a step: what the last save said (errors the fields do not show, warnings, the
@@ -23,6 +24,15 @@ export function StepFooter(props: {
   saveLabel?: string;
 }) {
   const next = nextStepAfter(props.step);
+  const readOnly = useReadOnly();
+  if (readOnly) {
+    // Not an owner: nothing to save (the server would refuse it), only the way on.
+    return next ? (
+      <Inline space="space.100">
+        <Button onClick={() => props.goTo(next)}>{`Next: ${stepInfo(next).title}`}</Button>
+      </Inline>
+    ) : null;
+  }
   const loose = unclaimed(props.state.errors, props.fieldPaths);
   return (
     <Stack space="space.200">

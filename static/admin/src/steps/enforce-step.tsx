@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Checkbox } from '@atlaskit/checkbox';
+import { Checkbox } from '../components/checkbox.tsx';
 import SectionMessage from '@atlaskit/section-message';
 import Button from '@atlaskit/button/new';
 import { Stack, Text } from '@atlaskit/primitives';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import Button from '@atlaskit/button/new';
-import { Checkbox } from '@atlaskit/checkbox';
+import { Checkbox } from '../components/checkbox.tsx';
 import SectionMessage from '@atlaskit/section-message';
 import { Stack, Text } from '@atlaskit/primitives';
 import type { AdminSettings, DiscoverResponse, ProviderPreset } from '../../../../src/core/admin/admin-api-types.ts';

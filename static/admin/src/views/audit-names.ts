@@ -31,6 +31,7 @@ export function auditNames(connections: readonly ConnectionSummary[]): AuditName
     field: (connectionId, path) => {
       if (path === '*') return 'Everything';
       if (path === 'name') return 'Name';
+      if (path.startsWith('owners.')) return `Owner ${path.slice('owners.'.length)}`;
       const match = /^providers\.([^.]+)(?:\.(.+))?$/.exec(path);
       if (!match) return fieldName(path);
       const [, providerId, rest] = match;
@@ -50,6 +51,13 @@ const ACTIONS: Record<string, string> = {
   'provider.create': 'Added provider',
   'provider.rename': 'Renamed provider',
   'provider.delete': 'Removed provider',
+  'rollout.update': 'Changed rollout checklist',
+  'owners.first': 'Became the first SSO owner',
+  'owners.add': 'Added SSO owner',
+  'owners.remove': 'Removed SSO owner',
+  'ownership.request': 'Requested ownership',
+  'ownership.cancel': 'Cancelled ownership request',
+  'ownership.granted': 'Ownership request took effect',
 };
 
 export function actionName(action: string | undefined): string {

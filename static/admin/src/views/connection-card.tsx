@@ -11,6 +11,7 @@ import { CopyButton } from '../components/copy-button.tsx';
 import { NameForm } from '../components/name-form.tsx';
 import { ReadyLozenge } from '../components/ready-lozenge.tsx';
 import { useConnectionChange } from '../components/use-connection-change.ts';
+import { useReadOnly } from '../access.ts';
 
 type Mode = 'idle' | 'rename' | 'delete';
 
@@ -27,6 +28,7 @@ export function ConnectionCard(props: {
 }) {
   const { connection } = props;
   const headingId = useId();
+  const readOnly = useReadOnly();
   const [mode, setMode] = useState<Mode>('idle');
   const change = useConnectionChange();
   const open = (next: Mode) => {
@@ -91,7 +93,7 @@ export function ConnectionCard(props: {
             <Button appearance="primary" onClick={props.onOpen}>
               Open in the wizard
             </Button>
-            {props.unsaved ? null : (
+            {props.unsaved || readOnly ? null : (
               <>
                 <Button appearance="subtle" onClick={() => open('rename')}>
                   Rename

@@ -8,6 +8,7 @@ import { ChangeProblem } from '../components/change-problem.tsx';
 import { NameForm } from '../components/name-form.tsx';
 import { useConnectionChange } from '../components/use-connection-change.ts';
 import { ConnectionCard } from './connection-card.tsx';
+import { useReadOnly } from '../access.ts';
 
 /**
  * Every connection of this installation, one per identity provider entry in Atlassian Guard
@@ -23,6 +24,7 @@ export function ConnectionsView(props: {
   // An installation that has saved nothing yet lists the connection its first save creates.
   const listed = connections.length ? connections : [shown];
   const change = useConnectionChange();
+  const readOnly = useReadOnly();
   const [added, setAdded] = useState<ConnectionSummary>();
   // Remounted after each addition, so the name field is empty again.
   const [formKey, setFormKey] = useState(0);
@@ -60,6 +62,7 @@ export function ConnectionsView(props: {
             onReload={props.onReload}
           />
         ))}
+        {readOnly ? null : (
         <section className="bridge-card" aria-labelledby="add-connection-heading">
           <Stack space="space.150">
             <Heading size="small" as="h3" id="add-connection-heading">
@@ -81,6 +84,7 @@ export function ConnectionsView(props: {
             <ChangeProblem state={change.state} onReload={props.onReload} />
           </Stack>
         </section>
+        )}
       </Stack>
     </main>
   );
