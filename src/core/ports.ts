@@ -23,6 +23,9 @@ export interface KeyValueStore {
   /**
    * Atomically removes the value at `key` and returns what it held. Of any number of concurrent
    * callers, at most one receives the value: this is what makes a login transaction single-use.
+   * A key that holds nothing live (never written, expired, already taken) costs a read and no
+   * write: a callback with a state the bridge never issued must not make it write to storage
+   * (billed on Forge, a write lock on SQLite), however many of them an anonymous client sends.
    */
   take<T extends Json>(key: string): Promise<T | undefined>;
   /**

@@ -111,6 +111,10 @@ export class ForgeKeyValueStore implements KeyValueStore {
 
   async take<T extends Json>(key: string): Promise<T | undefined> {
     const now = this.clock.now();
+    // Read first: a key with nothing live (never written, past its own expiry, a tombstone)
+    // costs no write (see `KeyValueStore.take`). Two takers may both read the value; the swap
+    // below still gives it to one of them.
+    if (!readSlot(await guarded('take', () => kvs.get<unknown>(key)), now).live) return undefined;
     const tombstone: Tombstone = { taken: true, exp: now + TOMBSTONE_SECONDS * 1000 };
     // One atomic write: whoever swaps the tombstone in receives the previous value; every
     // concurrent caller after it receives the tombstone, which reads as absent.

@@ -68,8 +68,11 @@ export class SqliteStore implements KeyValueStore, SecretStore {
   }
 
   async take<T extends Json>(key: string): Promise<T | undefined> {
+    const now = this.clock.now();
+    // Read first: a key with nothing live needs no write lock (see `KeyValueStore.take`).
+    if (!this.statements.get.get(key, now)) return undefined;
     // DELETE … RETURNING is one atomic statement: of concurrent takers only one gets the row.
-    const row = this.statements.take.get(key, this.clock.now());
+    const row = this.statements.take.get(key, now);
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
