@@ -91,6 +91,18 @@ export class MemoryStore implements KeyValueStore, SecretStore {
     return JSON.parse(entry.json) as T;
   }
 
+  async increment(key: string, options: { ttlSeconds: number }): Promise<number> {
+    this.maybeFail('write');
+    const entry = this.live(key);
+    const count = (entry ? Number(JSON.parse(entry.json)) || 0 : 0) + 1;
+    this.wrote();
+    this.entries.set(key, {
+      json: JSON.stringify(count),
+      expiresAt: entry?.expiresAt ?? this.clock.now() + options.ttlSeconds * 1000,
+    });
+    return count;
+  }
+
   async getSecret<T extends Json>(key: string): Promise<T | undefined> {
     this.maybeFail('read');
     const json = this.secretEntries.get(key);
