@@ -5,11 +5,12 @@ import { guardStorage, type LoginContext } from '../attempt.js';
 /**
  * How many SP-initiated logins one installation may have started within any
  * `LOGIN_COUNT_WINDOW_SECONDS` before it sheds new ones (503 with `Retry-After`). Every started
- * login stores a transaction (under 10 KB: a 4 KiB RelayState, JSON-escaped, and under 1 KB more) until its callback
- * or its expiry, and anyone can start one: the bound caps what anonymous clients can make the
- * bridge store. 50,000 in ten minutes is 83 a second held for ten minutes: a company of 100,000
- * people signing in within half an hour needs a third of it. Hosts may pass another
- * (`BridgeOptions.liveLoginLimit`).
+ * login stores a transaction (under 10 KB: a 4 KiB RelayState, JSON-escaped, and under 1 KB
+ * more) until its callback or its expiry, and anyone can start one: the bound caps what
+ * anonymous clients can make the bridge store. 50,000 in ten minutes is 83 a second held for
+ * ten minutes: a company of 100,000 people all signing in within the same half hour needs two
+ * thirds of it (and Atlassian sessions last days, so a real morning is far smaller). Hosts may
+ * pass another (`BridgeOptions.liveLoginLimit`).
  */
 export const LIVE_LOGIN_LIMIT_DEFAULT = 50_000;
 
