@@ -9,8 +9,7 @@ import { guardStorage, type LoginContext } from '../attempt.js';
  * more) until its callback or its expiry, and anyone can start one: the bound caps what
  * anonymous clients can make the bridge store. 50,000 in ten minutes is 83 a second held for
  * ten minutes: a company of 100,000 people all signing in within the same half hour needs two
- * thirds of it (and Atlassian sessions last days, so a real morning is far smaller). Hosts may
- * pass another (`BridgeOptions.liveLoginLimit`).
+ * thirds of it. Hosts may pass another (`BridgeOptions.liveLoginLimit`).
  */
 export const LIVE_LOGIN_LIMIT_DEFAULT = 50_000;
 
