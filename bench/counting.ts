@@ -5,12 +5,12 @@ import type { Fetch, KeyValueStore, SecretStore } from '../src/core/ports.js';
  * deletes) and calls to the provider.
  */
 
-export const STORE_OPERATIONS = ['get', 'set', 'delete', 'take', 'compareAndSet', 'getSecret', 'setSecret', 'deleteSecret'] as const;
+export const STORE_OPERATIONS = ['get', 'set', 'delete', 'take', 'compareAndSet', 'increment', 'getSecret', 'setSecret', 'deleteSecret'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 export type StoreCounts = Record<StoreOperation, number>;
 
 export function emptyStoreCounts(): StoreCounts {
-  return { get: 0, set: 0, delete: 0, take: 0, compareAndSet: 0, getSecret: 0, setSecret: 0, deleteSecret: 0 };
+  return { get: 0, set: 0, delete: 0, take: 0, compareAndSet: 0, increment: 0, getSecret: 0, setSecret: 0, deleteSecret: 0 };
 }
 
 export function totalOps(counts: StoreCounts): number {
@@ -24,6 +24,7 @@ export function countingStore(store: KeyValueStore, counts: StoreCounts): KeyVal
     delete: (key) => (counts.delete++, store.delete(key)),
     take: (key) => (counts.take++, store.take(key)),
     compareAndSet: (key, expected, value) => (counts.compareAndSet++, store.compareAndSet(key, expected, value)),
+    increment: (key, options) => (counts.increment++, store.increment(key, options)),
   };
 }
 

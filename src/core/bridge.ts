@@ -46,6 +46,11 @@ export interface BridgeOptions {
   testConfig?: TestConfigSource;
   /** Where every login attempt is recorded, once. */
   audit?: AuditTrail;
+  /**
+   * How many SP-initiated logins may start within ten minutes before new ones are shed (503,
+   * `Retry-After`); default `LIVE_LOGIN_LIMIT_DEFAULT` (50,000). See `admitLogin`.
+   */
+  liveLoginLimit?: number;
 }
 
 export interface Bridge {
@@ -102,7 +107,15 @@ export function createBridge(options: BridgeOptions): Bridge {
     return test;
   };
 
-  const loginContext: LoginContext = { ports, providerCache: caches.provider, allowLoopbackHttp: options.allowLoopbackHttp };
+  if (options.liveLoginLimit !== undefined && !(Number.isSafeInteger(options.liveLoginLimit) && options.liveLoginLimit > 0)) {
+    throw new TypeError('liveLoginLimit must be a positive integer');
+  }
+  const loginContext: LoginContext = {
+    ports,
+    providerCache: caches.provider,
+    allowLoopbackHttp: options.allowLoopbackHttp,
+    ...(options.liveLoginLimit !== undefined ? { liveLoginLimit: options.liveLoginLimit } : {}),
+  };
 
   /**
    * The callback of a connection test: the same checks and mapping as a login, then the result
@@ -375,6 +388,8 @@ export function createBridge(options: BridgeOptions): Bridge {
   /** One audit record per attempt: the leg that ends it, or a first leg that was refused. */
   const recordAttempt = async (attempt: Attempt, outcome: Outcome): Promise<void> => {
     if (!options.audit || !attempt.record || (attempt.record === 'on_refusal' && outcome.ok)) return;
+    // Shedding stores nothing, not even its record: the log line keeps its reference and code.
+    if (!outcome.ok && outcome.refusal.code === 'login_capacity') return;
     const record: LoginAuditRecord = {
       kind: 'login',
       reference: attempt.reference,
@@ -452,6 +467,7 @@ function renderFailure(bridgeError: BridgeError, reference: string, request: Bri
   const nonce = ports.random.token(16);
   const headers = htmlHeaders({ nonce });
   if (bridgeError.code === 'method_not_allowed') headers.Allow = request.path.startsWith('/saml/sso') ? 'GET, POST' : 'GET';
+  if (bridgeError.retryAfterSeconds !== undefined) headers['Retry-After'] = String(bridgeError.retryAfterSeconds);
   headers['X-Bridge-Error'] = bridgeError.code;
   headers['X-Bridge-Reference'] = reference;
   return { status, headers, body: renderErrorPage({ title, message, reference, nonce, ...(actions ? { actions } : {}) }) };

@@ -27,13 +27,16 @@ export interface BridgeComposition {
    * long-lived one (standalone) reads per request, so a saved change applies to the next login.
    */
   readOnce?: boolean;
+  /** The bound on SP-initiated logins (`BridgeOptions.liveLoginLimit`); absent, the default. */
+  liveLoginLimit?: number;
 }
 
 export function composeBridge(composition: BridgeComposition): Bridge {
   const { ports, baseUrl, allowLoopbackHttp, caches, audit } = composition;
+  const limit = composition.liveLoginLimit !== undefined ? { liveLoginLimit: composition.liveLoginLimit } : {};
   if (composition.fixedConfig) {
     const directory = directoryFromConfig(composition.fixedConfig);
-    return createBridge({ ports, baseUrl, allowLoopbackHttp, caches, audit, directory: async () => directory });
+    return createBridge({ ports, baseUrl, allowLoopbackHttp, caches, audit, directory: async () => directory, ...limit });
   }
   const stored = createStoredDirectorySources({
     store: ports.store,
@@ -43,7 +46,7 @@ export function composeBridge(composition: BridgeComposition): Bridge {
     once: composition.readOnce,
     cache: caches,
   });
-  return createBridge({ ports, baseUrl, allowLoopbackHttp, caches, audit, directory: stored.directory, testConfig: stored.test });
+  return createBridge({ ports, baseUrl, allowLoopbackHttp, caches, audit, directory: stored.directory, testConfig: stored.test, ...limit });
 }
 
 /** What a host knows when an admin calls a resolver. */

@@ -39,6 +39,7 @@ const table = {
   // The bridge itself.
   config_missing: [503, 'Single sign-on is not set up yet', 'An administrator has not finished setting up single sign-on.'],
   config_invalid: [503, 'Single sign-on is misconfigured', 'The single sign-on configuration is not valid. An administrator must correct it.'],
+  login_capacity: [503, 'Too many sign-ins right now', 'The sign-in service is handling as many sign-ins as it can. Try again in a few minutes.'],
   storage_unavailable: [503, 'Sign-in is temporarily unavailable', 'The sign-in service could not save or read its data. Try again in a moment.'],
   method_not_allowed: [405, 'Method not allowed', 'This address does not accept that kind of request.'],
   not_found: [404, 'Not found', 'There is nothing at this address.'],
@@ -68,13 +69,18 @@ export class BridgeError extends Error {
   /**
    * @param code stable code, chosen from the closed union
    * @param detail private explanation for the log; never shown to the user
+   * @param options.retryAfterSeconds for a refusal that passes with time (shedding): the
+   *   `Retry-After` its page carries
    */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly code: BridgeErrorCode,
     readonly detail?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
-    super(detail ? `${code}: ${detail}` : code, options);
+    super(detail ? `${code}: ${detail}` : code, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

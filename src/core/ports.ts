@@ -23,6 +23,9 @@ export interface KeyValueStore {
   /**
    * Atomically removes the value at `key` and returns what it held. Of any number of concurrent
    * callers, at most one receives the value: this is what makes a login transaction single-use.
+   * A key that holds nothing live (never written, expired, already taken) costs a read and no
+   * write: a callback with a state the bridge never issued must not make it write to storage
+   * (billed on Forge, a write lock on SQLite), however many of them an anonymous client sends.
    */
   take<T extends Json>(key: string): Promise<T | undefined>;
   /**
@@ -32,6 +35,14 @@ export interface KeyValueStore {
    * Values written this way are objects with a numeric `revision` greater than `expected`.
    */
   compareAndSet(key: string, expected: number | null, value: RevisedValue): Promise<boolean>;
+  /**
+   * Adds one to the counter at `key` (nothing live there counts as 0) and returns the new count.
+   * A counter that did not exist is created to expire after `ttlSeconds`; counting does not move
+   * its expiry. Exact on SQLite and in memory; Forge KVS has no atomic increment on plain keys,
+   * so there a write that replaced a concurrent one is corrected a few times, and under heavy
+   * contention the count may come out a little low. For bounds, not for money.
+   */
+  increment(key: string, options: { ttlSeconds: number }): Promise<number>;
 }
 
 /** A value kept under compare-and-set: its own revision, raised by every write. */

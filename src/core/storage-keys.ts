@@ -36,6 +36,11 @@ export const storageKeys = {
   providerCache: () => `${VERSION}:provider-cache`,
   /** A login in flight, keyed by its OIDC `state`. */
   login: (state: string) => `${VERSION}:login:${state}`,
+  /**
+   * How many SP-initiated logins started in one window (`admitLogin`), keyed by the window's
+   * number since the epoch (TTL).
+   */
+  loginCount: (window: number) => `${VERSION}:login-count:${window}`,
   /** Wizard progress of one connection: the steps an admin has marked done. */
   wizardProgress: (connectionId = DEFAULT_ID) => scoped('wizard:progress', connectionId),
   /** Wizard step 8 of one connection: the rollout checklist in Atlassian Guard. */

@@ -21,6 +21,12 @@ const REVISION_CLAIM_SECONDS = 30;
 /** How long a tombstone left by `take` lives; long enough to outlast any racing reader. */
 const TOMBSTONE_SECONDS = 60;
 
+/**
+ * How often `increment` adds back the counts its write erased. Each round costs a read and a
+ * write; past the last the count may come out a little off, which a bound absorbs.
+ */
+const INCREMENT_CORRECTIONS = 3;
+
 type Envelope = { v: Json; exp?: number };
 type Tombstone = { taken: true; exp: number };
 
@@ -36,6 +42,10 @@ function readSlot(raw: unknown, now: number): Slot {
   const { exp } = raw;
   if (exp !== undefined && (typeof exp !== 'number' || exp <= now)) return { live: false };
   return { live: true, value: raw.v as Json, ...(typeof exp === 'number' ? { exp } : {}) };
+}
+
+function countOf(value: Json): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 
 function ttlOption(seconds: number | undefined) {
@@ -111,6 +121,10 @@ export class ForgeKeyValueStore implements KeyValueStore {
 
   async take<T extends Json>(key: string): Promise<T | undefined> {
     const now = this.clock.now();
+    // Read first: a key with nothing live (never written, past its own expiry, a tombstone)
+    // costs no write (see `KeyValueStore.take`). Two takers may both read the value; the swap
+    // below still gives it to one of them.
+    if (!readSlot(await guarded('take', () => kvs.get<unknown>(key)), now).live) return undefined;
     const tombstone: Tombstone = { taken: true, exp: now + TOMBSTONE_SECONDS * 1000 };
     // One atomic write: whoever swaps the tombstone in receives the previous value; every
     // concurrent caller after it receives the tombstone, which reads as absent.
@@ -123,6 +137,39 @@ export class ForgeKeyValueStore implements KeyValueStore {
     );
     const slot = readSlot(previous?.value, now);
     return slot.live ? (slot.value as T) : undefined;
+  }
+
+  /**
+   * KVS has no atomic increment on plain keys (its conditional writes are for custom entities),
+   * so this reads the count, writes it plus one with `returnValue: 'PREVIOUS'`, and learns from
+   * the value it replaced whether another caller wrote in between. If one did, our write erased
+   * that caller's counts: they are added back on the next round (read, write plus what was
+   * erased). Usually a read and one write; under heavy contention the count errs high (never
+   * much low), which for a bound means shedding a little early: see `KeyValueStore.increment`.
+   */
+  async increment(key: string, options: { ttlSeconds: number }): Promise<number> {
+    const ttlSeconds = checkTtl(options.ttlSeconds)!;
+    let owed = 1;
+    for (let round = 0; ; round += 1) {
+      const now = this.clock.now();
+      const current = readSlot(await guarded('increment', () => kvs.get<unknown>(key)), now);
+      const counted = current.live ? countOf(current.value) : 0;
+      // The counter keeps the expiry it was created with.
+      const exp = current.live && current.exp !== undefined ? current.exp : now + ttlSeconds * 1000;
+      const next = counted + owed;
+      const envelope: Envelope = { v: next, exp };
+      const previous = await guarded('increment', () =>
+        kvs.set<Envelope, unknown>(key, envelope, {
+          keyPolicy: 'OVERRIDE',
+          returnValue: 'PREVIOUS',
+          ...ttlOption(Math.max(1, Math.ceil((exp - now) / 1000))),
+        }),
+      );
+      const replaced = readSlot(previous?.value, this.clock.now());
+      const erased = (replaced.live ? countOf(replaced.value) : 0) - counted;
+      if (erased <= 0 || round === INCREMENT_CORRECTIONS) return next;
+      owed = erased;
+    }
   }
 
   /**

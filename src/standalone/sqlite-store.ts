@@ -41,6 +41,13 @@ export class SqliteStore implements KeyValueStore, SecretStore {
         "UPDATE kv SET value = ?, expires_at = NULL WHERE key = ? AND json_extract(value, '$.revision') = ? AND (expires_at IS NULL OR expires_at > ?)",
       ),
       take: this.db.prepare<[string, number], { value: string }>('DELETE FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value'),
+      increment: this.db.prepare<[string, number, number, number, number], { value: string }>(
+        // One statement, so concurrent counters never lose a count. An expired counter starts over.
+        `INSERT INTO kv (key, value, expires_at) VALUES (?, '1', ?) ON CONFLICT(key) DO UPDATE SET
+           value = CASE WHEN kv.expires_at IS NOT NULL AND kv.expires_at <= ? THEN '1' ELSE CAST(CAST(kv.value AS INTEGER) + 1 AS TEXT) END,
+           expires_at = CASE WHEN kv.expires_at IS NOT NULL AND kv.expires_at <= ? THEN ? ELSE kv.expires_at END
+         RETURNING value`,
+      ),
       purge: this.db.prepare('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       count: this.db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM kv WHERE key LIKE ? ESCAPE '\\'"),
       getSecret: this.db.prepare<[string], { iv: Buffer; tag: Buffer; value: Buffer }>('SELECT iv, tag, value FROM secrets WHERE key = ?'),
@@ -68,8 +75,11 @@ export class SqliteStore implements KeyValueStore, SecretStore {
   }
 
   async take<T extends Json>(key: string): Promise<T | undefined> {
+    const now = this.clock.now();
+    // Read first: a key with nothing live needs no write lock (see `KeyValueStore.take`).
+    if (!this.statements.get.get(key, now)) return undefined;
     // DELETE … RETURNING is one atomic statement: of concurrent takers only one gets the row.
-    const row = this.statements.take.get(key, this.clock.now());
+    const row = this.statements.take.get(key, now);
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
@@ -80,6 +90,12 @@ export class SqliteStore implements KeyValueStore, SecretStore {
     // Each is one statement, so SQLite's write lock makes it atomic against every other writer.
     if (expected === null) return this.statements.insertIfAbsent.run(key, json, null, now).changes === 1;
     return this.statements.updateIfRevision.run(json, key, expected, now).changes === 1;
+  }
+
+  async increment(key: string, options: { ttlSeconds: number }): Promise<number> {
+    const now = this.clock.now();
+    const expiresAt = now + options.ttlSeconds * 1000;
+    return Number(this.statements.increment.get(key, expiresAt, now, now, expiresAt)!.value);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,8 +20,16 @@ interface Subject {
   store: KeyValueStore;
   /** Moves this store's clock. */
   advance(ms: number): void;
+  /**
+   * Runs `action` and says how many writes it made, seen from behind the store: the SDK's
+   * write requests to KVS, the memory store's mutations, and for SQLite whether it needed
+   * the write lock at all (another connection holds it meanwhile, so any write fails).
+   */
+  writesDuring(action: () => Promise<unknown>): Promise<number>;
   close(): void;
 }
+
+const KVS_WRITE_PATHS = /\/(set|delete|transaction)$/;
 
 const START = Date.UTC(2026, 11, 1);
 
@@ -34,6 +43,23 @@ const implementations: [string, () => Subject][] = [
       return {
         store,
         advance: (ms) => (now += ms),
+        async writesDuring(action) {
+          const other = new Database(path.join(dir, 'bridge.sqlite'));
+          const timeout = store.database.pragma('busy_timeout', { simple: true }) as number;
+          store.database.pragma('busy_timeout = 20');
+          other.exec('BEGIN IMMEDIATE');
+          try {
+            await action();
+            return 0;
+          } catch (error) {
+            if ((error as { code?: string }).code === 'SQLITE_BUSY') return 1;
+            throw error;
+          } finally {
+            other.exec('ROLLBACK');
+            other.close();
+            store.database.pragma(`busy_timeout = ${timeout}`);
+          }
+        },
         close: () => {
           store.close();
           fs.rmSync(dir, { recursive: true, force: true });
@@ -46,14 +72,33 @@ const implementations: [string, () => Subject][] = [
     () => {
       let now = START;
       const transport = installForgeKvsTransport({ now: () => now });
-      return { store: new ForgeKeyValueStore({ now: () => now }), advance: (ms) => (now += ms), close: () => transport.uninstall() };
+      return {
+        store: new ForgeKeyValueStore({ now: () => now }),
+        advance: (ms) => (now += ms),
+        async writesDuring(action) {
+          const before = transport.requests.length;
+          await action();
+          return transport.requests.slice(before).filter((request) => KVS_WRITE_PATHS.test(request.path)).length;
+        },
+        close: () => transport.uninstall(),
+      };
     },
   ],
   [
     'memory',
     () => {
       let now = START;
-      return { store: new MemoryStore({ now: () => now }), advance: (ms) => (now += ms), close: () => undefined };
+      const store = new MemoryStore({ now: () => now });
+      return {
+        store,
+        advance: (ms) => (now += ms),
+        async writesDuring(action) {
+          const before = store.writes;
+          await action();
+          return store.writes - before;
+        },
+        close: () => undefined,
+      };
     },
   ],
 ];
@@ -90,6 +135,48 @@ describe.each(implementations)('KeyValueStore contract: %s', (_name, create) => 
     const taken = await Promise.all(Array.from({ length: 8 }, () => store.take('v9:take')));
     expect(taken.filter((value) => value !== undefined)).toEqual([{ login: 1 }]);
     await expect(store.get('v9:take')).resolves.toBeUndefined();
+  });
+
+  it('takes a key that holds nothing without writing: never written, expired, already taken', async () => {
+    const { store } = subject;
+    await expect(subject.writesDuring(() => expect(store.take('v9:never')).resolves.toBeUndefined())).resolves.toBe(0);
+    await store.set('v9:expired', { login: 1 }, { ttlSeconds: 10 });
+    subject.advance(10_000);
+    await expect(subject.writesDuring(() => expect(store.take('v9:expired')).resolves.toBeUndefined())).resolves.toBe(0);
+    await store.set('v9:taken', { login: 2 }, { ttlSeconds: 60 });
+    await expect(store.take('v9:taken')).resolves.toEqual({ login: 2 });
+    await expect(subject.writesDuring(() => expect(store.take('v9:taken')).resolves.toBeUndefined())).resolves.toBe(0);
+  });
+
+  it('counts the take of a live value as a write (the measure above sees writes)', async () => {
+    await subject.store.set('v9:live', { login: 3 }, { ttlSeconds: 60 });
+    await expect(subject.writesDuring(() => subject.store.take('v9:live'))).resolves.toBeGreaterThan(0);
+  });
+
+  it('counts from one, keeps the expiry the counter was created with, and starts over after it', async () => {
+    const { store } = subject;
+    await expect(store.increment('v9:count', { ttlSeconds: 10 })).resolves.toBe(1);
+    subject.advance(6_000);
+    await expect(store.increment('v9:count', { ttlSeconds: 10 })).resolves.toBe(2);
+    await expect(store.get('v9:count')).resolves.toBe(2);
+    subject.advance(4_000);
+    await expect(store.get('v9:count')).resolves.toBeUndefined();
+    await expect(store.increment('v9:count', { ttlSeconds: 10 })).resolves.toBe(1);
+  });
+
+  it('counts concurrent callers: exactly on SQLite and in memory, approximately on Forge KVS', async () => {
+    const { store } = subject;
+    await Promise.all(Array.from({ length: 8 }, () => store.increment('v9:race', { ttlSeconds: 60 })));
+    const counted = await store.get<number>('v9:race');
+    if (_name.startsWith('Forge')) {
+      // The stand-in's worst case: every caller reads before any writes, in lockstep, so each
+      // round of corrections adds one (KVS has no atomic increment on plain keys; see
+      // `ForgeKeyValueStore.increment`). Real invocations interleave and count closer to 8.
+      expect(counted).toBeGreaterThanOrEqual(4);
+      expect(counted).toBeLessThanOrEqual(8 * 4);
+    } else {
+      expect(counted).toBe(8);
+    }
   });
 
   it('creates under compare-and-set only where nothing is stored', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { RELAY_STATE_MAX_BYTES } from '../../src/core/login/steps/check-relay-state.js';
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { Clock } from '../../src/core/ports.js';
@@ -361,7 +362,7 @@ describe('refusals of the AuthnRequest', () => {
   });
 
   it('refuses an over-long RelayState', async () => {
-    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml()), RelayState: 'r'.repeat(8 * 1024 + 1) }), {
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml()), RelayState: 'r'.repeat(RELAY_STATE_MAX_BYTES + 1) }), {
       status: 400,
       code: 'relay_state_invalid',
     });

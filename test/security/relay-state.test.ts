@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { RELAY_STATE_MAX_CHARS } from '../../src/core/login/steps/check-relay-state.js';
+import { RELAY_STATE_MAX_BYTES } from '../../src/core/login/steps/check-relay-state.js';
 import { alice, readAutoPost, signInAtProvider, startHarness, stopAtAcs, type Harness } from '../support/login-harness.js';
 import { authnRequestXml, postEncode, redirectEncode, ssoUrl, startLoginAtSp } from '../support/refusals.js';
 import { expectSsoRefusal, getSso } from '../support/corpus.js';
@@ -108,25 +108,64 @@ describe('RelayState: echoed byte for byte, always escaped', () => {
     });
   }
 
-  it(`echoes a RelayState of exactly ${RELAY_STATE_MAX_CHARS} characters, not truncated (HTTP-Redirect)`, async () => {
-    const relayState = `https://start.atlassian.com/?q=${'x'.repeat(RELAY_STATE_MAX_CHARS)}`.slice(0, RELAY_STATE_MAX_CHARS);
+  // What Atlassian sends (PLATFORM.md; Atlassian's and Microsoft's setup guides): a URL.
+  const atlassianRelayStates: [string, string][] = [
+    ['the IdP-initiated default', 'https://start.atlassian.com'],
+    ['a site URL', 'https://example-company.atlassian.net'],
+    ['a deep link with a query', 'https://example-company.atlassian.net/jira/software/c/projects/ABC/boards/12?selectedIssue=ABC-1234&quickFilter=56'],
+    ['an Atlassian login URL carrying its continuation', `https://id.atlassian.com/login?continue=${encodeURIComponent(`https://example-company.atlassian.net/wiki/spaces/ENG/pages/123456789/${'Release+notes+'.repeat(40)}?focusedCommentId=987654321`)}&application=confluence`],
+  ];
+  for (const [name, relayState] of atlassianRelayStates) {
+    it(`carries what Atlassian sends: ${name} (${new TextEncoder().encode(relayState).length} bytes)`, async () => {
+      const page = await loginWith(relayState);
+      expect(readAutoPost(page).RelayState).toBe(relayState);
+    });
+  }
+
+  it('carries more than the 80 bytes SAML bindings §3.4.3 allows (service providers send more)', async () => {
+    const relayState = `https://start.atlassian.com/${'p'.repeat(100)}`;
+    expect(relayState.length).toBeGreaterThan(80);
+    expect(readAutoPost(await loginWith(relayState)).RelayState).toBe(relayState);
+  });
+
+  it(`echoes a RelayState of exactly ${RELAY_STATE_MAX_BYTES} bytes, not truncated (HTTP-Redirect)`, async () => {
+    const relayState = `https://start.atlassian.com/?q=${'x'.repeat(RELAY_STATE_MAX_BYTES)}`.slice(0, RELAY_STATE_MAX_BYTES);
     const page = await loginWith(relayState);
     expect(readAutoPost(page).RelayState).toBe(relayState);
   });
 
-  it(`echoes ${RELAY_STATE_MAX_CHARS} characters of markup exactly, escaped (HTTP-POST)`, async () => {
-    const relayState = '<"\'&>`'.repeat(RELAY_STATE_MAX_CHARS).slice(0, RELAY_STATE_MAX_CHARS);
+  it(`echoes ${RELAY_STATE_MAX_BYTES} bytes of markup exactly, escaped (HTTP-POST)`, async () => {
+    const relayState = '<"\'&>`'.repeat(RELAY_STATE_MAX_BYTES).slice(0, RELAY_STATE_MAX_BYTES);
     const page = await loginWithPost(relayState);
     expect(readAutoPost(page).RelayState).toBe(relayState);
     expect(page.body).not.toContain('<"');
   });
 
-  it('refuses a RelayState one character over the limit (never truncates it)', async () => {
+  it('refuses a RelayState one byte over the limit (never truncates it)', async () => {
     await expectSsoRefusal(
       harness,
-      () => getSso(harness, { SAMLRequest: redirectEncode(authnRequestXml()), RelayState: 'r'.repeat(RELAY_STATE_MAX_CHARS) + '<' }),
+      () => getSso(harness, { SAMLRequest: redirectEncode(authnRequestXml()), RelayState: 'r'.repeat(RELAY_STATE_MAX_BYTES) + '<' }),
       { status: 400, code: 'relay_state_invalid' },
     );
+  });
+
+  it(`counts UTF-8 bytes, not characters: ${RELAY_STATE_MAX_BYTES} bytes of CJK text pass, one more character is refused`, async () => {
+    const relayState = '日'.repeat(Math.floor(RELAY_STATE_MAX_BYTES / 3)) + 'x'.repeat(RELAY_STATE_MAX_BYTES % 3);
+    expect(new TextEncoder().encode(relayState).length).toBe(RELAY_STATE_MAX_BYTES);
+    expect(readAutoPost(await loginWith(relayState)).RelayState).toBe(relayState);
+    // Far fewer characters than the cap, but three bytes each: refused, and nothing stored.
+    await expectSsoRefusal(harness, () => getSso(harness, { SAMLRequest: redirectEncode(authnRequestXml()), RelayState: `${relayState}日` }), {
+      status: 400,
+      code: 'relay_state_invalid',
+    });
+  });
+
+  it('keeps the documented cap: 4,096 bytes pass, 4,097 are refused', async () => {
+    expect(RELAY_STATE_MAX_BYTES).toBe(4096);
+    await expectSsoRefusal(harness, () => getSso(harness, { SAMLRequest: redirectEncode(authnRequestXml()), RelayState: `https://start.atlassian.com/${'r'.repeat(4097 - 28)}` }), {
+      status: 400,
+      code: 'relay_state_invalid',
+    });
   });
 
   it('echoes an empty RelayState as an empty field', async () => {

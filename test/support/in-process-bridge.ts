@@ -43,6 +43,8 @@ export async function inProcessBridge(
     connectionTests?: boolean;
     /** Where attempts are recorded; default an in-memory trail (`audit`). */
     audit?: AuditTrail;
+    /** The bound on SP-initiated logins (`BridgeOptions.liveLoginLimit`). */
+    liveLoginLimit?: number;
   } = {},
 ): Promise<InProcessBridge> {
   const base: RawConfig = {
@@ -72,6 +74,7 @@ export async function inProcessBridge(
     baseUrl: config.baseUrl,
     allowLoopbackHttp: false,
     caches,
+    ...(options.liveLoginLimit !== undefined ? { liveLoginLimit: options.liveLoginLimit } : {}),
     ...(options.connectionTests ? { testConfig: async () => ({ config, checksDomains: true, providerFingerprint: 'in-process' }) } : {}),
   });
   const handle = (request: BridgeRequest) => bridge.handle(request);

@@ -23,6 +23,8 @@ export class MemoryStore implements KeyValueStore, SecretStore {
   readonly secretEntries = new Map<string, string>();
   /** Operations that should fail next, by kind; each failure consumes one. */
   readonly failNext = { read: 0, write: 0 };
+  /** How many writes reached the entries (a refused `ifAbsent` or an empty `take` is none). */
+  writes = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -30,6 +32,10 @@ export class MemoryStore implements KeyValueStore, SecretStore {
     const entry = this.entries.get(key);
     if (entry?.expiresAt !== undefined && entry.expiresAt <= this.clock.now()) return undefined;
     return entry;
+  }
+
+  private wrote(): void {
+    this.writes += 1;
   }
 
   private maybeFail(kind: 'read' | 'write'): void {
@@ -48,6 +54,7 @@ export class MemoryStore implements KeyValueStore, SecretStore {
   async set(key: string, value: Json, options: { ttlSeconds?: number; ifAbsent?: boolean } = {}): Promise<boolean> {
     this.maybeFail('write');
     if (options.ifAbsent && this.live(key)) return false;
+    this.wrote();
     this.entries.set(key, {
       json: JSON.stringify(value),
       ...(options.ttlSeconds ? { expiresAt: this.clock.now() + options.ttlSeconds * 1000 } : {}),
@@ -57,6 +64,7 @@ export class MemoryStore implements KeyValueStore, SecretStore {
 
   async delete(key: string): Promise<void> {
     this.maybeFail('write');
+    this.wrote();
     this.entries.delete(key);
   }
 
@@ -67,15 +75,32 @@ export class MemoryStore implements KeyValueStore, SecretStore {
     // Anything stored without a revision matches no expectation.
     const stored = current ? (JSON.parse(current.json) as { revision?: unknown }).revision : null;
     if (stored !== expected) return false;
+    this.wrote();
     this.entries.set(key, { json: JSON.stringify(value) });
     return true;
   }
 
   async take<T extends Json>(key: string): Promise<T | undefined> {
+    this.maybeFail('read');
+    const entry = this.live(key);
+    // Like every real store: nothing live, no write (`KeyValueStore.take`).
+    if (!entry) return undefined;
+    this.maybeFail('write');
+    this.wrote();
+    this.entries.delete(key);
+    return JSON.parse(entry.json) as T;
+  }
+
+  async increment(key: string, options: { ttlSeconds: number }): Promise<number> {
     this.maybeFail('write');
     const entry = this.live(key);
-    this.entries.delete(key);
-    return entry ? (JSON.parse(entry.json) as T) : undefined;
+    const count = (entry ? Number(JSON.parse(entry.json)) || 0 : 0) + 1;
+    this.wrote();
+    this.entries.set(key, {
+      json: JSON.stringify(count),
+      expiresAt: entry?.expiresAt ?? this.clock.now() + options.ttlSeconds * 1000,
+    });
+    return count;
   }
 
   async getSecret<T extends Json>(key: string): Promise<T | undefined> {
@@ -86,6 +111,7 @@ export class MemoryStore implements KeyValueStore, SecretStore {
 
   async setSecret(key: string, value: Json): Promise<void> {
     this.maybeFail('write');
+    this.wrote();
     this.secretEntries.set(key, JSON.stringify(value));
   }
 

@@ -17,6 +17,8 @@ export interface LoginContext {
   ports: Ports;
   providerCache: ProviderConfigurationCache;
   allowLoopbackHttp: boolean;
+  /** The bound on SP-initiated logins per window (`admitLogin`); default `LIVE_LOGIN_LIMIT_DEFAULT`. */
+  liveLoginLimit?: number;
 }
 
 /** What one login attempt has shown so far: the audit record in the making (no secret, ever). */

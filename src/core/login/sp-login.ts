@@ -9,6 +9,7 @@ import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
 import { userFromClaims } from '../../upstream-oidc/user-from-claims.js';
 import type { Attempt, LoginContext } from './attempt.js';
 import type { SpLoginTransaction, TakenLogin } from './transaction.js';
+import { admitLogin } from './steps/admit-login.js';
 import { checkForceAuthn } from './steps/check-force-authn.js';
 import { checkRelayState } from './steps/check-relay-state.js';
 import { chooseProvider, type ProviderChoice } from './steps/choose-provider.js';
@@ -18,8 +19,8 @@ import { redirectToProvider } from './steps/redirect-to-provider.js';
 
 /**
  * An SP-initiated login. The first leg, at the SSO URL: check the RelayState, read the
- * AuthnRequest against the connection its Issuer names, choose the provider (or ask), redirect
- * to it. The second leg, at the callback (after `takeLoginTransaction`): the provider's half,
+ * AuthnRequest against the connection its Issuer names, choose the provider (or ask), admit the
+ * login under the installation's bound, redirect to it. The second leg, at the callback (after `takeLoginTransaction`): the provider's half,
  * ForceAuthn, the user against this provider's own policy, the signed response.
  */
 
@@ -56,6 +57,8 @@ export async function startLogin(context: LoginContext, directory: BridgeDirecto
   if (!choice) return { kind: 'choose', connection, samlRequestId: request.id };
   const { provider } = choice;
   attempt.providerId = provider.id;
+  // Only now, when a transaction is about to be stored: the choice page stores nothing.
+  await admitLogin(context);
   const config = await provider.config();
   const started = await redirectToProvider(context, config, attempt, directory.revision, {
     kind: 'sp',

@@ -11,7 +11,9 @@ export type BindingCookieLookup = (state: string) => string | undefined;
 /**
  * The first step of every callback: burns the login transaction (a replayed callback never
  * reaches the token endpoint), then checks its expiry and the browser binding. What kind of
- * login it was (`sp` or `test`) is known only after this.
+ * login it was (`sp` or `test`) is known only after this. A state the bridge never issued
+ * (or one used or expired) costs reads and no write: the store's `take` reads before it
+ * writes, so an anonymous client cannot make the bridge write for it.
  *
  * A callback without the binding cookie is checked before the burn: a browser that lacks it
  * (the victim of a login CSRF, a user who opened the link elsewhere) is refused and the login
@@ -48,7 +50,10 @@ export async function takeLoginTransaction(
     // Only a callback without the cookie is read first. One with a cookie of the wrong value
     // comes from no legitimate flow (names are per login) and may burn the login; skipping the
     // read there spares the common case a billed storage operation.
-    const peeked = readTransaction(await guardStorage(() => ports.store.get(key)));
+    const raw = await guardStorage(() => ports.store.get(key));
+    // Nothing stored: refused on this one read (the take would read again, to the same end).
+    if (raw === undefined) throw new BridgeError('login_unknown');
+    const peeked = readTransaction(raw);
     if (peeked && peeked.kind === 'sp' && peeked.browserHash && peeked.expiresAt > ports.clock.now()) {
       throw new BridgeError('login_browser_mismatch', 'binding cookie missing; the login is kept for its own browser');
     }

@@ -19,6 +19,7 @@ function counting(store: SqliteStore) {
     delete: (key) => store.delete(key),
     take: <T extends Json>(key: string) => store.take<T>(key),
     compareAndSet: (key, expected, value) => (counts.compareAndSet++, store.compareAndSet(key, expected, value)),
+    increment: (key, options) => store.increment(key, options),
   };
   const secrets: SecretStore = {
     getSecret: <T extends Json>(key: string) => (counts.getSecret++, store.getSecret<T>(key)),
