@@ -9,6 +9,7 @@ import { finishLogin, startLogin, type FinishLoginResult } from './login/sp-logi
 import { offerAnotherAccount } from './login/steps/offer-another-account.js';
 import { finishTestLogin, readTestStart } from './login/connection-test.js';
 import { takeLoginTransaction } from './login/steps/take-transaction.js';
+import { LoginCounter } from './login/steps/admit-login.js';
 import { bindingCookieHeader, browserBindingCookieName, providerChoiceCookie, readBindingCookieCheck } from './browser-binding.js';
 import { recordTestOutcome, type TestConfig, type TestOutcome } from './test-login.js';
 import { providerById, requireAnyConnection, type BridgeDirectory, type DirectorySource, type TestConfigSource } from './connections/directory.js';
@@ -28,6 +29,8 @@ export class BridgeCaches {
   readonly credentials = new Map<string, Promise<SigningCredentials>>();
   /** The last directory built from storage, by revision (see `connections/directory.ts`). */
   directory: BridgeDirectory | undefined;
+  /** This instance's share of the per-installation login count (`admit-login.ts`). */
+  readonly loginCounter = new LoginCounter();
 }
 
 export interface BridgeOptions {
@@ -48,7 +51,7 @@ export interface BridgeOptions {
   audit?: AuditTrail;
   /**
    * How many SP-initiated logins may start within ten minutes before new ones are shed (503,
-   * `Retry-After`); default `LIVE_LOGIN_LIMIT_DEFAULT` (50,000). See `admitLogin`.
+   * `Retry-After`); default `LIVE_LOGIN_LIMIT_DEFAULT` (50,000). See `LoginCounter`.
    */
   liveLoginLimit?: number;
 }
@@ -110,10 +113,11 @@ export function createBridge(options: BridgeOptions): Bridge {
   if (options.liveLoginLimit !== undefined && !(Number.isSafeInteger(options.liveLoginLimit) && options.liveLoginLimit > 0)) {
     throw new TypeError('liveLoginLimit must be a positive integer');
   }
-  const loginContext: LoginContext = {
+  const loginContext: LoginContext & { loginCounter: LoginCounter } = {
     ports,
     providerCache: caches.provider,
     allowLoopbackHttp: options.allowLoopbackHttp,
+    loginCounter: caches.loginCounter,
     ...(options.liveLoginLimit !== undefined ? { liveLoginLimit: options.liveLoginLimit } : {}),
   };
 

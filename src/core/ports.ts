@@ -36,13 +36,14 @@ export interface KeyValueStore {
    */
   compareAndSet(key: string, expected: number | null, value: RevisedValue): Promise<boolean>;
   /**
-   * Adds one to the counter at `key` (nothing live there counts as 0) and returns the new count.
+   * Adds `by` (default one) to the counter at `key` (nothing live there counts as 0) and returns
+   * the new count.
    * A counter that did not exist is created to expire after `ttlSeconds`; counting does not move
    * its expiry. Exact on SQLite and in memory; Forge KVS has no atomic increment on plain keys,
    * so there a write that replaced a concurrent one is corrected a few times, and under heavy
    * contention the count may come out a little low. For bounds, not for money.
    */
-  increment(key: string, options: { ttlSeconds: number }): Promise<number>;
+  increment(key: string, options: { ttlSeconds: number; by?: number }): Promise<number>;
 }
 
 /** A value kept under compare-and-set: its own revision, raised by every write. */
@@ -86,4 +87,11 @@ export interface Ports {
   random: RandomSource;
   logger: Logger;
   fetch: Fetch;
+}
+
+/** `increment`'s step: a positive whole number (a count, never a correction downwards). */
+export function incrementStep(by: number | undefined): number {
+  const step = by ?? 1;
+  if (!Number.isSafeInteger(step) || step < 1) throw new TypeError('increment: by must be a positive integer');
+  return step;
 }

@@ -37,7 +37,7 @@ export const storageKeys = {
   /** A login in flight, keyed by its OIDC `state`. */
   login: (state: string) => `${VERSION}:login:${state}`,
   /**
-   * How many SP-initiated logins started in one window (`admitLogin`), keyed by the window's
+   * How many SP-initiated logins started in one window (`LoginCounter`), keyed by the window's
    * number since the epoch (TTL).
    */
   loginCount: (window: number) => `${VERSION}:login-count:${window}`,

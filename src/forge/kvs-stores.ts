@@ -1,6 +1,6 @@
 import { kvs } from '@forge/kvs';
 import { BridgeError } from '../core/errors.js';
-import type { Clock, Json, KeyValueStore, RevisedValue, SecretStore } from '../core/ports.js';
+import { incrementStep, type Clock, type Json, type KeyValueStore, type RevisedValue, type SecretStore } from '../core/ports.js';
 
 /**
  * The storage ports on Forge's Key-Value Store (`@forge/kvs`).
@@ -147,9 +147,9 @@ export class ForgeKeyValueStore implements KeyValueStore {
    * erased). Usually a read and one write; under heavy contention the count errs high (never
    * much low), which for a bound means shedding a little early: see `KeyValueStore.increment`.
    */
-  async increment(key: string, options: { ttlSeconds: number }): Promise<number> {
+  async increment(key: string, options: { ttlSeconds: number; by?: number }): Promise<number> {
     const ttlSeconds = checkTtl(options.ttlSeconds)!;
-    let owed = 1;
+    let owed = incrementStep(options.by);
     for (let round = 0; ; round += 1) {
       const now = this.clock.now();
       const current = readSlot(await guarded('increment', () => kvs.get<unknown>(key)), now);

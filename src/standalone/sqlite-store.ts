@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Clock, Json, KeyValueStore, RevisedValue, SecretStore } from '../core/ports.js';
+import { incrementStep, type Clock, type Json, type KeyValueStore, type RevisedValue, type SecretStore } from '../core/ports.js';
 
 /**
  * The standalone server's embedded store: SQLite through better-sqlite3 (synchronous, one
@@ -41,10 +41,10 @@ export class SqliteStore implements KeyValueStore, SecretStore {
         "UPDATE kv SET value = ?, expires_at = NULL WHERE key = ? AND json_extract(value, '$.revision') = ? AND (expires_at IS NULL OR expires_at > ?)",
       ),
       take: this.db.prepare<[string, number], { value: string }>('DELETE FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value'),
-      increment: this.db.prepare<[string, number, number, number, number], { value: string }>(
+      increment: this.db.prepare<[string, number, number, number, number, number, number, number], { value: string }>(
         // One statement, so concurrent counters never lose a count. An expired counter starts over.
-        `INSERT INTO kv (key, value, expires_at) VALUES (?, '1', ?) ON CONFLICT(key) DO UPDATE SET
-           value = CASE WHEN kv.expires_at IS NOT NULL AND kv.expires_at <= ? THEN '1' ELSE CAST(CAST(kv.value AS INTEGER) + 1 AS TEXT) END,
+        `INSERT INTO kv (key, value, expires_at) VALUES (?, CAST(? AS TEXT), ?) ON CONFLICT(key) DO UPDATE SET
+           value = CASE WHEN kv.expires_at IS NOT NULL AND kv.expires_at <= ? THEN CAST(? AS TEXT) ELSE CAST(CAST(kv.value AS INTEGER) + ? AS TEXT) END,
            expires_at = CASE WHEN kv.expires_at IS NOT NULL AND kv.expires_at <= ? THEN ? ELSE kv.expires_at END
          RETURNING value`,
       ),
@@ -92,10 +92,11 @@ export class SqliteStore implements KeyValueStore, SecretStore {
     return this.statements.updateIfRevision.run(json, key, expected, now).changes === 1;
   }
 
-  async increment(key: string, options: { ttlSeconds: number }): Promise<number> {
+  async increment(key: string, options: { ttlSeconds: number; by?: number }): Promise<number> {
     const now = this.clock.now();
+    const by = incrementStep(options.by);
     const expiresAt = now + options.ttlSeconds * 1000;
-    return Number(this.statements.increment.get(key, expiresAt, now, now, expiresAt)!.value);
+    return Number(this.statements.increment.get(key, by, expiresAt, now, by, by, now, expiresAt)!.value);
   }
 
   /**
@@ -164,3 +165,4 @@ export function secretKeyFromEnv(value: string | undefined): Buffer | undefined 
   if (key.length !== 32) throw new Error('BRIDGE_SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
   return key;
 }
+

@@ -164,6 +164,15 @@ describe.each(implementations)('KeyValueStore contract: %s', (_name, create) => 
     await expect(store.increment('v9:count', { ttlSeconds: 10 })).resolves.toBe(1);
   });
 
+  it('adds a batch in one call, and refuses a step that is not a positive whole number', async () => {
+    const { store } = subject;
+    await expect(store.increment('v9:batch', { ttlSeconds: 10, by: 5 })).resolves.toBe(5);
+    await expect(store.increment('v9:batch', { ttlSeconds: 10 })).resolves.toBe(6);
+    await expect(store.increment('v9:batch', { ttlSeconds: 10, by: 0 })).rejects.toThrow(TypeError);
+    await expect(store.increment('v9:batch', { ttlSeconds: 10, by: 1.5 })).rejects.toThrow(TypeError);
+    await expect(store.get('v9:batch')).resolves.toBe(6);
+  });
+
   it('counts concurrent callers: exactly on SQLite and in memory, approximately on Forge KVS', async () => {
     const { store } = subject;
     await Promise.all(Array.from({ length: 8 }, () => store.increment('v9:race', { ttlSeconds: 60 })));

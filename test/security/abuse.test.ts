@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { browserBindingCookieName } from '../../src/core/browser-binding.js';
-import { LOGIN_COUNT_WINDOW_SECONDS } from '../../src/core/login/steps/admit-login.js';
+import { LOGIN_COUNT_SYNC_MS, LOGIN_COUNT_WINDOW_SECONDS } from '../../src/core/login/steps/admit-login.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { authnRequestXml, redirectEncode } from '../support/refusals.js';
 import { inProcessBridge, type InProcessBridge } from '../support/in-process-bridge.js';
@@ -179,20 +179,69 @@ describe('live logins per installation are bounded: past the bound a login is sh
   });
 });
 
-describe('admitting a login on Forge is cheap: two reads and one count, no query scan', () => {
+describe('admitting a login on Forge is cheap: counted in the instance, synced at most every few seconds, no query scan', () => {
   let forge: ForgeBridge;
   beforeAll(async () => {
     forge = await forgeBridge();
+    // A cold instance counts its first login without reading the stored count.
+    const before = forge.platform.kvs.requests.length;
     expect((await forge.sso()).statusCode).toBe(302);
+    expect(countingRequests(forge.platform.kvs.requests.slice(before))).toEqual([]);
   });
   afterAll(() => forge.uninstall());
 
-  it('reads the two windows, counts once, writes the transaction', async () => {
+  const countingRequests = (requests: { path: string; body: unknown }[]) =>
+    requests.filter((request) => JSON.stringify(request.body).includes(':login-count:')).map((request) => request.path);
+
+  it('a warm login between syncs costs no storage round trip for the count', async () => {
     const before = forge.platform.kvs.requests.length;
     expect((await forge.sso()).statusCode).toBe(302);
     const requests = forge.platform.kvs.requests.slice(before);
-    const counting = requests.filter((request) => JSON.stringify(request.body).includes(':login-count:'));
-    expect(counting.map((request) => request.path)).toEqual(['/api/v1/get', '/api/v1/get', '/api/v1/get', '/api/v1/set']);
+    expect(countingRequests(requests)).toEqual([]);
     expect(requests.filter((request) => /query/.test(request.path))).toEqual([]);
+  });
+
+});
+
+describe('each instance adds the logins it admitted to the stored count, at most every few seconds', () => {
+  let b: InProcessBridge;
+  beforeAll(async () => {
+    b = await inProcessBridge();
+  });
+  const sso = () =>
+    b.get('/saml/sso', {
+      SAMLRequest: [redirectEncode(authnRequestXml({ issueInstant: new Date(b.clock.now()).toISOString() }))],
+      RelayState: ['https://start.atlassian.com'],
+    });
+
+  it('counts three logins locally, then stores all three with the first login past the interval', async () => {
+    const windowMs = LOGIN_COUNT_WINDOW_SECONDS * 1000;
+    // Well inside one window, so no window change interferes.
+    b.clock.offsetMs = Math.ceil(Date.now() / windowMs) * windowMs - Date.now() + 1000;
+    const window = Math.floor(b.clock.now() / windowMs);
+    for (let i = 0; i < 2; i += 1) expect((await sso()).status).toBe(302);
+    await expect(b.store.get(storageKeys.loginCount(window))).resolves.toBeUndefined();
+    b.clock.offsetMs += LOGIN_COUNT_SYNC_MS;
+    expect((await sso()).status).toBe(302);
+    await expect(b.store.get(storageKeys.loginCount(window))).resolves.toBe(3);
+  });
+
+  it('learns what other instances counted when it syncs, and sheds past the bound', async () => {
+    const limited = await inProcessBridge({ liveLoginLimit: 10 });
+    const windowMs = LOGIN_COUNT_WINDOW_SECONDS * 1000;
+    limited.clock.offsetMs = Math.ceil(Date.now() / windowMs) * windowMs - Date.now() + 1000;
+    const window = Math.floor(limited.clock.now() / windowMs);
+    const start = () =>
+      limited.get('/saml/sso', {
+        SAMLRequest: [redirectEncode(authnRequestXml({ issueInstant: new Date(limited.clock.now()).toISOString() }))],
+        RelayState: ['https://start.atlassian.com'],
+      });
+    expect((await start()).status).toBe(302);
+    // Other instances stored 9 meanwhile; the next sync adds this one's and reads the total.
+    await limited.store.set(storageKeys.loginCount(window), 9, { ttlSeconds: 2 * LOGIN_COUNT_WINDOW_SECONDS });
+    limited.clock.offsetMs += LOGIN_COUNT_SYNC_MS;
+    expect((await start()).status).toBe(302);
+    await expect(limited.store.get(storageKeys.loginCount(window))).resolves.toBe(11);
+    expect((await start()).status).toBe(503);
   });
 });

@@ -1,4 +1,4 @@
-import type { Clock, Json, KeyValueStore, Logger, LogLevel, RevisedValue, SecretStore } from '../../src/core/ports.js';
+import { incrementStep, type Clock, type Json, type KeyValueStore, type Logger, type LogLevel, type RevisedValue, type SecretStore } from '../../src/core/ports.js';
 
 /**
  * In-memory ports for tests that call the core directly (fuzzing, failing storage): a store with
@@ -91,10 +91,10 @@ export class MemoryStore implements KeyValueStore, SecretStore {
     return JSON.parse(entry.json) as T;
   }
 
-  async increment(key: string, options: { ttlSeconds: number }): Promise<number> {
+  async increment(key: string, options: { ttlSeconds: number; by?: number }): Promise<number> {
     this.maybeFail('write');
     const entry = this.live(key);
-    const count = (entry ? Number(JSON.parse(entry.json)) || 0 : 0) + 1;
+    const count = (entry ? Number(JSON.parse(entry.json)) || 0 : 0) + incrementStep(options.by);
     this.wrote();
     this.entries.set(key, {
       json: JSON.stringify(count),

@@ -2,6 +2,7 @@ import type { BridgeConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
 import type { Ports } from '../ports.js';
 import type { ProviderConfigurationCache } from '../../upstream-oidc/upstream-oidc.js';
+import type { LoginCounter } from './steps/admit-login.js';
 
 /**
  * The login pipeline (`sp-login.ts`, `connection-test.ts`): SSO URL → (provider choice) →
@@ -17,8 +18,10 @@ export interface LoginContext {
   ports: Ports;
   providerCache: ProviderConfigurationCache;
   allowLoopbackHttp: boolean;
-  /** The bound on SP-initiated logins per window (`admitLogin`); default `LIVE_LOGIN_LIMIT_DEFAULT`. */
+  /** The bound on SP-initiated logins per window (`LoginCounter`); default `LIVE_LOGIN_LIMIT_DEFAULT`. */
   liveLoginLimit?: number;
+  /** Counts the logins this instance admits toward that bound (SP-initiated logins need it). */
+  loginCounter?: LoginCounter;
 }
 
 /** What one login attempt has shown so far: the audit record in the making (no secret, ever). */

@@ -9,7 +9,7 @@ import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
 import { userFromClaims } from '../../upstream-oidc/user-from-claims.js';
 import type { Attempt, LoginContext } from './attempt.js';
 import type { SpLoginTransaction, TakenLogin } from './transaction.js';
-import { admitLogin } from './steps/admit-login.js';
+import type { LoginCounter } from './steps/admit-login.js';
 import { checkForceAuthn } from './steps/check-force-authn.js';
 import { checkRelayState } from './steps/check-relay-state.js';
 import { chooseProvider, type ProviderChoice } from './steps/choose-provider.js';
@@ -47,7 +47,7 @@ export type StartLoginResult =
   | { kind: 'choose'; connection: ConnectionEntry; samlRequestId: string };
 
 /** Checks the AuthnRequest, finds its connection and provider, records the login, and returns where to go. */
-export async function startLogin(context: LoginContext, directory: BridgeDirectory, input: StartLoginInput, attempt: Attempt): Promise<StartLoginResult> {
+export async function startLogin(context: LoginContext & { loginCounter: LoginCounter }, directory: BridgeDirectory, input: StartLoginInput, attempt: Attempt): Promise<StartLoginResult> {
   attempt.flow = 'sp';
   checkRelayState(input.relayState);
   const { request, connection } = readRequestForConnection(context, directory, input);
@@ -58,7 +58,7 @@ export async function startLogin(context: LoginContext, directory: BridgeDirecto
   const { provider } = choice;
   attempt.providerId = provider.id;
   // Only now, when a transaction is about to be stored: the choice page stores nothing.
-  await admitLogin(context);
+  await context.loginCounter.admit(context);
   const config = await provider.config();
   const started = await redirectToProvider(context, config, attempt, directory.revision, {
     kind: 'sp',
