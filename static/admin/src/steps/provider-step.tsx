@@ -304,7 +304,7 @@ export function ProviderStep(props: StepProps) {
         placeholder={secretSet ? '•••• set — type to replace' : 'Paste the client secret'}
         helper={
           secretSet
-            ? 'A client secret is set. It is stored encrypted and never shown again; type a new one only to replace it.'
+            ? 'A client secret is set. It is stored encrypted and never shown again; type a new one only to replace it. Changing the issuer, an endpoint, the client ID or the authentication method needs it typed again, so that the stored secret never goes to another server.'
             : 'Stored encrypted; never shown again, never sent back to the browser.'
         }
         errors={messagesFor(state.errors, 'oidc.clientSecret')}
