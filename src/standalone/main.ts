@@ -15,6 +15,8 @@ import { startStandalone, type StandaloneApp } from './standalone-app.js';
  *   written to `<data dir>/admin-token` (mode 0600)
  * - `BRIDGE_RESET_ADMIN_TOKEN=1`: replace the stored admin token with a new one, printed once
  * - `BRIDGE_DATA_DIR`: where the embedded store lives (default ./.data; demo mode ./.data/demo)
+ * - `BRIDGE_ALLOW_PRIVATE_NETWORK=1`: let provider calls reach private, link-local and metadata
+ *   addresses (loopback is always allowed)
  * - `BRIDGE_SECRET_KEY`: 32-byte base64 key for secrets at rest (default: a 0600 key file)
  */
 
@@ -34,18 +36,19 @@ async function main(): Promise<StandaloneApp> {
   }
   const wizard = { adminToken, resetAdminToken: env.BRIDGE_RESET_ADMIN_TOKEN === '1' };
   const secretKey = secretKeyFromEnv(env.BRIDGE_SECRET_KEY);
+  const allowPrivateNetwork = env.BRIDGE_ALLOW_PRIVATE_NETWORK === '1';
 
   if (env.BRIDGE_CONFIG) {
     // Untrusted shape: parseConfig validates every field before anything starts.
     const raw = readConfigFile(env.BRIDGE_CONFIG) as RawConfig;
     loadedConfig = raw;
-    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, config: raw });
+    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, allowPrivateNetwork, config: raw });
     console.log(`OIDC→SAML bridge listening on ${app.serverUrl}; IdP metadata at ${app.baseUrl}/saml/metadata`);
     console.log('The configuration comes from BRIDGE_CONFIG, so the setup wizard (/admin) is off.');
     return app;
   }
   if (env.BRIDGE_DEMO === '0') {
-    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, baseUrl: env.BRIDGE_BASE_URL || undefined, ...wizard });
+    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, allowPrivateNetwork, baseUrl: env.BRIDGE_BASE_URL || undefined, ...wizard });
     console.log(
       [
         `OIDC→SAML bridge listening on ${app.serverUrl}, configured through the setup wizard (no BRIDGE_CONFIG).`,
@@ -66,6 +69,7 @@ async function main(): Promise<StandaloneApp> {
     // must not end up in a real setup's store.
     dataDir: dataDir('./.data/demo'),
     secretKey,
+    allowPrivateNetwork,
     baseUrl: demoBase,
     seed: demoSeed,
     mounts: (context) => demoMounts({ ...context, baseUrl: demoBase(context.serverUrl) }),

@@ -14,6 +14,7 @@ import { createAdminHandler, type AdminHandler } from './admin-http.js';
 import { setUpAdminToken } from './admin-token.js';
 import { AdminRateLimiter, type AdminRateLimitPolicy } from './admin-rate-limit.js';
 import { adminTokenFile, writePrivateFile } from './data-dir.js';
+import { guardedFetch } from './egress-guard.js';
 import { serveBridge, writeResponse } from './http-adapter.js';
 import { SqliteStore } from './sqlite-store.js';
 import { SqliteAuditTrail } from './sqlite-audit-trail.js';
@@ -68,7 +69,10 @@ export interface StandaloneOptions {
   /** 32-byte key for secrets at rest; default a 0600 key file in `dataDir`. */
   secretKey?: Buffer;
   logger?: Logger;
+  /** Default: the global fetch behind the egress guard (`egress-guard.ts`). */
   fetch?: Fetch;
+  /** Let provider calls reach private and link-local addresses (`BRIDGE_ALLOW_PRIVATE_NETWORK=1`). */
+  allowPrivateNetwork?: boolean;
   /** Default: the system clock. Tests pass a clock they can move. */
   clock?: Clock;
   /** Extra handlers mounted beside the bridge once the URL is known (demo mode). */
@@ -150,7 +154,8 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     clock,
     random: cryptoRandom,
     logger,
-    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    // Every provider call (discovery, token, userinfo, JWKS) goes through the egress guard.
+    fetch: options.fetch ?? guardedFetch({ allowPrivateNetwork: options.allowPrivateNetwork ?? false }),
   };
   const caches = new BridgeCaches();
   // Without a configuration file, the stored connections are read on every request (what the
