@@ -47,8 +47,12 @@ export const storageKeys = {
   wizardRollout: (connectionId = DEFAULT_ID) => scoped('wizard:rollout', connectionId),
   /** The fingerprint of the provider settings the last passing connection test of a provider used (no PII). */
   wizardTestPassed: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID) => scoped('wizard:test-passed', connectionId, providerId),
-  /** The claims of the latest finished connection test of a provider, for the user-mapping preview (TTL). */
-  wizardLastTest: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID) => scoped('wizard:last-test', connectionId, providerId),
+  /**
+   * The claims of the latest finished connection test of a provider, for the user-mapping preview
+   * (TTL); per admin (`actorHash`): they are the test user's personal data, for the admin who ran it.
+   */
+  wizardLastTest: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID, actorHash?: string) =>
+    actorHash === undefined ? scoped('wizard:last-test', connectionId, providerId) : `v2:wizard:last-test-of:${actorHash}:${connectionId}:${providerId}`,
   /** The latest connection test one admin started for a provider, so the wizard can resume it (TTL). */
   wizardLatestTest: (actorHash: string, connectionId = DEFAULT_ID, providerId = DEFAULT_ID) =>
     connectionId === DEFAULT_ID && providerId === DEFAULT_ID ? `${VERSION}:wizard:latest-test:${actorHash}` : `v2:wizard:latest-test:${actorHash}:${connectionId}:${providerId}`,

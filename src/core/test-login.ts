@@ -96,14 +96,27 @@ export type TestOutcome =
   /** `error` carries the private detail for the log; only `code` is stored. */
   | { ok: false; code: BridgeErrorCode; error: BridgeError; claims?: Readonly<Record<string, unknown>> };
 
-/** A claim value larger than this is shown as a marker: results live in a 240 KiB KVS value. */
-const MAX_CLAIM_CHARS = 4096;
-const MAX_CLAIMS = 100;
+/**
+ * What a stored test keeps at most. A result lives in one KVS value (240 KiB on Forge) and the
+ * claims once more for the preview: a claim value larger than `MAX_CLAIM_CHARS` is shown as a
+ * marker, and past `MAX_CLAIMS_CHARS` in all every further claim is, so a provider that sends
+ * megabytes of claims costs a few dozen kilobytes. The attributes (groups, mostly) likewise.
+ */
+export const TEST_STORAGE_LIMITS = {
+  claims: 100,
+  claimChars: 4096,
+  claimsChars: 48 * 1024,
+  attributes: 50,
+  attributeValues: 200,
+  attributeValueChars: 512,
+  attributesChars: 32 * 1024,
+} as const;
 
 /** JSON-safe, bounded copy of the claims (never mutates the input). */
 export function storableClaims(claims: Readonly<Record<string, unknown>>): Record<string, Json> {
   const out: Record<string, Json> = {};
-  for (const [name, value] of Object.entries(claims).slice(0, MAX_CLAIMS)) {
+  let total = 0;
+  for (const [name, value] of Object.entries(claims).slice(0, TEST_STORAGE_LIMITS.claims)) {
     if (value === undefined) continue;
     let json: string | undefined;
     try {
@@ -112,7 +125,28 @@ export function storableClaims(claims: Readonly<Record<string, unknown>>): Recor
       json = undefined;
     }
     if (json === undefined) continue;
-    out[name.slice(0, 200)] = json.length > MAX_CLAIM_CHARS ? `(${json.length} characters, too large to show)` : (JSON.parse(json) as Json);
+    const key = name.slice(0, 200);
+    const fits = json.length <= TEST_STORAGE_LIMITS.claimChars && total + key.length + json.length <= TEST_STORAGE_LIMITS.claimsChars;
+    out[key] = fits ? (JSON.parse(json) as Json) : `(${json.length} characters, too large to show)`;
+    total += key.length + (fits ? json.length : 50);
+  }
+  return out;
+}
+
+/** A bounded copy of the SAML attributes a test would send (a groups claim can be huge). */
+export function storableAttributes(attributes: readonly { name: string; values: readonly string[] }[]): StoredAttribute[] {
+  let total = 0;
+  const out: StoredAttribute[] = [];
+  for (const attribute of attributes.slice(0, TEST_STORAGE_LIMITS.attributes)) {
+    const values: string[] = [];
+    for (const value of attribute.values.slice(0, TEST_STORAGE_LIMITS.attributeValues)) {
+      const kept = value.length > TEST_STORAGE_LIMITS.attributeValueChars ? `${value.slice(0, TEST_STORAGE_LIMITS.attributeValueChars)}…` : value;
+      if (total + kept.length > TEST_STORAGE_LIMITS.attributesChars) break;
+      total += kept.length;
+      values.push(kept);
+    }
+    if (values.length < attribute.values.length) values.push(`(${attribute.values.length - values.length} more values not shown)`);
+    out.push({ name: attribute.name.slice(0, 200), values });
   }
   return out;
 }
@@ -164,16 +198,19 @@ export async function recordTestOutcome(
         state: 'succeeded',
         finishedAt: now,
         claims: claims ?? {},
-        nameId: outcome.subject.nameId,
+        nameId: outcome.subject.nameId.slice(0, 1024),
         nameIdFormat: outcome.subject.nameIdFormat,
-        attributes: outcome.subject.attributes.map((a) => ({ name: a.name, values: [...a.values] })),
+        attributes: storableAttributes(outcome.subject.attributes),
         warnings: outcome.warnings,
       }
     : { ...base, state: 'failed', finishedAt: now, code: outcome.code, reference, ...(claims ? { claims } : {}) };
   await writeTestRecord(store, testId, record);
   if (claims) {
     const last: LastTestClaims = { claims, finishedAt: now, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 };
-    await store.set(storageKeys.wizardLastTest(input.connectionId, input.providerId), last as unknown as Json, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
+    // Kept for the admin who started the test (their `users/preview`), not for every admin.
+    if (pending?.actorHash) {
+      await store.set(storageKeys.wizardLastTest(input.connectionId, input.providerId, pending.actorHash), last as unknown as Json, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
+    }
   }
   if (observed) await writeBindingCookieCheck(store, { v: 1, seen: observed === 'seen', at: now });
   if (outcome.ok && fingerprint) {

@@ -5,6 +5,7 @@ import type { AdminRefusal } from '../core/admin/admin-api-types.js';
 import type { AdminContext } from '../core/admin/admin-context.js';
 import { runAdminResolver } from '../core/admin/admin-resolvers.js';
 import type { Logger } from '../core/ports.js';
+import { AdminRateLimiter } from './admin-rate-limit.js';
 import { identifyToken, type AdminTokenIdentity } from './admin-token.js';
 import { readBody, writeResponse } from './http-adapter.js';
 
@@ -27,6 +28,8 @@ export interface AdminHttpOptions {
   /** The resolvers' context for one request by the token's identity. */
   context: (actor: string) => AdminContext;
   logger: Logger;
+  /** Wrong tokens per client address (default: `DEFAULT_ADMIN_RATE_LIMIT` on the system clock). */
+  rateLimiter?: AdminRateLimiter;
 }
 
 export interface AdminHandler {
@@ -109,6 +112,10 @@ function refusal(res: ServerResponse, status: number, body: AdminRefusal, extra?
   json(res, status, body, extra);
 }
 
+function tooManyFailures(res: ServerResponse, retryAfterSeconds: number): void {
+  refusal(res, 429, { error: 'unauthorized', message: `Too many wrong admin tokens from this address. Try again in ${retryAfterSeconds} seconds.` }, { 'Retry-After': String(retryAfterSeconds) });
+}
+
 function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -116,6 +123,8 @@ function mediaType(header: string | undefined): string {
 export function createAdminHandler(options: AdminHttpOptions): AdminHandler {
   const root = `${options.basePath}/admin`;
   const uiDir = path.resolve(options.uiDir);
+
+  const limiter = options.rateLimiter ?? new AdminRateLimiter();
 
   const matches = (pathname: string) => pathname === root || pathname.startsWith(`${root}/`);
 
@@ -132,13 +141,23 @@ export function createAdminHandler(options: AdminHttpOptions): AdminHandler {
       options.logger.log('warn', 'admin.cross_origin_refused', { origin: origin?.slice(0, 200) });
       return refusal(res, 403, { error: 'bad_request', message: 'Cross-site requests to the admin API are refused.' });
     }
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const verdict = limiter.check(client);
+    if (!verdict.allowed) return tooManyFailures(res, verdict.retryAfterSeconds);
     const authorization = req.headers.authorization ?? '';
     const match = /^Bearer[ ]+(\S{1,4096})\s*$/i.exec(authorization);
     const actor = match ? identifyToken(match[1]!, options.tokens) : undefined;
     if (!actor) {
       options.logger.log('warn', 'admin.unauthorized', { resolver: key.slice(0, 60), tokenPresent: Boolean(match) });
+      // Only a presented token is a guess; a call without one (the page before login) is not.
+      if (match) {
+        const failed = limiter.failure(client);
+        if (!failed.allowed) return tooManyFailures(res, failed.retryAfterSeconds);
+        if (failed.delayMs) await new Promise((resolve) => setTimeout(resolve, failed.delayMs));
+      }
       return refusal(res, 401, { error: 'unauthorized', message: 'The admin token is missing or wrong.' }, { 'WWW-Authenticate': 'Bearer realm="bridge-admin"' });
     }
+    limiter.success(client);
     let body: string;
     try {
       body = await readBody(req, MAX_API_BODY_BYTES);

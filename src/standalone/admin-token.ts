@@ -5,8 +5,9 @@ import { storageKeys } from '../core/storage-keys.js';
 /**
  * The standalone server's admin token: what `/admin` asks for and `/admin/api/*` requires as
  * `Authorization: Bearer <token>`. Given (`BRIDGE_ADMIN_TOKEN`), it is only held in memory as
- * a hash; generated, it is printed once and only its SHA-256 is stored (in secret storage), so a
- * restart keeps the printed token valid without the token being on disk.
+ * a hash; generated, it is printed once, written to a 0600 file in the data directory for the
+ * operator (`standalone-app.ts`), and its SHA-256 is stored (in secret storage), so a restart
+ * keeps the token valid.
  */
 
 /** Bytes of a generated token: 256 bits, so a plain SHA-256 of it is as strong as a slow hash. */

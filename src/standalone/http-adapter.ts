@@ -33,11 +33,20 @@ export function writeResponse(res: ServerResponse, response: BridgeResponse): vo
   res.end(response.body);
 }
 
+/**
+ * Collected in a Map, then made own properties: a header named `__proto__` or `constructor`
+ * would otherwise find Object.prototype's member in a `{}` record and turn into a 500.
+ */
 function headerRecord(req: IncomingMessage): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  const headers = new Map<string, string[]>();
   const raw = req.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) (headers[raw[i]!.toLowerCase()] ??= []).push(raw[i + 1]!);
-  return headers;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const values = headers.get(name);
+    if (values) values.push(raw[i + 1]!);
+    else headers.set(name, [raw[i + 1]!]);
+  }
+  return Object.fromEntries(headers);
 }
 
 /** Reads the body as UTF-8, refusing (not truncating) anything over `limit` bytes. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type RawConfig } from '../core/config.js';
+import { configProblemLines, parseConfigText } from './config-report.js';
 import { secretKeyFromEnv } from './sqlite-store.js';
 import { startStandalone, type StandaloneApp } from './standalone-app.js';
 import { parseNamedTokens } from './admin-token.js';
@@ -11,17 +12,23 @@ import { parseNamedTokens } from './admin-token.js';
  * - `BRIDGE_CONFIG`: path of a JSON config file (see README); without it, demo mode
  * - `BRIDGE_DEMO=0`: no config file and no demo: start unconfigured, with the setup wizard at /admin
  * - `BRIDGE_BASE_URL`: the public URL when it is not http://HOST:PORT (a reverse proxy)
- * - `BRIDGE_ADMIN_TOKEN`: the token /admin asks for; unset, one is generated and printed once
+ * - `BRIDGE_ADMIN_TOKEN`: the token /admin asks for; unset, one is generated, printed once and
+ *   written to `<data dir>/admin-token` (mode 0600)
  * - `BRIDGE_ADMIN_TOKENS`: named admin tokens, `identity=token` separated by commas or line
  *   breaks, one per admin: each acts as its identity (SSO owners are identities); with only
  *   these, no token is generated
  * - `BRIDGE_RESET_ADMIN_TOKEN=1`: replace the stored admin token with a new one, printed once
  * - `BRIDGE_DATA_DIR`: where the embedded store lives (default ./.data; demo mode ./.data/demo)
+ * - `BRIDGE_ALLOW_PRIVATE_NETWORK=1`: let provider calls reach private, link-local and metadata
+ *   addresses (loopback is always allowed)
  * - `BRIDGE_SECRET_KEY`: 32-byte base64 key for secrets at rest (default: a 0600 key file)
  */
 
 /** A token an admin chose: long enough that guessing it over HTTP is hopeless. */
 const MIN_ADMIN_TOKEN_CHARS = 16;
+
+/** The configuration file's content, so that a report of its problems can leave its values out. */
+let loadedConfig: unknown;
 
 async function main(): Promise<StandaloneApp> {
   const env = process.env;
@@ -39,17 +46,19 @@ async function main(): Promise<StandaloneApp> {
   }
   const wizard = { adminToken, adminTokens, resetAdminToken: env.BRIDGE_RESET_ADMIN_TOKEN === '1' };
   const secretKey = secretKeyFromEnv(env.BRIDGE_SECRET_KEY);
+  const allowPrivateNetwork = env.BRIDGE_ALLOW_PRIVATE_NETWORK === '1';
 
   if (env.BRIDGE_CONFIG) {
     // Untrusted shape: parseConfig validates every field before anything starts.
     const raw = readConfigFile(env.BRIDGE_CONFIG) as RawConfig;
-    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, config: raw });
+    loadedConfig = raw;
+    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, allowPrivateNetwork, config: raw });
     console.log(`OIDC→SAML bridge listening on ${app.serverUrl}; IdP metadata at ${app.baseUrl}/saml/metadata`);
     console.log('The configuration comes from BRIDGE_CONFIG, so the setup wizard (/admin) is off.');
     return app;
   }
   if (env.BRIDGE_DEMO === '0') {
-    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, baseUrl: env.BRIDGE_BASE_URL || undefined, ...wizard });
+    const app = await startStandalone({ port, host: env.HOST, dataDir: dataDir('./.data'), secretKey, allowPrivateNetwork, baseUrl: env.BRIDGE_BASE_URL || undefined, ...wizard });
     console.log(
       [
         `OIDC→SAML bridge listening on ${app.serverUrl}, configured through the setup wizard (no BRIDGE_CONFIG).`,
@@ -70,6 +79,7 @@ async function main(): Promise<StandaloneApp> {
     // must not end up in a real setup's store.
     dataDir: dataDir('./.data/demo'),
     secretKey,
+    allowPrivateNetwork,
     baseUrl: demoBase,
     seed: demoSeed,
     mounts: (context) => demoMounts({ ...context, baseUrl: demoBase(context.serverUrl) }),
@@ -117,10 +127,12 @@ function adminTokenLines(app: StandaloneApp): string[] {
     case 'generated':
       return [
         `  Admin token (shown only now; keep it): ${app.admin.generatedToken}`,
-        '  (Only its hash is stored. Lost it? Start once with BRIDGE_RESET_ADMIN_TOKEN=1 for a new one.)',
+        `  (Also in ${app.admin.tokenFile}, readable by this user only. Lost it? Start once with BRIDGE_RESET_ADMIN_TOKEN=1 for a new one.)`,
       ];
     case 'stored':
-      return ['  Admin token: the one printed when it was generated. Lost it? Start once with BRIDGE_RESET_ADMIN_TOKEN=1 for a new one, or set BRIDGE_ADMIN_TOKEN.'];
+      return [
+        `  Admin token: the one printed when it was generated${app.admin.tokenFile ? `, kept in ${app.admin.tokenFile}` : ''}. Lost it? Start once with BRIDGE_RESET_ADMIN_TOKEN=1 for a new one, or set BRIDGE_ADMIN_TOKEN.`,
+      ];
     case 'given':
       return ['  Admin token: the value of BRIDGE_ADMIN_TOKEN.', ...(process.env.BRIDGE_ADMIN_TOKENS ? ['  Named admin tokens: those of BRIDGE_ADMIN_TOKENS.'] : [])];
     case 'named':
@@ -135,13 +147,11 @@ function readConfigFile(file: string): unknown {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new StartupError(`Cannot read BRIDGE_CONFIG file ${file}: ${(error as Error).message}`);
+    throw new StartupError(`Cannot read BRIDGE_CONFIG file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new StartupError(`BRIDGE_CONFIG file ${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) throw new StartupError(`BRIDGE_CONFIG file ${file} ${parsed.message}`);
+  return parsed.value;
 }
 
 class StartupError extends Error {}
@@ -162,7 +172,7 @@ main().then(
   },
   (error: unknown) => {
     if (error instanceof ConfigError) {
-      console.error(`The configuration is not valid; nothing was started. Problems:\n${error.problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n')}`);
+      console.error(`The configuration is not valid; nothing was started. Problems:\n${configProblemLines(error.problems, loadedConfig).join('\n')}`);
     } else if (error instanceof StartupError) {
       console.error(error.message);
     } else {

@@ -3,12 +3,14 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { incrementStep, type Clock, type Json, type KeyValueStore, type RevisedValue, type SecretStore } from '../core/ports.js';
+import { ensurePrivateFile, preparePrivateDir, PRIVATE_FILE_MODE } from './data-dir.js';
 
 /**
  * The standalone server's embedded store: SQLite through better-sqlite3 (synchronous, one
  * file, transactions). Holds configuration, the signing key and login transactions, so all of
  * them survive a restart. Secrets are encrypted at rest with AES-256-GCM under a key that comes
- * from `BRIDGE_SECRET_KEY` or a key file created with mode 0600 beside the database.
+ * from `BRIDGE_SECRET_KEY` or a key file created with mode 0600 beside the database. The data
+ * directory is 0700 and the database (with its -wal and -shm files) 0600 (`data-dir.ts`).
  */
 export class SqliteStore implements KeyValueStore, SecretStore {
   private readonly db: Database.Database;
@@ -19,8 +21,10 @@ export class SqliteStore implements KeyValueStore, SecretStore {
     private readonly clock: Clock,
     options: { dataDir: string; secretKey?: Buffer },
   ) {
-    fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    this.db = new Database(path.join(options.dataDir, 'bridge.sqlite'));
+    preparePrivateDir(options.dataDir);
+    const file = path.join(options.dataDir, 'bridge.sqlite');
+    ensurePrivateFile(file);
+    this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`
@@ -154,7 +158,7 @@ function loadOrCreateKeyFile(file: string): Buffer {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const key = randomBytes(32);
-  fs.writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  fs.writeFileSync(file, `${key.toString('base64')}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   return key;
 }
 

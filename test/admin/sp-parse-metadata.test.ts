@@ -78,6 +78,14 @@ describe('sp/parse-metadata', () => {
     ['an external entity (XXE)', `<?xml version="1.0"?><!DOCTYPE md [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${guardMetadata(undefined, '&xxe;').replace(/^<\?xml[^>]*>/, '')}`, 'dtd'],
     ['entity expansion (billion laughs)', `<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&lol2;"/>`, 'dtd'],
     ['an undeclared entity', guardMetadata(undefined, '&xxe;'), 'not_xml'],
+    // The AuthnRequest decoder's refusals (`unsafeXmlText`): libxml2 reads NUL-padded text as
+    // UTF-16, right past a DTD check that reads it as UTF-8.
+    [
+      'a NUL-padded (UTF-16) DTD',
+      `${`<?xml version="1.0"?><!DOCTYPE md [<!ENTITY id "${ENTITY_ID}">]>${guardMetadata(undefined, '&id;').replace(/^<\?xml[^>]*>/, '')}`.split('').join('\u0000')}\u0000`,
+      'not_xml',
+    ],
+    ['an XML declaration naming UTF-16', guardMetadata().replace('encoding="UTF-8"', 'encoding="UTF-16"'), 'not_xml'],
     ['a paste over the size limit', `${guardMetadata()}<!--${'x'.repeat(MAX_SP_METADATA_CHARS)}-->`, 'too_large'],
   ])('refuses %s', async (_name, xml, problem) => {
     const answer = await parse(xml);

@@ -169,7 +169,7 @@ describe('the wizard page', () => {
 });
 
 describe('the admin token', () => {
-  it('is generated once, stored only as a hash, kept across restarts, and replaced on reset', async () => {
+  it('is generated once, stored as a hash (and for the operator in a 0600 file), kept across restarts, and replaced on reset', async () => {
     const dir = tmp('bridge-admin-token-');
     const start = (options: { resetAdminToken?: boolean } = {}) => startStandalone({ port: 0, dataDir: dir, logger: quiet, adminUiDir: uiDir, ...options });
     const call = (server: StandaloneApp, token: string) =>
@@ -185,7 +185,8 @@ describe('the admin token', () => {
       await first.close();
 
       const second = await start();
-      expect(second.admin).toEqual({ tokenSource: 'stored', url: `${second.baseUrl}/admin/` });
+      // The generated token is not sent back again; the operator finds it in the data directory.
+      expect(second.admin).toEqual({ tokenSource: 'stored', url: `${second.baseUrl}/admin/`, tokenFile: path.join(dir, 'admin-token') });
       expect((await call(second, token)).status).toBe(200);
       await second.close();
 

@@ -31,6 +31,11 @@ describe('parameters named like Object.prototype properties', () => {
       expect({ status: response.status, code: response.headers.get('x-bridge-error') }).toEqual({ status: 400, code: 'saml_request_missing' });
     });
 
+    it(`treats a request header named ${name} as a plain header, not a 500`, async () => {
+      const response = await fetch(`${harness.app.baseUrl}/saml/sso`, { redirect: 'manual', headers: { [name]: 'x' } });
+      expect({ status: response.status, code: response.headers.get('x-bridge-error') }).toEqual({ status: 400, code: 'saml_request_missing' });
+    });
+
     it(`answers a callback parameter named ${name} with the ordinary refusal`, async () => {
       const response = await fetch(`${harness.app.baseUrl}/oidc/callback?${name}=x`, { redirect: 'manual' });
       expect({ status: response.status, code: response.headers.get('x-bridge-error') }).toEqual({ status: 400, code: 'login_state_missing' });

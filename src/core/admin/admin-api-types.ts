@@ -201,7 +201,9 @@ export type DiscoverFailure =
   | 'issuer_mismatch'
   | 'missing_endpoints'
   | 'http_error'
-  | 'egress_not_approved';
+  | 'egress_not_approved'
+  /** Standalone: the issuer's host is (or resolves to) a private, link-local or internal address. */
+  | 'private_address';
 
 export type DiscoverResponse =
   | {

@@ -7,6 +7,7 @@ import { applySettings, connectionFieldPath, newConnection, settingsOf, withConn
 import { changeConnections, recordChange, revisionConflict, summarizeConnections } from './connection-changes.js';
 import type { AdminSettings, ConfigSaveResponse } from './admin-api-types.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+import { secretRebindingProblem } from './secret-rebinding.js';
 import { loadSetupState, progressRecord, scopeOf, settingsWarnings, setupStatus, targetFields, updatedState, WIZARD_STEPS } from './setup-state.js';
 
 const requestSchema = z.strictObject({
@@ -48,6 +49,9 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   if (newSecret !== undefined) touched.push('oidc.clientSecret');
   const errors = evaluation.ok ? [] : evaluation.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)));
   const warnings = settingsWarnings(merged);
+  const storedSecret = typeof before.clientSecret === 'string' && before.clientSecret !== '';
+  const rebinding = secretRebindingProblem(before.settings, merged, { stored: storedSecret, given: newSecret !== undefined });
+  if (rebinding && !errors.some((e) => e.path === rebinding.path)) errors.push({ ...rebinding, absent: false });
   if (errors.length) return { ok: false, errors: fieldProblems(errors), warnings };
 
   const changed = changedPaths(before.settings, merged);
@@ -66,7 +70,9 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
       const conflict = existing ? revisionConflict(existing, expectedRevision ?? before.connection?.revision) : undefined;
       if (conflict) return conflict;
       const base = existing ?? newConnection(connectionId, 'Atlassian', providerId);
-      // Only the fields this save changed are applied over the stored ones.
+      // Only the fields this save changed are applied over the stored ones. The secret rule
+      // above was judged on the settings read; a connection changed since then is a revision
+      // conflict here, so it cannot be bypassed by racing another admin's save.
       const next = applySettings(base, providerId, mergeSettings(settingsOf(base, providerId) ?? {}, patch));
       if (secretRevision) next.providers.find((p) => p.id === providerId)!.secretRevision = secretRevision;
       return { ok: true, document: withConnection(current, next) };

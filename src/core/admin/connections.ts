@@ -9,6 +9,7 @@ import {
   type ConnectionRecord,
 } from '../connections/connections-document.js';
 import { DEFAULT_ID, storageKeys } from '../storage-keys.js';
+import { actorHash } from '../test-login.js';
 import type { ConnectionChangeResponse, ConnectionDeleteResponse } from './admin-api-types.js';
 import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { changeConnections, newId, recordChange, revisionConflict, summarizeConnections, type ConnectionChange } from './connection-changes.js';
@@ -144,4 +145,6 @@ async function forgetProvider(ctx: AdminContext, connectionId: string, providerI
   await ctx.ports.secrets.deleteSecret(storageKeys.clientSecret(connectionId, providerId));
   await ctx.ports.store.delete(storageKeys.wizardTestPassed(connectionId, providerId));
   await ctx.ports.store.delete(storageKeys.wizardLastTest(connectionId, providerId));
+  // Other admins' last-test claims of this provider expire with their TTL (keys per admin).
+  await ctx.ports.store.delete(storageKeys.wizardLastTest(connectionId, providerId, actorHash(ctx.actor)));
 }

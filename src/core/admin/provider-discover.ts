@@ -115,6 +115,10 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
   } catch (error) {
     const { name, status } = (error ?? {}) as { name?: string; status?: number };
     if (isEgressRefusal(ctx, documentUrl, status, name)) return egressRefusal(documentUrl);
+    // The standalone server's egress guard (`standalone/egress-guard.ts`).
+    if (name === 'EgressRefusedError') {
+      return failure('private_address', `${egressHost(documentUrl)} is, or resolves to, a private, link-local or internal address, which the bridge does not call unless BRIDGE_ALLOW_PRIVATE_NETWORK=1 is set on the server.`);
+    }
     if (name === 'TimeoutError' || name === 'AbortError') return failure('timeout', `The provider did not answer within ${TIMEOUT_MS / 1000} seconds.`);
     return failure('unreachable', `The provider cannot be reached at ${documentUrl}. Check the issuer URL (and on Forge, that egress to its host is allowed).`);
   }
@@ -141,8 +145,10 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
   if (!issuer || issuer.replace(/\/+$/, '') !== entered.replace(/\/+$/, '')) {
     return failure(
       'issuer_mismatch',
+      // Nothing of the fetched document is repeated: the admin chose where it came from, and
+      // an answer must not turn discovery into a way of reading other servers' documents.
       issuer
-        ? `The discovery document names the issuer ${issuer.slice(0, 300)}, not ${entered}${fromDocumentUrl ? ` (the issuer of the discovery URL entered)` : ''}. Enter the issuer exactly as the provider names it.`
+        ? `The discovery document names a different issuer than ${entered}${fromDocumentUrl ? ' (the issuer of the discovery URL entered)' : ''}. Enter the issuer exactly as the provider's documentation names it.`
         : 'The discovery document names no issuer.',
     );
   }

@@ -1,4 +1,5 @@
-import { ParseOption, XmlDocument, type XmlElement } from 'libxml2-wasm';
+import type { XmlDocument, XmlElement } from 'libxml2-wasm';
+import { parseXmlWithoutDtd, unsafeXmlText } from '../../downstream-saml/xml-schema.js';
 import { z } from 'zod';
 import { settingsToRawConfig, checkRawConfig } from '../stored-config.js';
 import type { ParseSpMetadataResponse, SpMetadataProblem } from './admin-api-types.js';
@@ -9,6 +10,8 @@ import { settingsWarnings } from './setup-state.js';
 export const MAX_SP_METADATA_CHARS = 256 * 1024;
 
 const requestSchema = z.strictObject({ xml: z.string() });
+
+const DTD_MESSAGE = 'The XML contains a document type declaration (DTD), which metadata never needs.';
 
 const MD_NS = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const HTTP_POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
@@ -21,8 +24,9 @@ function refuse(problem: SpMetadataProblem, message: string): ParseSpMetadataRes
  * `sp/parse-metadata`: reads Guard's SP metadata XML (SAML metadata §2.4.4) and extracts the
  * `entityID` and the HTTP-POST AssertionConsumerService `Location` (the default one, else the
  * lowest index, else the first). Nothing is saved: the wizard fills the fields, and `config/save`
- * validates them like typed values. DTDs are refused before parsing, and libxml2 runs without
- * network access or external entities.
+ * validates them like typed values. Unsafe text is refused before parsing as for an AuthnRequest
+ * (`unsafeXmlText`), a DTD node after parsing too, and libxml2 runs without network access or
+ * external entities.
  */
 export async function spParseMetadata(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<ParseSpMetadataResponse>> {
   const parsed = parsePayload(requestSchema, payload);
@@ -30,16 +34,21 @@ export async function spParseMetadata(ctx: AdminContext, payload: unknown): Prom
   const xml = parsed.value.xml.trim();
   if (!xml) return refuse('empty', 'Paste the SP metadata XML from Atlassian Guard.');
   if (xml.length > MAX_SP_METADATA_CHARS) return refuse('too_large', 'This is far larger than any SP metadata. Paste only the metadata XML from Atlassian Guard.');
-  // Metadata never needs a document type declaration; refusing it closes XXE and entity expansion.
-  if (/<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.test(xml)) return refuse('dtd', 'The XML contains a document type declaration (DTD), which metadata never needs.');
+  // The same refusals as for an AuthnRequest (`unsafeXmlText`): NUL-padded UTF-16, another
+  // declared encoding, any DTD. Metadata never needs one; refusing it closes XXE and entity
+  // expansion before the parser runs, and a DTD node that still comes out of it is refused too.
+  const unsafe = unsafeXmlText(xml);
+  if (unsafe === 'dtd') return refuse('dtd', DTD_MESSAGE);
+  if (unsafe) return refuse('not_xml', 'This XML holds characters or an encoding declaration that metadata never has. Paste the SP metadata XML from Atlassian Guard as it is.');
 
   let extracted: { entityId: string; acsUrl: string } | { problem: SpMetadataProblem; message: string };
-  let document: XmlDocument;
+  let document: XmlDocument | 'dtd';
   try {
-    document = XmlDocument.fromString(xml, { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_NOERROR | ParseOption.XML_PARSE_NOWARNING });
+    document = parseXmlWithoutDtd(xml, { quiet: true });
   } catch {
     return refuse('not_xml', 'This is not well-formed XML. Paste the whole SP metadata XML from Atlassian Guard.');
   }
+  if (document === 'dtd') return refuse('dtd', DTD_MESSAGE);
   try {
     extracted = extract(document);
   } finally {

@@ -5,7 +5,7 @@ import { storageKeys } from '../storage-keys.js';
 import { adminSettingsSchema, settingsMaskOfStep } from '../config-fields.js';
 import { checkRawConfig, PLACEHOLDERS, settingsToRawConfig } from '../stored-config.js';
 import { loadSetupState, scopeOf, targetFields } from './setup-state.js';
-import type { LastTestClaims } from '../test-login.js';
+import { actorHash, type LastTestClaims } from '../test-login.js';
 import type { UsersPreviewResponse } from './admin-api-types.js';
 import { fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { mergeSettings } from './config-save.js';
@@ -19,7 +19,7 @@ const lastTestSchema = z.object({ claims: z.record(z.string(), z.unknown()), fin
 
 /**
  * `users/preview`: step 7's settings, unsaved, applied to the claims of the last connection
- * test with the login's own checks and mapping: the NameID and attributes Atlassian would get,
+ * test this admin ran, with the login's own checks and mapping: the NameID and attributes Atlassian would get,
  * or the code this user would be refused with.
  */
 export async function usersPreview(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<UsersPreviewResponse>> {
@@ -27,7 +27,8 @@ export async function usersPreview(ctx: AdminContext, payload: unknown): Promise
   if (!parsed.ok) return parsed.refusal;
   const { store, clock } = ctx.ports;
   const saved = await loadSetupState(ctx, parsed.value);
-  const last = lastTestSchema.safeParse(await store.get(storageKeys.wizardLastTest(saved.connectionId, saved.providerId)));
+  // This admin's own last test only: another admin's test user is not theirs to see.
+  const last = lastTestSchema.safeParse(await store.get(storageKeys.wizardLastTest(saved.connectionId, saved.providerId, actorHash(ctx.actor))));
   if (!last.success || last.data.expiresAt <= clock.now()) return { state: 'no_test' };
   const claims = last.data.claims as LastTestClaims['claims'];
 

@@ -35,6 +35,8 @@ const DISCOVERY_ADVICE: Record<Extract<DiscoverResponse, { ok: false }>['failure
   http_error: 'The provider answered the discovery request with an error. Check the issuer, or enter the endpoints by hand.',
   egress_not_approved:
     'Forge lets the app call this host only once a site administrator approves it (customer-managed egress, early access on Forge). Approve access, then press Discover again.',
+  private_address:
+    'The server does not call private, link-local or cloud-metadata addresses, so that the settings cannot point it at internal services. For a provider on your own network, start the server with BRIDGE_ALLOW_PRIVATE_NETWORK=1.',
 };
 
 /** Step 3: the OpenID provider: preset, issuer and discovery, client ID and secret, scopes. */
@@ -311,7 +313,7 @@ export function ProviderStep(props: StepProps) {
         placeholder={secretSet ? '•••• set — type to replace' : 'Paste the client secret'}
         helper={
           secretSet
-            ? 'A client secret is set. It is stored encrypted and never shown again; type a new one only to replace it.'
+            ? 'A client secret is set. It is stored encrypted and never shown again; type a new one only to replace it. Changing the issuer, an endpoint, the client ID or the authentication method needs it typed again, so that the stored secret never goes to another server.'
             : 'Stored encrypted; never shown again, never sent back to the browser.'
         }
         errors={messagesFor(state.errors, 'oidc.clientSecret')}
