@@ -311,8 +311,11 @@ export const CONFIG_FIELDS = {
   },
   nameIdClaim: {
     label: 'NameID claim',
-    help: 'The claim whose value becomes the SAML NameID. Atlassian expects the email address.',
-    readme: 'Claim that becomes the NameID; default `email` (what Guard expects).',
+    help:
+      'The claim whose value becomes the SAML NameID. Atlassian expects the email address. Another claim must hold an address in an allowed domain ' +
+      'and gets every check the email gets; pick only a claim your users cannot change themselves, or a user could rename themselves into another account.',
+    readme:
+      'Claim that becomes the NameID; default `email` (what Guard expects). Another claim must hold one address in an allowed domain and gets every check the email gets (and `<claim>_verified` where the provider sends it); choose one users cannot edit.',
     level: 'connection',
     file: () => claimName.default('email'),
     wizard: { step: 'users', settings: claim },
@@ -348,11 +351,27 @@ export const CONFIG_FIELDS = {
     file: () => z.boolean().default(true),
   },
   requireVerifiedEmail: {
-    label: 'Refuse users whose email the provider has not verified (email_verified: false)',
-    help: 'Refuse users whose provider says email_verified is false.',
-    readme: 'Refuse `email_verified: false`; default `true`.',
+    label: 'Sign in only users whose provider vouches for their email (email_verified: true)',
+    help:
+      'Let a user in only when the provider sends email_verified: true (or "true") beside the email, from the same token or userinfo answer that sent it. ' +
+      'A missing, false or odd value is refused. Microsoft Entra ID sends no email_verified: add its optional claim xms_edov (read in its place), ' +
+      'or turn this off. Turn it off only when every address the provider sends is one your organisation owns and users cannot change: ' +
+      'otherwise anyone who can type an address at the provider can sign in to Atlassian as its owner.',
+    readme:
+      'Let a user in only when the provider sends `email_verified` equal to `true` (or the string `"true"`), taken from the same claim set (ID token or userinfo) that supplied the email; missing, `null`, `0`, `"no"` and the like are refused (`user_email_unverified`). Where no `email_verified` is sent, Entra ID\'s `xms_edov` counts in its place. Applies to a `nameIdClaim` too where the provider sends `<claim>_verified`. Default `true`.',
     level: 'connection',
     file: () => z.boolean().default(true),
+    wizard: { step: 'users', settings: z.boolean() },
+  },
+  allowInternationalEmail: {
+    label: 'Allow internationalised email addresses (non-ASCII before the @)',
+    help:
+      'Off: the part before the @ must be plain ASCII, as every mail system and Atlassian account expects. On: non-ASCII letters are accepted too, ' +
+      'when Unicode normalization (NFKC) and case folding leave them unchanged, so one mailbox cannot arrive under two spellings.',
+    readme:
+      'Accept email local parts beyond plain ASCII (RFC 6531), when NFKC and case folding leave them unchanged; default `false` (ASCII dot-atom only). The domain is always sent in lower case (punycode).',
+    level: 'connection',
+    file: () => z.boolean().default(false),
     wizard: { step: 'users', settings: z.boolean() },
   },
   assertionLifetimeSeconds: {

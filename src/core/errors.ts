@@ -14,6 +14,9 @@ const table = {
   saml_request_stale: [400, 'The sign-in request is out of date', 'The SAML sign-in request was issued too long ago or in the future. Check the clocks and start again.'],
   saml_unknown_sp: [400, 'Unknown service provider', 'The sign-in request comes from a service provider this identity provider is not set up for.'],
   saml_acs_mismatch: [400, 'Unexpected return address', 'The sign-in request asks for the answer to be sent to an address that is not the configured one.'],
+  saml_destination_mismatch: [400, 'The sign-in request is addressed elsewhere', 'The SAML sign-in request names another identity provider address as its destination. Check the SSO URL configured in your Atlassian organization.'],
+  saml_nameid_policy_unsupported: [400, 'The sign-in request asks for an unsupported user identifier', 'The SAML sign-in request asks for a NameID format this identity provider cannot give; it sends email addresses only.'],
+  saml_subject_mismatch: [403, 'Signed in as a different user', 'The sign-in request was for another account than the one you signed in with at your identity provider. Sign out there, or start again as that user.'],
   relay_state_invalid: [400, 'The sign-in request is not valid', 'The RelayState parameter is too long or not text.'],
   // The return from the OpenID provider.
   login_state_missing: [400, 'The sign-in link is incomplete', 'The return from the identity provider carries no state. Start again from your Atlassian product.'],

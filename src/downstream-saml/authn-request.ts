@@ -13,12 +13,22 @@ export interface AuthnRequestInfo {
   issueInstant: string;
   /** ForceAuthn="true": the provider is asked to authenticate again (`prompt=login`). */
   forceAuthn: boolean;
+  /**
+   * The NameID of the request's `<Subject>`: the login may be answered only for this user
+   * (SAML core §3.4.1: "the assertion(s) returned MUST contain a <Subject> element that
+   * strongly matches"), so the callback refuses anyone else.
+   */
+  requestedNameId?: string;
+  /** The NameIDPolicy's Format when it names one (emailAddress): the response must use it. */
+  nameIdFormat?: string;
 }
 
 /** What the bridge expects of a request from one service provider. */
 export interface ServiceProviderExpectations {
   entityId: string;
   acsUrl: string;
+  /** The bridge's SSO URL, where the request arrived: a `Destination` must name it. */
+  ssoUrl: string;
   /** How old an IssueInstant may be. */
   maxAgeSeconds: number;
   /** How far in the future an IssueInstant may be (clock skew). */
@@ -45,6 +55,13 @@ const PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 const HTTP_POST_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
+const NAMEID_UNSPECIFIED = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
+const NAMEID_EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+/**
+ * The NameID formats the bridge can honour: it always asserts an email address. Persistent,
+ * transient, encrypted, X.509 subject names and the rest are identifiers it cannot give.
+ */
+const HONOURED_NAMEID_FORMATS: ReadonlySet<string> = new Set([NAMEID_UNSPECIFIED, NAMEID_EMAIL]);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
@@ -63,7 +80,14 @@ export function readAuthnRequest(
   }
   const fields = parsed.value;
   checkFields(fields, expect);
-  return { id: fields.id, issuer: fields.issuer!, issueInstant: fields.issueInstant, forceAuthn: fields.forceAuthn };
+  return {
+    id: fields.id,
+    issuer: fields.issuer!,
+    issueInstant: fields.issueInstant,
+    forceAuthn: fields.forceAuthn,
+    ...(fields.subject?.nameId !== undefined ? { requestedNameId: fields.subject.nameId } : {}),
+    ...(fields.nameIdPolicy?.format === NAMEID_EMAIL ? { nameIdFormat: NAMEID_EMAIL } : {}),
+  };
 }
 
 /** Base64 (and for HTTP-Redirect, DEFLATE) to UTF-8 XML, bounded, with DTDs refused. */
@@ -111,6 +135,10 @@ interface AuthnRequestFields {
   acsUrl?: string;
   acsIndex?: string;
   protocolBinding?: string;
+  destination?: string;
+  /** Present when the request has a `<saml:Subject>`; `nameId` only when it holds a NameID. */
+  subject?: { nameId?: string; format?: string };
+  nameIdPolicy?: { format?: string };
   isPassive: boolean;
   forceAuthn: boolean;
   signatureReferences: string[];
@@ -121,6 +149,10 @@ function readFields(document: XmlDocument): AuthnRequestFields | undefined {
   if (root.name !== 'AuthnRequest' || root.namespaceUri !== PROTOCOL_NS) return undefined;
   const attr = (name: string) => root.attr(name)?.value;
   const issuer = childElements(root).find((e) => e.name === 'Issuer' && e.namespaceUri === ASSERTION_NS);
+  const subject = childElements(root).find((e) => e.name === 'Subject' && e.namespaceUri === ASSERTION_NS);
+  // The schema allows one BaseID, NameID or EncryptedID here; only a NameID names a user the bridge can compare.
+  const subjectNameId = subject && childElements(subject).find((e) => e.name === 'NameID' && e.namespaceUri === ASSERTION_NS);
+  const nameIdPolicy = childElements(root).find((e) => e.name === 'NameIDPolicy' && e.namespaceUri === PROTOCOL_NS);
   const signatureReferences = childElements(root)
     .filter((e) => e.name === 'Signature' && e.namespaceUri === DSIG_NS)
     .flatMap((signature) => signature.find('.//ds:Reference/@URI', { ds: DSIG_NS }))
@@ -133,6 +165,9 @@ function readFields(document: XmlDocument): AuthnRequestFields | undefined {
     acsUrl: attr('AssertionConsumerServiceURL'),
     acsIndex: attr('AssertionConsumerServiceIndex'),
     protocolBinding: attr('ProtocolBinding'),
+    destination: attr('Destination'),
+    ...(subject ? { subject: subjectNameId ? { nameId: subjectNameId.content, format: subjectNameId.attr('Format')?.value } : {} } : {}),
+    ...(nameIdPolicy ? { nameIdPolicy: { format: nameIdPolicy.attr('Format')?.value } } : {}),
     isPassive: isTrue(attr('IsPassive')),
     forceAuthn: isTrue(attr('ForceAuthn')),
     signatureReferences,
@@ -145,6 +180,15 @@ function childElements(element: XmlElement): XmlElement[] {
     if ('attrs' in node) children.push(node as XmlElement);
   }
   return children;
+}
+
+/** The same absolute URL: compared after parsing, so only spelling a URL parser erases (host case, default port) may differ. */
+function sameUrl(given: string, expected: string): boolean {
+  try {
+    return new URL(given).href === new URL(expected).href;
+  } catch {
+    return false;
+  }
 }
 
 /** xs:boolean allows "true" and "1". */
@@ -164,6 +208,26 @@ function checkFields(fields: AuthnRequestFields | undefined, expect: AuthnReques
   }
   if (fields.acsIndex !== undefined) {
     throw new BridgeError('saml_acs_mismatch', 'AssertionConsumerServiceIndex is not supported; the configured ACS URL is the only one');
+  }
+  // SAML core §3.2.1: a recipient must check that a Destination names where the message arrived;
+  // a request addressed to another IdP (or another of our connections' peers) is not ours to answer.
+  if (fields.destination !== undefined && !sameUrl(fields.destination, sp.ssoUrl)) {
+    throw new BridgeError('saml_destination_mismatch', 'Destination is not the SSO URL');
+  }
+  // SAML core §3.4.1.1: an IdP that cannot give the requested format must fail the request.
+  if (fields.nameIdPolicy?.format !== undefined && !HONOURED_NAMEID_FORMATS.has(fields.nameIdPolicy.format)) {
+    throw new BridgeError('saml_nameid_policy_unsupported', 'NameIDPolicy asks for a format other than emailAddress or unspecified');
+  }
+  if (fields.subject) {
+    // SAML core §3.4.1: the answer must be about this subject; one the bridge cannot read
+    // (BaseID, EncryptedID, no identifier at all) cannot be matched, so it cannot be answered.
+    if (fields.subject.nameId === undefined) throw new BridgeError('saml_request_unsupported', 'a Subject without a NameID');
+    if (fields.subject.format !== undefined && !HONOURED_NAMEID_FORMATS.has(fields.subject.format)) {
+      throw new BridgeError('saml_nameid_policy_unsupported', 'the Subject NameID has a format other than emailAddress or unspecified');
+    }
+    if (fields.subject.nameId.trim() === '' || fields.subject.nameId.length > 1024) {
+      throw new BridgeError('saml_request_malformed', 'the Subject NameID is empty or too long');
+    }
   }
   if (fields.protocolBinding !== undefined && fields.protocolBinding !== HTTP_POST_BINDING) {
     throw new BridgeError('saml_request_unsupported', 'ProtocolBinding other than HTTP-POST');

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import * as client from 'openid-client';
 import { isLoopbackUrl, type BridgeConfig } from '../core/config.js';
 import { BridgeError } from '../core/errors.js';
+import { verificationClaims } from './user-from-claims.js';
 import type { Fetch } from '../core/ports.js';
 
 /**
@@ -207,19 +209,37 @@ export async function completeAuthorization(
     try {
       // openid-client checks that userinfo's `sub` equals the ID token's (OIDC Core §5.3.4).
       const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, idClaims.sub);
-      // The ID token is signed and wins for identity claims; userinfo fills in the rest.
-      const merged: Record<string, unknown> = { ...userinfo, ...stripUndefined(idClaims) };
-      // email_verified speaks for one address: userinfo's may not vouch for the ID token's email.
-      if (idClaims.email !== undefined && idClaims.email_verified === undefined && userinfo.email !== idClaims.email) {
-        delete merged.email_verified;
-      }
-      claims = merged as ProviderClaims;
+      claims = mergedClaims(idClaims, userinfo, [nameIdClaim, 'email']) as ProviderClaims;
       usedUserinfo = true;
     } catch (error) {
       throw toBridgeError(error, 'userinfo');
     }
   }
   return { claims, authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : undefined, usedUserinfo };
+}
+
+/**
+ * The ID token is signed and wins for identity claims; userinfo fills in the rest. A claim's
+ * verification (`email_verified`, `xms_edov`, `<claim>_verified`) speaks for one value only: it
+ * is taken from the claim set that supplied that claim (from userinfo as well when userinfo sent
+ * the very same value), never from the other, so an `email_verified: true` in the ID token does
+ * not vouch for an email that only userinfo sent, nor userinfo's for another address.
+ */
+export function mergedClaims(idClaims: Readonly<Record<string, unknown>>, userinfo: Readonly<Record<string, unknown>>, vouchedClaims: readonly string[]): Record<string, unknown> {
+  const idToken = stripUndefined(idClaims);
+  const merged: Record<string, unknown> = { ...userinfo, ...idToken };
+  for (const claim of new Set(vouchedClaims)) {
+    const fromIdToken = idToken[claim] !== undefined;
+    const supplier = fromIdToken ? idToken : userinfo;
+    const sameValueInUserinfo = fromIdToken && userinfo[claim] !== undefined && isDeepStrictEqual(userinfo[claim], idToken[claim]);
+    for (const verification of verificationClaims(claim)) {
+      // `null` is a statement (not verified), so no `??` here.
+      const statement = supplier[verification] !== undefined ? supplier[verification] : sameValueInUserinfo ? userinfo[verification] : undefined;
+      if (statement === undefined) delete merged[verification];
+      else merged[verification] = statement;
+    }
+  }
+  return merged;
 }
 
 function stripUndefined(record: object): Record<string, unknown> {

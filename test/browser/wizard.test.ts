@@ -162,6 +162,19 @@ describe('the setup wizard in Chromium, standalone server', () => {
     await wizard.onStep('Enforce in Atlassian Guard');
   });
 
+  it('step 7 · users and attributes: explains turning the verified check off, what the preset sends, and warns about a NameID claim other than email', async () => {
+    const page = await wizard.openStep('users');
+    // The local provider is an "Other": the note says to check whether it sends email_verified.
+    await page.getByTestId('email-verification-note').getByText('email_verified').waitFor();
+    await expect(page.getByTestId('verified-email-off').count()).resolves.toBe(0);
+    await page.getByRole('checkbox', { name: /vouches for their email/ }).uncheck();
+    await page.getByTestId('verified-email-off').getByText('Unverified email addresses will be accepted').waitFor();
+    await expect(page.getByTestId('name-id-claim-warning').count()).resolves.toBe(0);
+    await page.getByLabel('NameID claim').fill('preferred_username');
+    await page.getByTestId('name-id-claim-warning').getByText('Pick a claim your users cannot change').waitFor();
+    await wizard.shoot(page, '07b-users-identity-warnings');
+  });
+
   it('step 8 · enforce: the rollout checklist in Atlassian’s admin makes SSO live, and a reload comes back to it', async () => {
     const page = await wizard.openStep('enforce');
     await page.getByRole('heading', { name: 'Uninstalling or reinstalling breaks single sign-on' }).waitFor();

@@ -31,6 +31,11 @@ import {
 const mallory = demoUsers.find((u) => u.email_verified === false)!;
 const eve = demoUsers.find((u) => !u.email.endsWith('@example.com'))!;
 
+/** Puts `xml` after the Issuer: where the schema wants Subject and NameIDPolicy (nothing else comes between here). */
+function withChild(request: string, xml: string): string {
+  return request.replace('</saml:Issuer>', `</saml:Issuer>${xml}`);
+}
+
 /** A refusal at the SSO URL: the browser is not sent to the provider and no login is recorded. */
 function expectNoLoginStarted(page: Page, since: Since): void {
   expect(page.hops).toHaveLength(1);
@@ -361,11 +366,112 @@ describe('refusals of the AuthnRequest', () => {
     await refusePost({ SAMLRequest: postEncode(xml) }, { status: 400, code: 'saml_acs_mismatch' });
   });
 
+  it('refuses an AuthnRequest whose Destination is another identity provider', async () => {
+    const xml = authnRequestXml({ extra: 'Destination="https://other-idp.example/saml/sso"' });
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { status: 400, code: 'saml_destination_mismatch' });
+  });
+
+  it('accepts a Destination that is the SSO URL (control; node-saml, like Guard, always sends one)', async () => {
+    const xml = authnRequestXml({ extra: `Destination="${ssoUrl(harness).href}"` });
+    const page = await new UserAgent().get(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { stopAt: (u) => u.origin === harness.providerUrl });
+    expect(page.hops[0]!.status).toBe(302);
+    expect(page.stopped?.url.startsWith(harness.providerUrl)).toBe(true);
+  });
+
+  it('refuses a NameIDPolicy asking for a persistent NameID', async () => {
+    const xml = withChild(authnRequestXml(), '<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="true"/>');
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { status: 400, code: 'saml_nameid_policy_unsupported' });
+  });
+
+  it.each(['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified'])(
+    'accepts the NameIDPolicy format Guard sends, %s (control)',
+    async (format) => {
+      const xml = withChild(authnRequestXml(), `<samlp:NameIDPolicy Format="${format}" AllowCreate="true"/>`);
+      const page = await new UserAgent().get(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { stopAt: (u) => u.origin === harness.providerUrl });
+      expect(page.hops[0]!.status).toBe(302);
+      expect(page.stopped?.url.startsWith(harness.providerUrl)).toBe(true);
+    },
+  );
+
+  it('refuses a Subject the bridge cannot match (no NameID)', async () => {
+    const xml = withChild(
+      authnRequestXml(),
+      '<saml:Subject><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"/></saml:Subject>',
+    );
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { status: 400, code: 'saml_request_unsupported' });
+  });
+
   it('refuses an over-long RelayState', async () => {
     await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml()), RelayState: 'r'.repeat(RELAY_STATE_MAX_BYTES + 1) }), {
       status: 400,
       code: 'relay_state_invalid',
     });
+  });
+});
+
+describe('an AuthnRequest that names its Subject', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(async () => harness.close());
+
+  const subjectRequest = (nameId: string, format = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress') =>
+    withChild(authnRequestXml(), `<saml:Subject><saml:NameID Format="${format}">${nameId}</saml:NameID></saml:Subject>`);
+
+  /** Sends the request, signs in at the provider as `user`, and returns the bridge's last page. */
+  const signInFor = async (xml: string, user: { email: string; password: string }, agent = new UserAgent({ stopAt: stopAtAcs })) => {
+    const loginPage = await agent.get(ssoUrl(harness, { SAMLRequest: redirectEncode(xml), RelayState: 'relay' }));
+    expect(loginPage.url.startsWith(harness.providerUrl)).toBe(true);
+    const since = mark(harness);
+    return { page: await agent.submit(loginPage, { fields: { email: user.email, password: user.password } }), since };
+  };
+
+  const assertedNameId = (page: Page) => {
+    const xml = Buffer.from(readAutoPost(page).SAMLResponse!, 'base64').toString('utf8');
+    return /<saml:NameID[^>]*>([^<]*)<\/saml:NameID>/.exec(xml)?.[1];
+  };
+
+  it('answers for the subject it names (control)', async () => {
+    const { page } = await signInFor(subjectRequest(alice.email), alice);
+    expect(page.status).toBe(200);
+    expect(assertedNameId(page)).toBe(alice.email);
+  });
+
+  it('matches the subject as an address, whatever its letter case (control)', async () => {
+    const { page } = await signInFor(subjectRequest('Alice@EXAMPLE.com'), alice);
+    expect(page.status).toBe(200);
+    expect(assertedNameId(page)).toBe(alice.email);
+  });
+
+  it('refuses to answer for another user than the subject it names', async () => {
+    const bob = demoUsers.find((u) => u.email === 'bob@example.com')!;
+    const { page, since } = await signInFor(subjectRequest(bob.email), alice);
+    expectRefusal(page, since, { status: 403, code: 'saml_subject_mismatch' });
+    expect(page.body).not.toContain('SAMLResponse');
+  });
+
+  it('keeps the requested subject through "Use another account": the new login may not answer for someone else', async () => {
+    const bob = demoUsers.find((u) => u.email === 'bob@example.com')!;
+    // The same browser throughout: the error page sets the new login's binding cookie.
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const { page: refused } = await signInFor(subjectRequest(alice.email), eve, agent);
+    expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
+    const another = refused.$('a').filter((_, element) => refused.$(element).text().trim() === 'Use another account').attr('href');
+    expect(another).toBeDefined();
+    let page = await agent.get(another!);
+    const since = mark(harness);
+    page = await agent.submit(page, { fields: { email: bob.email, password: bob.password } });
+    for (let hop = 0; hop < 3 && page.url.startsWith(harness.providerUrl); hop++) page = await agent.submit(page);
+    expectRefusal(page, since, { status: 403, code: 'saml_subject_mismatch' });
+  });
+
+  it('refuses a Subject NameID in a format the bridge cannot give (persistent)', async () => {
+    const xml = subjectRequest('opaque-id-123', 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
+    const since = mark(harness);
+    const page = await new UserAgent().get(ssoUrl(harness, { SAMLRequest: redirectEncode(xml) }), { stopAt: (u) => u.origin === harness.providerUrl });
+    expectRefusal(page, since, { status: 400, code: 'saml_nameid_policy_unsupported' });
+    expectNoLoginStarted(page, since);
   });
 });
 

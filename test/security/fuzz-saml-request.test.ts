@@ -29,7 +29,7 @@ const encodedSamlRequest = fc.oneof(
 /** The one service provider the bridge serves here; any other Issuer is refused as the directory refuses it. */
 function knownServiceProvider(issuer: string) {
   if (issuer !== SP_ENTITY_ID) throw new BridgeError('saml_unknown_sp', 'Issuer matches no connection');
-  return { entityId: SP_ENTITY_ID, acsUrl: ACS_URL, maxAgeSeconds: 600, maxFutureSeconds: 180 };
+  return { entityId: SP_ENTITY_ID, acsUrl: ACS_URL, ssoUrl: 'https://bridge.example.net/saml/sso', maxAgeSeconds: 600, maxFutureSeconds: 180 };
 }
 
 describe('fuzzing the SAMLRequest decoder and parser', () => {

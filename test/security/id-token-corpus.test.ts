@@ -198,6 +198,47 @@ describe('ID token and userinfo corpus', () => {
       await refusedWith(403, 'user_email_unverified', (claims) => ({ ...claims, email_verified: 'false' }));
     });
 
+    it('refuses an ID token without email_verified (missing is not verified)', async () => {
+      await refusedWith(403, 'user_email_unverified', ({ email_verified: _v, ...claims }) => claims, ({ email_verified: _v, ...claims }) => claims);
+    });
+
+    it.each([
+      ['null', null],
+      ['0', 0],
+      ['"0"', '0'],
+      ['"no"', 'no'],
+      ['[false]', [false]],
+      ['{}', {}],
+    ])('refuses email_verified %s', async (_name, value) => {
+      await refusedWith(403, 'user_email_unverified', (claims) => ({ ...claims, email_verified: value }));
+    });
+
+    it('accepts email_verified sent as the string "true" (control)', async () => {
+      const { page } = await withClaims((claims) => ({ ...claims, email_verified: 'true' }));
+      expect(page.status).toBe(200);
+    });
+
+    it("refuses the ID token's email_verified: true for an email only userinfo sent", async () => {
+      await refusedWith(
+        403,
+        'user_email_unverified',
+        ({ email: _e, ...claims }) => ({ ...claims, email_verified: true }),
+        ({ email_verified: _v, ...claims }) => ({ ...claims, email: 'alice@example.com' }),
+      );
+    });
+
+    it("accepts userinfo's email_verified: true with userinfo's email (control)", async () => {
+      const { page } = await withClaims(
+        ({ email: _e, ...claims }) => ({ ...claims, email_verified: false }),
+        (claims) => ({ ...claims, email: 'alice@example.com', email_verified: true }),
+      );
+      expect(page.status).toBe(200);
+    });
+
+    it('refuses a non-ASCII local part by default (internationalised addresses are an opt-in)', async () => {
+      await refusedWith(403, 'user_email_invalid', (claims) => ({ ...claims, email: 'ålice@example.com' }));
+    });
+
     it('accepts an email domain in other letter case and sends it in lower case (control)', async () => {
       const { page, sp } = await withClaims((claims) => ({ ...claims, email: 'alice@EXAMPLE.Com' }));
       expect(page.status).toBe(200);

@@ -342,6 +342,56 @@ describe('SAMLRequest corpus: AuthnRequest fields', () => {
     await refuseXml(xml, { status: 400, code: 'saml_request_malformed' });
   });
 
+  it('refuses a Destination that leaves the SSO path through dot segments', async () => {
+    await refuseXml(authnRequestXml({ extra: `Destination="${ssoUrl(harness).href}/../../evil"` }), { status: 400, code: 'saml_destination_mismatch' });
+  });
+
+  it('refuses a Destination with the SSO path on another host', async () => {
+    const other = new URL(ssoUrl(harness).href);
+    other.hostname = 'bridge.attacker.example';
+    await refuseXml(authnRequestXml({ extra: `Destination="${other.href}"` }), { status: 400, code: 'saml_destination_mismatch' });
+  });
+
+  it('refuses a Destination that is not a URL', async () => {
+    await refuseXml(authnRequestXml({ extra: 'Destination="saml/sso"' }), { status: 400, code: 'saml_destination_mismatch' });
+  });
+
+  it('refuses an empty Destination', async () => {
+    await refuseXml(authnRequestXml({ extra: 'Destination=""' }), { status: 400, code: 'saml_destination_mismatch' });
+  });
+
+  it('accepts a Destination whose scheme differs only in letter case (control: compared as URLs)', async () => {
+    const url = ssoUrl(harness).href.replace(/^http/, 'HTTP');
+    expect(url).not.toBe(ssoUrl(harness).href);
+    const page = await getSso(harness, { SAMLRequest: redirectEncode(authnRequestXml({ extra: `Destination="${url}"` })) });
+    expect(page.hops[0]!.status).toBe(302);
+  });
+
+  it.each([
+    ['transient', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient'],
+    ['encrypted', 'urn:oasis:names:tc:SAML:2.0:nameid-format:encrypted'],
+    ['X.509 subject name', 'urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName'],
+    ['entity', 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity'],
+    ['an invented format', 'urn:example:nameid-format:whatever'],
+  ])('refuses a NameIDPolicy asking for a %s NameID', async (_name, format) => {
+    await refuseXml(afterIssuer(authnRequestXml(), `<samlp:NameIDPolicy Format="${format}"/>`), { status: 400, code: 'saml_nameid_policy_unsupported' });
+  });
+
+  it('accepts a NameIDPolicy without a Format (control)', async () => {
+    const page = await getSso(harness, { SAMLRequest: redirectEncode(afterIssuer(authnRequestXml(), '<samlp:NameIDPolicy AllowCreate="true"/>')) });
+    expect(page.hops[0]!.status).toBe(302);
+  });
+
+  it('refuses a Subject with an EncryptedID (it cannot be matched)', async () => {
+    const encryptedId =
+      '<saml:Subject><saml:EncryptedID><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"><xenc:CipherData><xenc:CipherValue>AAAA</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedID></saml:Subject>';
+    await refuseXml(afterIssuer(authnRequestXml(), encryptedId), { status: 400, code: 'saml_request_unsupported' });
+  });
+
+  it('refuses a Subject with an empty NameID', async () => {
+    await refuseXml(afterIssuer(authnRequestXml(), '<saml:Subject><saml:NameID> </saml:NameID></saml:Subject>'), { status: 400, code: 'saml_request_malformed' });
+  });
+
   it('refuses PUT on the SSO URL with 405 and an Allow header', async () => {
     const { page } = await expectSsoRefusal(
       harness,

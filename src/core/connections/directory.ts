@@ -28,6 +28,8 @@ export interface ConnectionEntry {
   acsUrl: string;
   idpEntityId: string;
   metadataUrl: string;
+  /** The bridge's SSO URL, as shown to the service provider: an AuthnRequest's Destination must be it. */
+  ssoUrl: string;
   /** How old and how far ahead an AuthnRequest's IssueInstant may be. */
   requestLimits: { maxAgeSeconds: number; maxFutureSeconds: number };
   providers: readonly ProviderEntry[];
@@ -104,6 +106,7 @@ export function directoryFromConfig(config: BridgeConfig): BridgeDirectory {
         acsUrl: config.serviceProvider.acsUrl,
         idpEntityId: config.idpEntityId,
         metadataUrl: config.urls.metadata,
+        ssoUrl: config.urls.sso,
         requestLimits: requestLimits(config),
         providers: [{ id: config.providerId, name: 'Identity provider', domains: config.allowedEmailDomains, config: async () => config }],
       },
@@ -253,6 +256,7 @@ function buildConnection(
     acsUrl: first!.serviceProvider.acsUrl,
     idpEntityId: first!.idpEntityId,
     metadataUrl: first!.urls.metadata,
+    ssoUrl: first!.urls.sso,
     requestLimits: requestLimits(first!),
     providers,
   };

@@ -12,6 +12,7 @@ import type { SpLoginTransaction, TakenLogin } from './transaction.js';
 import type { LoginCounter } from './steps/admit-login.js';
 import { checkForceAuthn } from './steps/check-force-authn.js';
 import { checkRelayState } from './steps/check-relay-state.js';
+import { checkRequestedSubject } from './steps/check-requested-subject.js';
 import { chooseProvider, type ProviderChoice } from './steps/choose-provider.js';
 import { exchangeCode, noteClaimedUser } from './steps/exchange-code.js';
 import { readRequestForConnection } from './steps/read-authn-request.js';
@@ -66,7 +67,10 @@ export async function startLogin(context: LoginContext & { loginCounter: LoginCo
     relayState: input.relayState ?? null,
     forceAuthn: request.forceAuthn,
     spEntityId: connection.spEntityId,
-    loginHint: choice.email,
+    // The Subject's name is the best hint there is: the provider should offer that account.
+    loginHint: choice.email ?? request.requestedNameId,
+    ...(request.requestedNameId !== undefined ? { requestedNameId: request.requestedNameId } : {}),
+    ...(request.nameIdFormat !== undefined ? { nameIdFormat: request.nameIdFormat } : {}),
   });
   return { kind: 'redirect', ...started, samlRequestId: request.id, connection, provider, chosen: choice.chosen };
 }
@@ -110,10 +114,12 @@ export async function finishLogin(
   attempt.email = user.email;
   attempt.subject = user.subject;
   const subject = samlSubjectFor(user);
+  checkRequestedSubject(transaction, subject.nameId);
   const signed = await createSignedSamlResponse(config, await credentials(config.connectionId), context.ports.random, {
     inResponseTo: transaction.samlRequestId,
     nameId: subject.nameId,
-    nameIdFormat: subject.nameIdFormat,
+    // SAML core §3.4.1.1: a requested format (emailAddress; anything else was refused) is the one to use; the NameID is an address either way.
+    nameIdFormat: transaction.nameIdFormat ?? subject.nameIdFormat,
     attributes: subject.attributes,
     authnInstant: authTime && authTime <= now ? authTime : now,
     sessionIndex: `_${context.ports.random.token(16)}`,

@@ -35,6 +35,10 @@ export interface SpLoginTransaction extends TransactionBase {
   forceAuthn: boolean;
   /** The SP the request came from, so a changed connection cannot redirect a login. */
   spEntityId: string;
+  /** The NameID of the AuthnRequest's `<Subject>`: only this user may be answered (`checkRequestedSubject`). */
+  requestedNameId?: string | null;
+  /** The NameIDPolicy's Format when the request names emailAddress: the response uses it. */
+  nameIdFormat?: string | null;
 }
 
 /** The wizard's connection test: ends in a stored result, never in a SAML response. */
@@ -90,7 +94,11 @@ export function readTransaction(raw: unknown): LoginTransaction | undefined {
 function checkedTransaction(stored: Record<string, unknown>): LoginTransaction | undefined {
   const strings = ['connectionId', 'providerId', 'nonce', 'codeVerifier'] as const;
   if (strings.some((name) => typeof stored[name] !== 'string') || typeof stored.expiresAt !== 'number' || typeof stored.createdAt !== 'number') return undefined;
-  if (stored.kind === 'sp' && typeof stored.samlRequestId === 'string' && typeof stored.spEntityId === 'string') return stored as unknown as SpLoginTransaction;
+  if (stored.kind === 'sp' && typeof stored.samlRequestId === 'string' && typeof stored.spEntityId === 'string') {
+    // A transaction with a requested subject the bridge cannot read must not finish as one without.
+    const optionalText = (value: unknown) => value === undefined || value === null || typeof value === 'string';
+    return optionalText(stored.requestedNameId) && optionalText(stored.nameIdFormat) ? (stored as unknown as SpLoginTransaction) : undefined;
+  }
   // `startRedirect` is checked where it is used (`readTestStart`): the callback needs only the id.
   if (stored.kind === 'test' && typeof stored.testId === 'string') return stored as unknown as TestLoginTransaction;
   return undefined;

@@ -11,6 +11,11 @@ export interface PresetInfo {
   fixedIssuer?: string;
   /** Where the admin registers the redirect URI at this provider. */
   registration: string;
+  /**
+   * What the provider says about whether an email is verified, and so what the admin must
+   * decide about "sign in only users whose provider vouches for their email".
+   */
+  emailVerification: { sendsEmailVerified: boolean; note: string };
 }
 
 export const PRESETS: readonly PresetInfo[] = [
@@ -21,6 +26,10 @@ export const PRESETS: readonly PresetInfo[] = [
     issuerHint:
       'A custom authorization server: https://<your-org>.okta.com/oauth2/<id> ("default" for the prebuilt one); the org server: https://<your-org>.okta.com. Okta shows it under Security → API → Authorization Servers as the Issuer URI (its Metadata URI works too: the bridge reads the issuer from it).',
     registration: 'Applications → Applications → Create App Integration → OIDC - OpenID Connect → Web Application.',
+    emailVerification: {
+      sendsEmailVerified: true,
+      note: 'Okta sends email_verified with the email scope: keep the check on.',
+    },
   },
   {
     value: 'entra',
@@ -28,6 +37,10 @@ export const PRESETS: readonly PresetInfo[] = [
     issuerExample: 'https://login.microsoftonline.com/<tenant-id>/v2.0',
     issuerHint: 'https://login.microsoftonline.com/<tenant-id>/v2.0, with your directory (tenant) ID from the app registration\'s Overview.',
     registration: 'Microsoft Entra admin center → App registrations → New registration → Redirect URI: Web.',
+    emailVerification: {
+      sendsEmailVerified: false,
+      note: 'Microsoft Entra ID sends no email_verified, so with the check on every login is refused. Either add the optional claim xms_edov (App registration → Token configuration → Add optional claim → ID → xms_edov; the bridge reads it in place of email_verified), or turn the check off, but only if every user\'s email is in a domain your tenant has verified and users cannot set their own address.',
+    },
   },
   {
     value: 'google',
@@ -36,6 +49,10 @@ export const PRESETS: readonly PresetInfo[] = [
     issuerHint: 'Google has one issuer for everyone: https://accounts.google.com.',
     fixedIssuer: 'https://accounts.google.com',
     registration: 'Google Cloud console → APIs & Services → Credentials → Create credentials → OAuth client ID → Web application → Authorized redirect URIs.',
+    emailVerification: {
+      sendsEmailVerified: true,
+      note: 'Google sends email_verified: keep the check on.',
+    },
   },
   {
     value: 'auth0',
@@ -43,6 +60,10 @@ export const PRESETS: readonly PresetInfo[] = [
     issuerExample: 'https://your-tenant.auth0.com/',
     issuerHint: 'https://<your-tenant>.auth0.com/ (or your custom domain), with the trailing slash Auth0 puts in its tokens.',
     registration: 'Auth0 dashboard → Applications → Create Application → Regular Web Application → Settings → Allowed Callback URLs.',
+    emailVerification: {
+      sendsEmailVerified: true,
+      note: 'Auth0 sends email_verified (false until the user confirms the address, for database connections): keep the check on.',
+    },
   },
   {
     value: 'keycloak',
@@ -50,6 +71,10 @@ export const PRESETS: readonly PresetInfo[] = [
     issuerExample: 'https://keycloak.example.com/realms/your-realm',
     issuerHint: 'https://<host>/realms/<realm> (older Keycloak versions: https://<host>/auth/realms/<realm>).',
     registration: 'Keycloak admin console → your realm → Clients → Create client → OpenID Connect, Client authentication on → Valid redirect URIs.',
+    emailVerification: {
+      sendsEmailVerified: true,
+      note: 'Keycloak sends email_verified with the email scope (the user\'s "Email verified" switch): keep the check on.',
+    },
   },
   {
     value: 'other',
@@ -57,6 +82,10 @@ export const PRESETS: readonly PresetInfo[] = [
     issuerExample: 'https://idp.example.com',
     issuerHint: 'The issuer your provider documents; its discovery document lives at <issuer>/.well-known/openid-configuration.',
     registration: 'Register a confidential "web" client using the authorization code flow, with this URL as its redirect URI.',
+    emailVerification: {
+      sendsEmailVerified: false,
+      note: 'Check whether your provider sends email_verified (its discovery document lists claims_supported). If it sends none, every login is refused with the check on: turn it off only when users cannot choose their own address at the provider.',
+    },
   },
 ];
 

@@ -40,7 +40,7 @@ export function nextStepAfter(id: WizardStep): WizardStep | undefined {
 export function stepForPath(path: string): WizardStep {
   if (path.startsWith('oidc') || path === 'preset') return 'provider';
   if (path.startsWith('serviceProvider')) return 'sp-values';
-  if (path.startsWith('allowedEmailDomains') || path.startsWith('nameIdClaim') || path.startsWith('attributeClaims') || path.startsWith('requireVerifiedEmail')) {
+  if (path.startsWith('allowedEmailDomains') || path.startsWith('nameIdClaim') || path.startsWith('attributeClaims') || path.startsWith('requireVerifiedEmail') || path.startsWith('allowInternationalEmail')) {
     return 'users';
   }
   return 'overview';

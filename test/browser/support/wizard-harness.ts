@@ -330,6 +330,7 @@ export class WizardHarness {
           attributeClaims: { givenName: 'given_name', surname: 'family_name', displayName: 'name', stableId: 'sub' },
           allowedEmailDomains: ['example.com'],
           requireVerifiedEmail: true,
+          allowInternationalEmail: false,
         };
       default:
         return {};

@@ -70,13 +70,14 @@ describe('the field table', () => {
       nameIdClaim: 'connection',
       attributeClaims: 'connection',
       requireVerifiedEmail: 'connection',
+      allowInternationalEmail: 'connection',
     });
     expect(Object.keys(settingsMaskAt('provider'))).toEqual(['preset', 'oidc', 'allowedEmailDomains']);
-    expect(Object.keys(settingsMaskAt('connection'))).toEqual(['serviceProvider', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail']);
+    expect(Object.keys(settingsMaskAt('connection'))).toEqual(['serviceProvider', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail', 'allowInternationalEmail']);
   });
 
   it('names the settings of the users step, which users/preview tries unsaved', () => {
-    expect(Object.keys(settingsMaskOfStep('users'))).toEqual(['allowedEmailDomains', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail']);
+    expect(Object.keys(settingsMaskOfStep('users'))).toEqual(['allowedEmailDomains', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail', 'allowInternationalEmail']);
   });
 
   it('covers every field of the file in a README row, its own or its group\'s', () => {
@@ -117,9 +118,10 @@ interface FirstReleaseSettings {
   nameIdClaim?: string;
   attributeClaims?: { givenName?: string; surname?: string; displayName?: string; stableId?: string };
   requireVerifiedEmail?: boolean;
+  allowInternationalEmail?: boolean;
 }
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const sameShape: Equal<AdminSettings, FirstReleaseSettings> = true;
-const usersStep: Equal<SettingsKeyOfStep<'users'>, 'nameIdClaim' | 'attributeClaims' | 'allowedEmailDomains' | 'requireVerifiedEmail'> = true;
+const usersStep: Equal<SettingsKeyOfStep<'users'>, 'nameIdClaim' | 'attributeClaims' | 'allowedEmailDomains' | 'requireVerifiedEmail' | 'allowInternationalEmail'> = true;
 const providerLevel: Equal<SettingsKeyAt<'provider'>, 'preset' | 'oidc' | 'allowedEmailDomains'> = true;
 void [sameShape, usersStep, providerLevel];

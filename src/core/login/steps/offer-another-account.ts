@@ -35,6 +35,9 @@ export async function offerAnotherAccount(
     relayState: transaction.relayState,
     forceAuthn: transaction.forceAuthn,
     spEntityId: transaction.spEntityId,
+    // The new login answers the same AuthnRequest: its requested subject and format hold too.
+    ...(transaction.requestedNameId ? { requestedNameId: transaction.requestedNameId } : {}),
+    ...(transaction.nameIdFormat ? { nameIdFormat: transaction.nameIdFormat } : {}),
     selectAccount: true,
   });
   return { redirectTo: started.redirectTo, ...(started.browserBinding ? { browserBinding: started.browserBinding } : {}) };

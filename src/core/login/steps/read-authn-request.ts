@@ -10,7 +10,7 @@ export function readRequestForConnection(context: LoginContext, directory: Bridg
     now: context.ports.clock.now(),
     serviceProviderFor(issuer) {
       connection = connectionForIssuer(directory, issuer);
-      return { entityId: connection.spEntityId, acsUrl: connection.acsUrl, ...connection.requestLimits };
+      return { entityId: connection.spEntityId, acsUrl: connection.acsUrl, ssoUrl: connection.ssoUrl, ...connection.requestLimits };
     },
   });
   return { request, connection: connection! };

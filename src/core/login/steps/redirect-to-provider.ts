@@ -7,7 +7,17 @@ import { guardStorage, upstreamContext, type Attempt, type LoginContext } from '
 import type { LoginTransaction, TransactionBase } from '../transaction.js';
 
 export type NewTransaction =
-  | { kind: 'sp'; samlRequestId: string; relayState: string | null; forceAuthn: boolean; spEntityId: string; loginHint?: string; selectAccount?: boolean }
+  | {
+      kind: 'sp';
+      samlRequestId: string;
+      relayState: string | null;
+      forceAuthn: boolean;
+      spEntityId: string;
+      loginHint?: string;
+      selectAccount?: boolean;
+      requestedNameId?: string;
+      nameIdFormat?: string;
+    }
   | { kind: 'test'; testId: string };
 
 /** Records the login transaction and builds the provider's authorization URL. */
@@ -44,7 +54,16 @@ export async function redirectToProvider(
   };
   const transaction: LoginTransaction =
     what.kind === 'sp'
-      ? { ...base, kind: 'sp', samlRequestId: what.samlRequestId, relayState: what.relayState, forceAuthn: what.forceAuthn, spEntityId: what.spEntityId }
+      ? {
+          ...base,
+          kind: 'sp',
+          samlRequestId: what.samlRequestId,
+          relayState: what.relayState,
+          forceAuthn: what.forceAuthn,
+          spEntityId: what.spEntityId,
+          requestedNameId: what.requestedNameId ?? null,
+          nameIdFormat: what.nameIdFormat ?? null,
+        }
       : { ...base, kind: 'test', testId: what.testId, startRedirect: redirect.href };
   const stored = await guardStorage(() =>
     ports.store.set(storageKeys.login(secrets.state), { ...transaction }, { ttlSeconds: config.loginTimeoutSeconds + 60, ifAbsent: true }),

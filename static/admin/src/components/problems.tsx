@@ -67,6 +67,7 @@ const FIELD_NAMES: Record<string, string> = {
   'attributeClaims.displayName': 'Display name claim',
   'attributeClaims.stableId': 'Stable ID claim',
   requireVerifiedEmail: 'Refuse unverified emails',
+  allowInternationalEmail: 'Internationalised email addresses',
   baseUrl: 'Bridge URL',
 };
 

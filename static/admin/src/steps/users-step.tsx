@@ -12,8 +12,9 @@ import type { UsersPreviewRequest, UsersPreviewResponse } from '../../../../src/
 import { invokeResolver } from '../api.ts';
 import { ClaimsTable } from '../components/test-result-view.tsx';
 import { WarningList, ErrorList } from '../components/problems.tsx';
+import { presetInfo } from '../presets.ts';
 
-const FIELD_PATHS = ['nameIdClaim', 'attributeClaims', 'allowedEmailDomains', 'requireVerifiedEmail'];
+const FIELD_PATHS = ['nameIdClaim', 'attributeClaims', 'allowedEmailDomains', 'requireVerifiedEmail', 'allowInternationalEmail'];
 
 /** Step 7: who may sign in and what Atlassian learns about them, previewed on the last test's claims. */
 export function UsersStep(props: StepProps) {
@@ -26,6 +27,8 @@ export function UsersStep(props: StepProps) {
   const [stableId, setStableId] = useState(saved.attributeClaims?.stableId ?? 'sub');
   const [domains, setDomains] = useState((saved.allowedEmailDomains ?? []).join(', '));
   const [requireVerified, setRequireVerified] = useState(saved.requireVerifiedEmail ?? true);
+  const [allowInternational, setAllowInternational] = useState(saved.allowInternationalEmail ?? false);
+  const emailVerification = presetInfo(saved.preset).emailVerification;
   const { state, save, touched } = useStepSave(props, 'users');
   const edit = (setter: (v: string) => void) => (value: string) => {
     setter(value);
@@ -37,6 +40,7 @@ export function UsersStep(props: StepProps) {
     attributeClaims: { givenName: givenName.trim(), surname: surname.trim(), displayName: displayName.trim(), stableId: stableId.trim() },
     allowedEmailDomains: splitDomains(domains),
     requireVerifiedEmail: requireVerified,
+    allowInternationalEmail: allowInternational,
   };
   const draftKey = JSON.stringify(draft);
   const [preview, setPreview] = useState<{ forKey: string; response?: UsersPreviewResponse; failure?: string }>();
@@ -70,6 +74,7 @@ export function UsersStep(props: StepProps) {
         },
         allowedEmailDomains: list,
         requireVerifiedEmail: requireVerified,
+        allowInternationalEmail: allowInternational,
       },
       {
         localErrors: list.length
@@ -102,7 +107,33 @@ export function UsersStep(props: StepProps) {
           touched();
         }}
       />
+      <Text as="p" color="color.text.subtle" testId="email-verification-note">
+        {emailVerification.note}
+      </Text>
+      {requireVerified ? null : (
+        <SectionMessage appearance="warning" title="Unverified email addresses will be accepted" testId="verified-email-off">
+          <p>
+            With this off, the bridge asserts whatever address the provider sends, verified or not. Anyone who can put an address in
+            their profile at the provider (self-service sign-up, a guest account, an editable email) can then sign in to Atlassian as
+            the owner of that address. Keep it off only if every address comes from domains your organisation owns and users cannot
+            change their own.
+          </p>
+        </SectionMessage>
+      )}
       {messagesFor(state.errors, 'requireVerifiedEmail')?.map((m) => (
+        <Text key={m} color="color.text.danger">
+          {m}
+        </Text>
+      ))}
+      <Checkbox
+        label={fieldLabel(props.data, 'allowInternationalEmail')}
+        isChecked={allowInternational}
+        onChange={(event) => {
+          setAllowInternational(event.target.checked);
+          touched();
+        }}
+      />
+      {messagesFor(state.errors, 'allowInternationalEmail')?.map((m) => (
         <Text key={m} color="color.text.danger">
           {m}
         </Text>
@@ -118,6 +149,15 @@ export function UsersStep(props: StepProps) {
             helper={help.nameIdClaim ?? 'Default email: what Atlassian Guard expects.'}
             errors={messagesFor(state.errors, 'nameIdClaim')}
           />
+          {nameIdClaim.trim() && nameIdClaim.trim() !== 'email' ? (
+            <SectionMessage appearance="warning" title="Pick a claim your users cannot change" testId="name-id-claim-warning">
+              <p>
+                Atlassian signs the user in to the account whose email equals the NameID. The claim {nameIdClaim.trim()} must hold an
+                address in an allowed domain (it gets the same checks as the email), and it must be one only your administrators can set:
+                if users can edit it at the provider, any of them can sign in as any other.
+              </p>
+            </SectionMessage>
+          ) : null}
           <TextInput
             label={fieldLabel(props.data, 'attributeClaims.givenName')}
             value={givenName}
