@@ -170,16 +170,17 @@ export function createBridge(options: BridgeOptions): Bridge {
   };
 
   /**
-   * Whether the last connection test saw this host drop the binding cookie (then a callback
-   * without it is accepted: `takeLoginTransaction`). A failed read keeps the safe answer, no: a
-   * login may then fail, never be weakened.
+   * What the last connection test saw of the binding cookie on this host: `false` (dropped: a
+   * login without it is accepted), `true` (carried: a test without it is refused too), or
+   * nothing yet (see `takeLoginTransaction`). A failed read counts as nothing yet, which keeps
+   * logins bound: a login may then fail, never be weakened.
    */
-  const cookieDropsSeen = async (): Promise<boolean> => {
+  const cookieSeenByLastTest = async (): Promise<boolean | undefined> => {
     const check = await readBindingCookieCheck(ports.store).catch((error: unknown) => {
       ports.logger.log('warn', 'binding.check_unreadable', { detail: (error as Error)?.message?.slice(0, 200) });
       return undefined;
     });
-    return check?.seen === false;
+    return check?.seen;
   };
 
   /**
@@ -283,7 +284,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   const callback = async (request: BridgeRequest, attempt: Attempt, always: WaysOn): Promise<BridgeResponse> => {
     const cookies = parseCookies(request);
     const bindingCookie = (state: string): string | undefined => cookies[browserBindingCookieName(state, baseUrl)];
-    const taken = await takeLoginTransaction(ports, request.query, bindingCookie, cookieDropsSeen);
+    const taken = await takeLoginTransaction(ports, request.query, bindingCookie, cookieSeenByLastTest);
     const { transaction } = taken;
     // From here on this is one login attempt: the callback records it, whatever its outcome,
     // under the reference its first leg showed.

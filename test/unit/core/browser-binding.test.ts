@@ -151,6 +151,20 @@ describe('the connection test measures the cookie', () => {
     expect(code(await callback(query, cookie))).toEqual({ status: 400, code: 'login_unknown' });
   });
 
+  it('binds a test to the admin\'s browser once this host is known to carry the cookie: another browser is refused, the admin\'s still finishes', async () => {
+    await runTest({ cookiesComeBack: true });
+    const { testId, startQuery } = await startTest();
+    const start = await b.get('/test/start', startQuery);
+    const query = b.provider.authorize(start.headers.Location!);
+    // Another browser, holding only the link: refused before the burn, nothing recorded.
+    expect(code(await callback(query))).toEqual({ status: 400, code: 'login_browser_mismatch' });
+    await expect(readTestRecord(b.store, testId)).resolves.toMatchObject({ state: 'pending' });
+    await expect(readBindingCookieCheck(b.store)).resolves.toMatchObject({ seen: true });
+    // The admin's browser, with the cookie the start URL set.
+    expect((await callback(query, start.cookies![0]!.split(';')[0])).status).toBe(200);
+    await expect(readTestRecord(b.store, testId)).resolves.toMatchObject({ state: 'succeeded', bindingCookie: 'seen' });
+  });
+
   it('records nothing when the provider did not redeem the test\'s code', async () => {
     const { page, record } = await runTest({ cookiesComeBack: false, code: 'not-a-code' });
     expect(page.status).toBeGreaterThanOrEqual(400);

@@ -21,16 +21,20 @@ export type BindingCookieLookup = (state: string) => string | undefined;
  * the one atomic step that makes the transaction single use, and every decision is made again
  * on the record the take returned.
  *
- * Except where this host was seen to drop the cookie: `cookieDropsSeen` reads what the last
- * connection test recorded (`BindingCookieCheck`, written only by an admin's test), and only
- * for a callback that lacks the cookie, so the common case pays no storage read for it. Nothing
- * in the request decides it.
+ * Except where this host was seen to drop the cookie: `cookieSeenByLastTest` reads what the
+ * last connection test recorded (`BindingCookieCheck`, written only by an admin's test), and
+ * only for a callback that lacks the cookie, so the common case pays no storage read for it.
+ * Nothing in the request decides it.
+ *
+ * A connection test is bound to the admin's browser the same way, once this host is known to
+ * carry the cookie (`seen`): before that, and where it was seen dropped, a test without the
+ * cookie is how the host is measured (`bindingCookie: 'not_seen'`), and it signs no one in.
  */
 export async function takeLoginTransaction(
   ports: Ports,
   query: Record<string, string[]>,
   bindingCookie: BindingCookieLookup,
-  cookieDropsSeen: () => Promise<boolean> = async () => false,
+  cookieSeenByLastTest: () => Promise<boolean | undefined> = async () => undefined,
 ): Promise<TakenLogin> {
   for (const name of ['state', 'code', 'iss', 'error']) {
     if ((query[name]?.length ?? 0) > 1) throw new BridgeError('callback_malformed', `${name} repeated`);
@@ -45,7 +49,10 @@ export async function takeLoginTransaction(
   const cookie = bindingCookie(state);
   // Decided before the take, from storage only: a login may go unbound only on a host an
   // admin's connection test saw dropping the cookie.
-  const unboundAccepted = cookie === undefined && (await cookieDropsSeen());
+  const cookieSeen = cookie === undefined ? await cookieSeenByLastTest() : undefined;
+  const unboundAccepted = cookie === undefined && cookieSeen === false;
+  // A test without the cookie on a host that carries it comes from another browser.
+  const testNeedsCookie = cookie === undefined && cookieSeen === true;
   if (cookie === undefined && !unboundAccepted) {
     // Only a callback without the cookie is read first. One with a cookie of the wrong value
     // comes from no legitimate flow (names are per login) and may burn the login; skipping the
@@ -54,7 +61,7 @@ export async function takeLoginTransaction(
     // Nothing stored: refused on this one read (the take would read again, to the same end).
     if (raw === undefined) throw new BridgeError('login_unknown');
     const peeked = readTransaction(raw);
-    if (peeked && peeked.kind === 'sp' && peeked.browserHash && peeked.expiresAt > ports.clock.now()) {
+    if (peeked && (peeked.kind === 'sp' || testNeedsCookie) && peeked.browserHash && peeked.expiresAt > ports.clock.now()) {
       throw new BridgeError('login_browser_mismatch', 'binding cookie missing; the login is kept for its own browser');
     }
   }
@@ -65,7 +72,7 @@ export async function takeLoginTransaction(
   if (!transaction.browserHash) return { state, transaction };
   // A test measures the cookie instead of requiring it (it never signs anyone in); a cookie of
   // the wrong value is refused for both kinds.
-  if (transaction.kind === 'test' && cookie === undefined) return { state, transaction, bindingCookie: 'not_seen' };
+  if (transaction.kind === 'test' && cookie === undefined && !testNeedsCookie) return { state, transaction, bindingCookie: 'not_seen' };
   // The degraded mode (login CSRF protection off on this host), chosen by the admin's test.
   if (cookie === undefined && unboundAccepted) return { state, transaction, unbound: true };
   if (!bindingMatches(transaction.browserHash, cookie)) {
