@@ -46,6 +46,15 @@ export function actorHash(actor: string): string {
   return createHash('sha256').update(actor).digest('base64url').slice(0, 22);
 }
 
+/**
+ * Who acted, as a log line names them: a digest, not the Atlassian account id (on Forge the
+ * app's logs leave the customer's site; the audit trail, in its own storage, names the admin).
+ * The same admin always has the same digest, so log lines can still be followed.
+ */
+export function loggedActor(actor: string): string {
+  return `admin-${actorHash(actor).slice(0, 12)}`;
+}
+
 export interface StoredAttribute {
   name: string;
   values: string[];

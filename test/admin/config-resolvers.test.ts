@@ -1,3 +1,4 @@
+import { loggedActor } from '../../src/core/test-login.js';
 import { describe, expect, it } from '@jest/globals';
 import type { AdminSettings, ConfigGetResponse, ConfigSaveResponse, ConnectionChangeResponse, RolloutSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
@@ -136,7 +137,7 @@ describe('the client secret', () => {
 });
 
 describe('the audit log', () => {
-  it('records each configuration change with the changed paths and who, never a value', async () => {
+  it('records each configuration change with the changed paths and who (as a digest, not the account id), never a value', async () => {
     const admin = memoryAdmin({ actor: 'account-42' });
     await save(admin, { settings: PROVIDER, clientSecret: SECRET, step: 'provider' });
     await save(admin, { settings: { oidc: { clientId: '0oa123' } } });
@@ -145,15 +146,15 @@ describe('the audit log', () => {
     expect(changes).toEqual([
       {
         reference: expect.stringMatching(/^R-/),
-        actor: 'account-42',
+        actor: loggedActor('account-42'),
         action: 'connection.update',
         connection: 'default',
         paths: 'providers.default.oidc.clientId,providers.default.oidc.issuer,providers.default.preset,providers.default.oidc.clientSecret',
       },
-      { reference: expect.stringMatching(/^R-/), actor: 'account-42', action: 'connection.update', connection: 'default', paths: 'providers.default.allowedEmailDomains' },
+      { reference: expect.stringMatching(/^R-/), actor: loggedActor('account-42'), action: 'connection.update', connection: 'default', paths: 'providers.default.allowedEmailDomains' },
     ]);
     const logged = JSON.stringify(admin.logs);
-    for (const value of [SECRET, 'dev-123.okta.com', '0oa123', 'example.com']) expect(logged).not.toContain(value);
+    for (const value of [SECRET, 'dev-123.okta.com', '0oa123', 'example.com', 'account-42']) expect(logged).not.toContain(value);
   });
 });
 

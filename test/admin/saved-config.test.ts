@@ -1,3 +1,4 @@
+import { loggedActor } from '../../src/core/test-login.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ConfigGetResponse, ConfigSaveResponse, RolloutSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
@@ -68,7 +69,7 @@ describe('a configuration saved through the wizard', () => {
 
   it('records each change in the log with paths and who, never a value', async () => {
     const changes = harness.logs.filter((r) => r.event === 'config.changed');
-    expect(changes[0]?.fields).toMatchObject({ actor: 'standalone-admin' });
+    expect(changes[0]?.fields).toMatchObject({ actor: loggedActor('standalone-admin') });
     expect(String(changes[0]?.fields.paths).split(',')).toEqual(
       expect.arrayContaining([
         'providers.default.oidc.issuer',

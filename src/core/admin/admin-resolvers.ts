@@ -1,3 +1,4 @@
+import { loggedActor } from '../test-login.js';
 import { BridgeError } from '../errors.js';
 import type { AdminRefusal, AdminResolverKey, AdminResolverMap } from './admin-api-types.js';
 import { badRequest, isRefusal, type AdminAnswer, type AdminContext } from './admin-context.js';
@@ -108,7 +109,7 @@ export async function runAdminResolver(key: string, ctx: AdminContext, payload: 
     if (RESOLVER_ACCESS[key] === 'owner') {
       const access = await checkOwner(ctx);
       if (!access.ok) {
-        ctx.ports.logger.log('warn', 'admin.owner_required', { resolver: key, actor: ctx.actor });
+        ctx.ports.logger.log('warn', 'admin.owner_required', { resolver: key, actor: loggedActor(ctx.actor) });
         return { kind: 'refused', body: access.refusal };
       }
       claim = access.claim;
@@ -129,7 +130,7 @@ export async function runAdminResolver(key: string, ctx: AdminContext, payload: 
     const reference = newReference(ctx.ports);
     const code = error instanceof BridgeError ? error.code : 'internal';
     const detail = error instanceof BridgeError ? error.detail : error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : 'non-error thrown';
-    ctx.ports.logger.log('error', 'admin.failed', { reference, resolver: key, actor: ctx.actor, code, detail });
+    ctx.ports.logger.log('error', 'admin.failed', { reference, resolver: key, actor: loggedActor(ctx.actor), code, detail });
     return { kind: 'failed', reference, code };
   }
 }

@@ -1,3 +1,4 @@
+import { loggedActor } from '../test-login.js';
 import type { ChangeAuditRecord } from '../audit/audit-trail.js';
 import { bridgeUrls } from '../config.js';
 import { directoryOf } from '../connections/directory.js';
@@ -88,7 +89,9 @@ export async function recordChange(
 ): Promise<void> {
   const reference = newReference(ctx.ports);
   const actor = change.actor ?? ctx.actor;
-  ctx.ports.logger.log('info', change.logEvent ?? 'config.changed', { reference, actor, action: change.action, connection: change.connectionId, paths: change.fields.join(',') });
+  // Owner changes name accounts in their fields: the log keeps only how many.
+  const paths = change.logEvent === 'owners.changed' ? `${change.fields.length} owner field(s)` : change.fields.join(',');
+  ctx.ports.logger.log('info', change.logEvent ?? 'config.changed', { reference, actor: loggedActor(actor), action: change.action, connection: change.connectionId, paths });
   if (!ctx.audit) return;
   const record: ChangeAuditRecord = {
     kind: 'change',

@@ -1,3 +1,4 @@
+import { loggedActor } from '../test-login.js';
 import { z } from 'zod';
 import type { RevisedValue } from '../ports.js';
 import { storageKeys } from '../storage-keys.js';
@@ -113,7 +114,7 @@ export interface OwnerClaim {
 export async function checkOwner(ctx: AdminContext): Promise<{ ok: true; claim?: OwnerClaim } | { ok: false; refusal: AdminRefusal }> {
   const read = await currentOwners(ctx);
   if (read.state !== 'ok') {
-    ctx.ports.logger.log('error', 'owners.unreadable', { actor: ctx.actor });
+    ctx.ports.logger.log('error', 'owners.unreadable', { actor: loggedActor(ctx.actor) });
     return { ok: false, refusal: unreadableRefusal() };
   }
   if (isOwner(read.record, ctx.actor)) return { ok: true };

@@ -1,3 +1,4 @@
+import { loggedActor } from '../test-login.js';
 import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
 import type { RolloutChecklist, RolloutSaveResponse } from './admin-api-types.js';
@@ -32,7 +33,7 @@ export async function rolloutSave(ctx: AdminContext, payload: unknown): Promise<
   const changed = ROLLOUT_ITEMS.filter((item) => rollout[item] !== state.rollout[item]);
   if (changed.length) {
     await ctx.ports.store.set(storageKeys.wizardRollout(state.connectionId), { ...rollout });
-    ctx.ports.logger.log('info', 'rollout.changed', { actor: ctx.actor, items: changed.map((item) => `${item}=${rollout[item]}`).join(',') });
+    ctx.ports.logger.log('info', 'rollout.changed', { actor: loggedActor(ctx.actor), items: changed.map((item) => `${item}=${rollout[item]}`).join(',') });
     await recordChange(ctx, { action: 'rollout.update', connectionId: state.connectionId, fields: changed.map((item) => `rollout.${item}`) });
   }
   return { rollout, status: setupStatus(updatedState(ctx, state, { rollout })) };

@@ -4,7 +4,7 @@ import { BridgeError, publicError } from '../errors.js';
 import { startTestLogin } from '../login/connection-test.js';
 import { storageKeys } from '../storage-keys.js';
 import { testConfigFrom } from '../stored-config.js';
-import { actorHash, TEST_RESULT_TTL_SECONDS, writeTestRecord } from '../test-login.js';
+import { actorHash, loggedActor, TEST_RESULT_TTL_SECONDS, writeTestRecord } from '../test-login.js';
 import type { TestStartResponse } from './admin-api-types.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { loadSetupState, scopeOf, targetFields } from './setup-state.js';
@@ -47,11 +47,11 @@ export async function testStart(ctx: AdminContext, payload: unknown): Promise<Ad
     await ports.store.delete(storageKeys.testResult(testId)).catch(() => undefined);
     const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', (error as Error)?.message?.slice(0, 200), { cause: error });
     const reference = newReference(ports);
-    ports.logger.log('warn', 'test.start_failed', { reference, actor: ctx.actor, code: bridgeError.code, detail: bridgeError.detail });
+    ports.logger.log('warn', 'test.start_failed', { reference, actor: loggedActor(ctx.actor), code: bridgeError.code, detail: bridgeError.detail });
     return badRequest(`The test could not start: ${publicError(bridgeError.code).message}`, { code: bridgeError.code, reference });
   }
   await ports.store.set(storageKeys.wizardLatestTest(who, state.connectionId, state.providerId), { testId, expiresAt: now + TEST_RESULT_TTL_SECONDS * 1000 }, { ttlSeconds: TEST_RESULT_TTL_SECONDS });
-  ports.logger.log('info', 'test.started', { actor: ctx.actor, testId });
+  ports.logger.log('info', 'test.started', { actor: loggedActor(ctx.actor), testId });
   const startUrl = new URL(`${ctx.baseUrl.replace(/\/+$/, '')}/test/start`);
   startUrl.searchParams.set('state', started.state);
   startUrl.searchParams.set('binding', started.bindingValue);
