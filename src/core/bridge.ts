@@ -395,6 +395,19 @@ export function createBridge(options: BridgeOptions): Bridge {
     if (!options.audit || !attempt.record || (attempt.record === 'on_refusal' && outcome.ok)) return;
     // Shedding stores nothing, not even its record: the log line keeps its reference and code.
     if (!outcome.ok && outcome.refusal.code === 'login_capacity') return;
+    // A refused first leg (a malformed or foreign AuthnRequest) is anyone's to send, and its
+    // record is storage too: it counts toward the same bound as a login, and past it only the
+    // log line remains.
+    if (attempt.record === 'on_refusal' && !attempt.admitted) {
+      const admitted = await loginContext.loginCounter.admit(loginContext).then(
+        () => true,
+        (error: unknown) => {
+          ports.logger.log('warn', 'audit.shed', { reference: attempt.reference, code: error instanceof BridgeError ? error.code : 'internal' });
+          return false;
+        },
+      );
+      if (!admitted) return;
+    }
     const record: LoginAuditRecord = {
       kind: 'login',
       reference: attempt.reference,

@@ -245,3 +245,29 @@ describe('each instance adds the logins it admitted to the stored count, at most
     expect((await start()).status).toBe(503);
   });
 });
+
+describe('refused AuthnRequests are bounded too: their audit records count toward the same bound', () => {
+  it('records refusals up to the bound, then keeps only the log line; a login past it is shed', async () => {
+    const limited = await inProcessBridge({ liveLoginLimit: 2 });
+    const windowMs = LOGIN_COUNT_WINDOW_SECONDS * 1000;
+    limited.clock.offsetMs = Math.ceil(Date.now() / windowMs) * windowMs - Date.now() + 1000;
+    const audit = limited.audit as MemoryAuditTrail;
+    // Anyone can send this: an AuthnRequest from an SP no connection names.
+    const foreign = () =>
+      limited.get('/saml/sso', {
+        SAMLRequest: [redirectEncode(authnRequestXml({ issuer: 'https://attacker.example/sp', issueInstant: new Date(limited.clock.now()).toISOString() }))],
+      });
+    const before = audit.size;
+    for (let i = 0; i < 2; i += 1) expect((await foreign()).status).toBe(400);
+    expect(audit.size).toBe(before + 2);
+    const past = await foreign();
+    expect(past.status).toBe(400);
+    expect(audit.size).toBe(before + 2);
+    expect(limited.logger.records).toContainEqual(expect.objectContaining({ event: 'audit.shed', fields: expect.objectContaining({ reference: past.headers['X-Bridge-Reference'], code: 'login_capacity' }) }));
+    const login = await limited.get('/saml/sso', {
+      SAMLRequest: [redirectEncode(authnRequestXml({ issueInstant: new Date(limited.clock.now()).toISOString() }))],
+      RelayState: ['https://start.atlassian.com'],
+    });
+    expect(login.headers['X-Bridge-Error']).toBe('login_capacity');
+  });
+});

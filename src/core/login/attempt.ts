@@ -42,6 +42,8 @@ export interface Attempt {
    * recorded by the callback that ends it), `always` for the leg that ends an attempt.
    */
   record?: 'on_refusal' | 'always';
+  /** Counted toward the installation's login bound already (`LoginCounter.admit`). */
+  admitted?: boolean;
 }
 
 /** What the OIDC half needs of a login context, for one provider. */

@@ -60,6 +60,7 @@ export async function startLogin(context: LoginContext & { loginCounter: LoginCo
   attempt.providerId = provider.id;
   // Only now, when a transaction is about to be stored: the choice page stores nothing.
   await context.loginCounter.admit(context);
+  attempt.admitted = true;
   const config = await provider.config();
   const started = await redirectToProvider(context, config, attempt, directory.revision, {
     kind: 'sp',
