@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { alice, mallory, useWizardHarness } from './support/wizard-harness.js';
+import { alice, expectSignedInAtGuard, mallory, signInAtDemoProvider, useWizardHarness } from './support/wizard-harness.js';
 
 /**
  * A user's error pages in Chromium: Guard (the node-saml SP) → bridge (standalone server, set up
@@ -35,9 +35,7 @@ describe("a user's error pages, in Chromium", () => {
 
   it('gives a refused user (email not verified) a way on: Try again, and Use another account at a provider that supports prompt=select_account', async () => {
     const user = await userAtProvider();
-    await user.getByLabel('Email').fill(mallory.email);
-    await user.getByLabel('Password').fill(mallory.password);
-    await user.getByRole('button', { name: 'Sign in' }).click();
+    await signInAtDemoProvider(user, mallory);
     await user.getByRole('heading', { name: 'Email address not verified' }).waitFor();
     await expect(user.getByRole('link', { name: 'Try again' }).getAttribute('href')).resolves.toBe('https://start.atlassian.com');
     await expect(user.locator('#reference').textContent()).resolves.toMatch(/^R-/);
@@ -45,11 +43,8 @@ describe("a user's error pages, in Chromium", () => {
     expect(wizard.serviceProvider.lastResult()).toBeUndefined();
     // oidc-provider lists select_account (the demo's policy): the same Guard login goes on with another account.
     await user.getByRole('link', { name: 'Use another account' }).click();
-    await user.getByLabel('Email').fill(alice.email);
-    await user.getByLabel('Password').fill(alice.password);
-    await user.getByRole('button', { name: 'Sign in' }).click();
-    await user.getByRole('heading', { name: 'Signed in' }).waitFor();
-    await expect(user.locator('#name-id').textContent()).resolves.toBe(alice.email);
+    await signInAtDemoProvider(user, alice);
+    await expectSignedInAtGuard(user, alice.email);
     expect(wizard.serviceProvider.lastResult()).toMatchObject({ ok: true, nameID: alice.email });
   }, 60_000);
 });

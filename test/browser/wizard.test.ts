@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
-import { ADMIN_TOKEN, alice, CLIENT, mallory, useWizardHarness } from './support/wizard-harness.js';
+import { ADMIN_TOKEN, alice, CLIENT, expectSignedInAtGuard, mallory, signInAtDemoProvider, useWizardHarness } from './support/wizard-harness.js';
 
 /**
  * The setup wizard in real Chromium, step by step, as an admin meets it (see the harness for
@@ -207,11 +207,8 @@ describe('the setup wizard in Chromium, standalone server', () => {
     const user = await (await wizard.newContext()).newPage();
     await user.goto(`${wizard.spUrl}/`);
     await user.getByRole('button', { name: 'Sign in with HTTP-Redirect' }).click();
-    await user.getByLabel('Email').fill(alice.email);
-    await user.getByLabel('Password').fill(alice.password);
-    await user.getByRole('button', { name: 'Sign in' }).click();
-    await user.getByRole('heading', { name: 'Signed in' }).waitFor();
-    await expect(user.locator('#name-id').textContent()).resolves.toBe(alice.email);
+    await signInAtDemoProvider(user, alice);
+    await expectSignedInAtGuard(user, alice.email);
     expect(wizard.serviceProvider.lastResult()).toMatchObject({ ok: true, nameID: alice.email });
     await wizard.shoot(user, '10-user-signed-in');
   });

@@ -59,6 +59,19 @@ export const alice = demoUsers.find((u) => u.email === 'alice@example.com')!;
 /** Her email is not verified: the bridge refuses her. */
 export const mallory = demoUsers.find((u) => u.email === 'mallory@example.com')!;
 
+/** Signs `user` in on the demo provider's sign-in page open in `page`. */
+export async function signInAtDemoProvider(page: Page, user: { email: string; password: string }): Promise<void> {
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A user who signed in through Guard (the node-saml SP) sees the NameID it verified. */
+export async function expectSignedInAtGuard(page: Page, email: string): Promise<void> {
+  await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+  await expect(page.locator('#name-id').textContent()).resolves.toBe(email);
+}
+
 /** Each step's heading, as the admin sees it. */
 export const STEP_TITLES: Record<WizardStep, string> = {
   overview: 'Overview',
@@ -405,9 +418,7 @@ export class WizardHarness {
   /** Start test login → the provider's page in a new tab → sign in → the bridge's page in that tab. */
   async testLoginAs(user: { email: string; password: string }): Promise<Page> {
     const [popup] = await Promise.all([this.adminContext.waitForEvent('page'), this.page.getByRole('button', { name: 'Start test login' }).click()]);
-    await popup.getByLabel('Email').fill(user.email);
-    await popup.getByLabel('Password').fill(user.password);
-    await popup.getByRole('button', { name: 'Sign in' }).click();
+    await signInAtDemoProvider(popup, user);
     await popup.waitForURL((url) => url.href.startsWith(`${this.app.baseUrl}/oidc/callback`));
     await popup.waitForLoadState('load');
     return popup;
