@@ -32,6 +32,11 @@ export interface InProcessBridge {
   /** GET `path` with the query given. */
   get(path: string, query?: Record<string, string[]>, headers?: Record<string, string[]>): Promise<BridgeResponse>;
   handle(request: BridgeRequest): Promise<BridgeResponse>;
+  /**
+   * Replaces the configuration the bridge serves from now on (as an admin's save would), for
+   * logins in flight too; the provider stays the same.
+   */
+  reconfigure(change: (base: RawConfig) => RawConfig): void;
   /** Starts a valid login at the SSO URL; returns the redirect, its state and the binding cookie. */
   startLogin(relayState?: string): Promise<{ response: BridgeResponse; location: string; state: string; cookie: string | undefined }>;
 }
@@ -51,7 +56,8 @@ export async function inProcessBridge(
     serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
     allowedEmailDomains: ['example.com'],
   };
-  const config = parseConfig(options.config ? options.config(base) : base, { allowLoopbackHttp: false });
+  const initial = options.config ? options.config(base) : base;
+  const config = parseConfig(initial, { allowLoopbackHttp: false });
   const provider = await createStubProvider({
     issuer: config.oidc.issuer,
     clientId: config.oidc.clientId,
@@ -63,7 +69,7 @@ export async function inProcessBridge(
   const logger = recordingLogger();
   const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger, fetch: provider.fetch };
   const caches = new BridgeCaches();
-  const directory = directoryFromConfig(config);
+  let directory = directoryFromConfig(config);
   const audit = options.audit ?? new MemoryAuditTrail(clock);
   const bridge = createBridge({
     audit,
@@ -88,6 +94,9 @@ export async function inProcessBridge(
     audit,
     get,
     handle,
+    reconfigure(change) {
+      directory = directoryFromConfig(parseConfig(change(initial), { allowLoopbackHttp: false }));
+    },
     async startLogin(relayState) {
       const query: Record<string, string[]> = { SAMLRequest: [redirectEncode(authnRequestXml())] };
       if (relayState !== undefined) query.RelayState = [relayState];
