@@ -6,9 +6,11 @@ import { parseConfig, type BridgeConfig, type RawConfig } from '../../src/core/c
 import { cryptoRandom } from '../../src/core/default-ports.js';
 import type { BridgeRequest, BridgeResponse } from '../../src/core/http-types.js';
 import type { Ports } from '../../src/core/ports.js';
-import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './login-harness.js';
+import { storageKeys } from '../../src/core/storage-keys.js';
+import { createSigningKey, type SigningKey } from '../../src/downstream-saml/signing-key.js';
+import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './peer-names.js';
 import { MemoryStore, MovableClock, recordingLogger } from './memory-ports.js';
-import { authnRequestXml, redirectEncode } from './refusals.js';
+import { authnRequestXml, redirectEncode } from './saml-messages.js';
 import { createStubProvider, type StubProvider } from './stub-provider.js';
 
 /**
@@ -41,6 +43,13 @@ export interface InProcessBridge {
   startLogin(relayState?: string): Promise<{ response: BridgeResponse; location: string; state: string; cookie: string | undefined }>;
 }
 
+/**
+ * One signing key for every in-process bridge of a test file, stored before the bridge starts
+ * as an earlier login would have: its creation (RSA key, node-forge certificate) would otherwise
+ * cost more CPU than the login it serves. Created once, it is read back like any stored key.
+ */
+let sharedSigningKey: Promise<SigningKey> | undefined;
+
 export async function inProcessBridge(
   options: {
     config?: (base: RawConfig) => RawConfig;
@@ -67,6 +76,8 @@ export async function inProcessBridge(
   const clock = new MovableClock();
   const store = new MemoryStore(clock);
   const logger = recordingLogger();
+  sharedSigningKey ??= createSigningKey(clock, new URL(config.baseUrl).host);
+  await store.setSecret(storageKeys.signingKey(config.connectionId), { ...(await sharedSigningKey) });
   const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger, fetch: provider.fetch };
   const caches = new BridgeCaches();
   let directory = directoryFromConfig(config);

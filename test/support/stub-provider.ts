@@ -66,9 +66,14 @@ interface PendingCode {
   user: StubUser;
 }
 
+let sharedProviderKeys: ReturnType<typeof generateKeyPair> | undefined;
+
 export async function createStubProvider(options: StubProviderOptions): Promise<StubProvider> {
   const issuer = options.issuer.replace(/\/+$/, '');
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  // One key pair per test file: each stub is a provider of its own by issuer and kid, and an
+  // RSA key generation per stub would cost more than the logins it serves.
+  sharedProviderKeys ??= generateKeyPair('RS256');
+  const { privateKey, publicKey } = await sharedProviderKeys;
   const kid = randomBytes(8).toString('hex');
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   const endpoints: Record<StubEndpoint, string> = {

@@ -1,8 +1,8 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { BridgeResponse } from '../../../../src/core/http-types.js';
 import { SAML_ATTRIBUTE } from '../../../../src/downstream-saml/saml-attributes.js';
 import { inProcessBridge, type InProcessBridge } from '../../../support/in-process-bridge.js';
-import { authnRequestXml, redirectEncode } from '../../../support/refusals.js';
+import { authnRequestXml, redirectEncode } from '../../../support/saml-messages.js';
 import { stubAlice } from '../../../support/stub-provider.js';
 
 /**
@@ -12,8 +12,13 @@ import { stubAlice } from '../../../support/stub-provider.js';
  */
 
 let b: InProcessBridge;
-beforeEach(async () => {
+beforeAll(async () => {
   b = await inProcessBridge();
+});
+afterEach(() => {
+  b.provider.idTokenClaims = undefined;
+  b.provider.userinfoClaims = undefined;
+  b.reconfigure((base) => base);
 });
 
 const code = (response: BridgeResponse) => ({ status: response.status, code: response.headers['X-Bridge-Error'] });
@@ -97,7 +102,7 @@ describe('the service provider of a login in flight', () => {
 
 describe('attributeClaims.stableId at the callback', () => {
   it("asserts the configured claim as Guard's stable identifier", async () => {
-    b = await inProcessBridge({ config: (base) => ({ ...base, attributeClaims: { stableId: 'email' } }) });
+    b.reconfigure((base) => ({ ...base, attributeClaims: { stableId: 'email' } }));
     const { page } = await login();
     expect(page.status).toBe(200);
     const xml = assertedAttributes(page);
