@@ -22,6 +22,12 @@ export const MUTATION_TESTS = [
   'test/forge/admin-resolver.test.ts',
 ];
 
+/**
+ * A run over part of the modules (`--mutate`) can keep its own reports and sandbox, so two parts
+ * can run side by side: `STRYKER_PART=login npx stryker run --mutate ...`.
+ */
+const part = process.env.STRYKER_PART ? `-${process.env.STRYKER_PART}` : '';
+
 const config = {
   testRunner: 'jest',
   // The project's Jest is native ESM (`--experimental-vm-modules`, as `npm test` runs it).
@@ -34,6 +40,8 @@ const config = {
     // which these mutants do not write differently, and it would slow every run.
     config: {
       testMatch: MUTATION_TESTS.map((glob) => `<rootDir>/${glob}`),
+      // Jest crawls its roots on every run; node_modules is not one (imports still resolve there).
+      roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/dev'],
       reporters: ['default'],
       setupFilesAfterEnv: [],
       globalSetup: undefined,
@@ -43,7 +51,9 @@ const config = {
     enableFindRelatedTests: false,
   },
   checkers: ['typescript'],
-  tsconfigFile: 'tsconfig.json',
+  plugins: ['@stryker-mutator/*', './scripts/stryker-log-detail-ignorer.mjs'],
+  ignorers: ['log-detail'],
+  tsconfigFile: 'tsconfig.mutation.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: 'perTest',
   mutate: [
@@ -60,12 +70,12 @@ const config = {
   concurrency: 2,
   // A rerun tests only the mutants whose code or covering tests changed since the last run.
   incremental: true,
-  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  incrementalFile: `reports/mutation/stryker-incremental${part}.json`,
   timeoutMS: 20_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  tempDirName: '.stryker-tmp',
+  htmlReporter: { fileName: `reports/mutation/index${part}.html` },
+  jsonReporter: { fileName: `reports/mutation/mutation${part}.json` },
+  tempDirName: `.stryker-tmp${part}`,
   cleanTempDir: 'always',
   thresholds: { high: 95, low: 90, break: 90 },
 };
