@@ -17,7 +17,7 @@ export const MUTATION_TESTS = [
   'test/unit/upstream-oidc/**/*.test.ts',
   'test/unit/downstream-saml/authn-request.test.ts',
   'test/unit/core/login/**/*.test.ts',
-  'test/unit/core/browser-binding.test.ts',
+  'test/unit/core/audit/login-attempts.test.ts',
   'test/admin/config-resolvers.test.ts',
   'test/forge/admin-resolver.test.ts',
 ];
@@ -71,7 +71,7 @@ const config = {
   // A rerun tests only the mutants whose code or covering tests changed since the last run.
   incremental: true,
   incrementalFile: `reports/mutation/stryker-incremental${part}.json`,
-  timeoutMS: 20_000,
+  timeoutMS: 10_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/index${part}.html` },
   jsonReporter: { fileName: `reports/mutation/mutation${part}.json` },

@@ -110,3 +110,28 @@ describe('attributeClaims.stableId at the callback', () => {
     expect(stable).toBe(stubAlice.email);
   });
 });
+
+describe('the signed response of a login', () => {
+  it('answers the request it started from, at the configured ACS URL, with the RelayState echoed', async () => {
+    const started = await b.get('/saml/sso', { SAMLRequest: [redirectEncode(authnRequestXml({ id: '_request-42' }))], RelayState: ['relay & "state"'] });
+    const query = b.provider.authorize(started.headers.Location!);
+    const page = await b.get('/oidc/callback', query, { cookie: [started.cookies![0]!.split(';')[0]!] });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`action="${b.config.serviceProvider.acsUrl.replace(/&/g, '&amp;')}"`);
+    expect(page.body).toContain('name="RelayState" value="relay &amp; &quot;state&quot;"');
+    const xml = assertedAttributes(page);
+    expect(xml).toMatch(/<samlp:Response [^>]*InResponseTo="_request-42"/);
+    expect(xml).toContain(`>${stubAlice.email}</saml:NameID>`);
+  });
+
+  it("states the provider's auth_time as AuthnInstant, and the bridge's time when auth_time is in the future", async () => {
+    const authTime = Math.floor(b.clock.now() / 1000) - 30;
+    b.provider.idTokenClaims = (claims) => ({ ...claims, auth_time: authTime });
+    const past = assertedAttributes((await login()).page);
+    expect(/AuthnInstant="([^"]+)"/.exec(past)?.[1]).toBe(new Date(authTime * 1000).toISOString());
+    b.provider.idTokenClaims = (claims) => ({ ...claims, auth_time: Math.floor(b.clock.now() / 1000) + 3600 });
+    const future = assertedAttributes((await login()).page);
+    const instant = Date.parse(/AuthnInstant="([^"]+)"/.exec(future)![1]!);
+    expect(Math.abs(instant - b.clock.now())).toBeLessThan(60_000);
+  });
+});
