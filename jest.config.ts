@@ -16,6 +16,8 @@ const config: Config = {
   // Source files import siblings as `./x.js` (NodeNext resolution); map them back to `.ts`.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // A mutation run's sandboxes (`npm run test:mutation`) hold a copy of the project.
+  modulePathIgnorePatterns: ['<rootDir>/\\.stryker-tmp'],
   testTimeout: 30_000,
   // Jest's default (one worker fewer than the cores) runs the suite in one worker on a 2-core
   // machine; the tests spend most of their time waiting on servers, Chromium and the Forge

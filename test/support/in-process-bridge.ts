@@ -6,9 +6,11 @@ import { parseConfig, type BridgeConfig, type RawConfig } from '../../src/core/c
 import { cryptoRandom } from '../../src/core/default-ports.js';
 import type { BridgeRequest, BridgeResponse } from '../../src/core/http-types.js';
 import type { Ports } from '../../src/core/ports.js';
-import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './login-harness.js';
+import { storageKeys } from '../../src/core/storage-keys.js';
+import { createSigningKey, type SigningKey } from '../../src/downstream-saml/signing-key.js';
+import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './peer-names.js';
 import { MemoryStore, MovableClock, recordingLogger } from './memory-ports.js';
-import { authnRequestXml, redirectEncode } from './refusals.js';
+import { authnRequestXml, redirectEncode } from './saml-messages.js';
 import { createStubProvider, type StubProvider } from './stub-provider.js';
 
 /**
@@ -32,9 +34,21 @@ export interface InProcessBridge {
   /** GET `path` with the query given. */
   get(path: string, query?: Record<string, string[]>, headers?: Record<string, string[]>): Promise<BridgeResponse>;
   handle(request: BridgeRequest): Promise<BridgeResponse>;
+  /**
+   * Replaces the configuration the bridge serves from now on (as an admin's save would), for
+   * logins in flight too; the provider stays the same.
+   */
+  reconfigure(change: (base: RawConfig) => RawConfig): void;
   /** Starts a valid login at the SSO URL; returns the redirect, its state and the binding cookie. */
   startLogin(relayState?: string): Promise<{ response: BridgeResponse; location: string; state: string; cookie: string | undefined }>;
 }
+
+/**
+ * One signing key for every in-process bridge of a test file, stored before the bridge starts
+ * as an earlier login would have: its creation (RSA key, node-forge certificate) would otherwise
+ * cost more CPU than the login it serves. Created once, it is read back like any stored key.
+ */
+let sharedSigningKey: Promise<SigningKey> | undefined;
 
 export async function inProcessBridge(
   options: {
@@ -53,7 +67,8 @@ export async function inProcessBridge(
     serviceProvider: { entityId: SP_ENTITY_ID, acsUrl: ACS_URL },
     allowedEmailDomains: ['example.com'],
   };
-  const config = parseConfig(options.config ? options.config(base) : base, { allowLoopbackHttp: false });
+  const initial = options.config ? options.config(base) : base;
+  const config = parseConfig(initial, { allowLoopbackHttp: false });
   const provider = await createStubProvider({
     issuer: config.oidc.issuer,
     clientId: config.oidc.clientId,
@@ -63,9 +78,11 @@ export async function inProcessBridge(
   const clock = new MovableClock();
   const store = new MemoryStore(clock);
   const logger = recordingLogger();
+  sharedSigningKey ??= createSigningKey(clock, new URL(config.baseUrl).host);
+  await store.setSecret(storageKeys.signingKey(config.connectionId), { ...(await sharedSigningKey) });
   const ports: Ports = { store, secrets: store, clock, random: cryptoRandom, logger, fetch: provider.fetch };
   const caches = new BridgeCaches();
-  const directory = directoryFromConfig(config);
+  let directory = directoryFromConfig(config);
   const audit = options.audit ?? new MemoryAuditTrail(clock);
   const bridge = createBridge({
     audit,
@@ -91,6 +108,9 @@ export async function inProcessBridge(
     audit,
     get,
     handle,
+    reconfigure(change) {
+      directory = directoryFromConfig(parseConfig(change(initial), { allowLoopbackHttp: false }));
+    },
     async startLogin(relayState) {
       const query: Record<string, string[]> = { SAMLRequest: [redirectEncode(authnRequestXml())] };
       if (relayState !== undefined) query.RelayState = [relayState];

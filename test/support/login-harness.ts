@@ -16,10 +16,9 @@ import { UserAgent, type Page } from './user-agent.js';
  * provider that verifies the bridge's response with the certificate from the bridge's metadata.
  */
 
-export const SP_ENTITY_ID = 'https://auth.atlassian.test/saml/5f1b2c3d-0000-4000-8000-000000000001';
-export const ACS_URL = 'https://auth.atlassian.test/login/callback?connection=saml-5f1b2c3d-0000-4000-8000-000000000001';
-export const CLIENT_ID = 'bridge-client';
-export const CLIENT_SECRET = 'bridge-client-secret-0123456789abcdef';
+// In a module of their own, so in-process tests get them without loading the real peers.
+export { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './peer-names.js';
+import { ACS_URL, CLIENT_ID, CLIENT_SECRET, SP_ENTITY_ID } from './peer-names.js';
 
 export interface LogRecord {
   level: LogLevel;

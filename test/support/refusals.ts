@@ -1,8 +1,9 @@
-import { deflateRawSync } from 'node:zlib';
 import { expect } from '@jest/globals';
 import type { SAML } from '@node-saml/node-saml';
 import type { BridgeErrorCode } from '../../src/core/errors.js';
-import { ACS_URL, signInAtProvider, SP_ENTITY_ID, type Harness, type LogRecord } from './login-harness.js';
+import { signInAtProvider, type Harness, type LogRecord } from './login-harness.js';
+// The hand-built messages live apart from the real peers, for the in-process tests.
+export { authnRequestXml, logoutRequestXml, postEncode, redirectEncode, type AuthnRequestFields } from './saml-messages.js';
 import { UserAgent, type Page } from './user-agent.js';
 
 /**
@@ -97,55 +98,6 @@ export async function loginAs(harness: Harness, agent: UserAgent, user: { email:
   const page = await signInAtProvider(agent, loginPage, user);
   expect(new URL(page.url).origin).toBe(new URL(harness.app.baseUrl).origin);
   return page;
-}
-
-/** Fields of a hand-built AuthnRequest; each can be replaced or (with null) left out. */
-export interface AuthnRequestFields {
-  id?: string;
-  issueInstant?: string;
-  issuer?: string | null;
-  acsUrl?: string | null;
-  protocolBinding?: string | null;
-  /** Extra attributes, written as they are. */
-  extra?: string;
-}
-
-/** An AuthnRequest as Atlassian Guard sends one, by hand (for the cases node-saml cannot build). */
-export function authnRequestXml(fields: AuthnRequestFields = {}): string {
-  const attr = (name: string, value: string | null | undefined) => (value == null ? '' : ` ${name}="${value}"`);
-  const issuer = fields.issuer === undefined ? SP_ENTITY_ID : fields.issuer;
-  return (
-    `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"` +
-    ` ID="${fields.id ?? `_${Math.random().toString(36).slice(2)}`}" Version="2.0"` +
-    ` IssueInstant="${fields.issueInstant ?? new Date().toISOString()}"` +
-    attr('AssertionConsumerServiceURL', fields.acsUrl === undefined ? ACS_URL.replace(/&/g, '&amp;') : fields.acsUrl) +
-    attr('ProtocolBinding', fields.protocolBinding === undefined ? 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST' : fields.protocolBinding) +
-    (fields.extra ? ` ${fields.extra}` : '') +
-    `>` +
-    (issuer === null ? '' : `<saml:Issuer>${issuer}</saml:Issuer>`) +
-    `</samlp:AuthnRequest>`
-  );
-}
-
-/** A well-formed, schema-valid SAML message that is not an AuthnRequest. */
-export function logoutRequestXml(): string {
-  return (
-    `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"` +
-    ` ID="_logout1" Version="2.0" IssueInstant="${new Date().toISOString()}">` +
-    `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>` +
-    `<saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">alice@example.com</saml:NameID>` +
-    `</samlp:LogoutRequest>`
-  );
-}
-
-/** HTTP-Redirect encoding (SAML bindings §3.4.4.1): DEFLATE, then base64. */
-export function redirectEncode(xml: string | Buffer): string {
-  return deflateRawSync(typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml).toString('base64');
-}
-
-/** HTTP-POST encoding (SAML bindings §3.5.4): base64 only. */
-export function postEncode(xml: string): string {
-  return Buffer.from(xml, 'utf8').toString('base64');
 }
 
 /** The bridge's SSO URL with the given query parameters. */

@@ -44,6 +44,10 @@ export interface StubProvider {
   endpoints: Record<StubEndpoint, string>;
   /** Called as each answer leaves the provider, before the bridge reads it. */
   onAnswer?: (endpoint: StubEndpoint) => void;
+  /** Changes the claims of the next ID tokens before they are signed (to add `auth_time`, drop `email_verified`). */
+  idTokenClaims?: (claims: Record<string, unknown>) => Record<string, unknown>;
+  /** Changes what userinfo answers (to speak of another address than the ID token). */
+  userinfoClaims?: (claims: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export const stubAlice: StubUser = {
@@ -62,9 +66,14 @@ interface PendingCode {
   user: StubUser;
 }
 
+let sharedProviderKeys: ReturnType<typeof generateKeyPair> | undefined;
+
 export async function createStubProvider(options: StubProviderOptions): Promise<StubProvider> {
   const issuer = options.issuer.replace(/\/+$/, '');
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  // One key pair per test file: each stub is a provider of its own by issuer and kid, and an
+  // RSA key generation per stub would cost more than the logins it serves.
+  sharedProviderKeys ??= generateKeyPair('RS256');
+  const { privateKey, publicKey } = await sharedProviderKeys;
   const kid = randomBytes(8).toString('hex');
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   const endpoints: Record<StubEndpoint, string> = {
@@ -128,7 +137,7 @@ export async function createStubProvider(options: StubProviderOptions): Promise<
         const authorization = new Headers(init?.headers).get('authorization') ?? '';
         const user = accessTokens.get(authorization.replace(/^Bearer /i, ''));
         if (!user) return json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
-        return json(200, user);
+        return json(200, stub.userinfoClaims ? stub.userinfoClaims({ ...user }) : user);
       }
     }
   };
@@ -153,7 +162,8 @@ export async function createStubProvider(options: StubProviderOptions): Promise<
     const accessToken = randomBytes(32).toString('base64url');
     accessTokens.set(accessToken, pending.user);
     const now = Math.floor(Date.now() / 1000);
-    const idToken = await new SignJWT({ sub: pending.user.sub, email: pending.user.email, email_verified: pending.user.email_verified, nonce: pending.nonce })
+    const claims = { sub: pending.user.sub, email: pending.user.email, email_verified: pending.user.email_verified, nonce: pending.nonce };
+    const idToken = await new SignJWT(stub.idTokenClaims ? stub.idTokenClaims(claims) : claims)
       .setProtectedHeader({ alg: 'RS256', kid })
       .setIssuer(issuer)
       .setAudience(options.clientId)

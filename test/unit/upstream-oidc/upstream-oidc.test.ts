@@ -1,0 +1,90 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { parseConfig, type BridgeConfig } from '../../../src/core/config.js';
+import { authorizationUrl, completeAuthorization, newLoginSecrets, ProviderConfigurationCache, type UpstreamContext } from '../../../src/upstream-oidc/upstream-oidc.js';
+import { createStubProvider, stubAlice, type StubProvider } from '../../support/stub-provider.js';
+
+/**
+ * The OIDC half against the stub provider, in-process: how the ID token and userinfo are
+ * merged into the claims the user is mapped from. The ID token is signed and wins; userinfo
+ * fills in what it lacks, but its email_verified may not vouch for another address.
+ */
+
+let config: BridgeConfig;
+let provider: StubProvider;
+let context: UpstreamContext;
+
+beforeEach(async () => {
+  config = parseConfig(
+    {
+      baseUrl: 'https://bridge.test',
+      oidc: { issuer: 'https://idp.test', clientId: 'bridge-client', clientSecret: 'bridge-client-secret-0123456789abcdef' },
+      serviceProvider: { entityId: 'https://auth.atlassian.com/saml/x', acsUrl: 'https://auth.atlassian.com/login/callback?connection=saml-x' },
+      allowedEmailDomains: ['example.com'],
+    },
+    { allowLoopbackHttp: false },
+  );
+  provider = await createStubProvider({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, clientSecret: config.oidc.clientSecret, redirectUri: config.urls.callback });
+  context = { config, fetch: provider.fetch, allowLoopbackHttp: false, cache: new ProviderConfigurationCache() };
+});
+
+/** One login through the stub: the authorization URL, the user signing in, the callback's claims. */
+async function claimsAfterLogin(options: { forceAuthn?: boolean } = {}) {
+  const secrets = newLoginSecrets();
+  const url = await authorizationUrl(context, Date.now(), secrets, { forceAuthn: options.forceAuthn ?? false });
+  const query = provider.authorize(url.href);
+  const callbackUrl = new URL(config.urls.callback);
+  for (const [name, values] of Object.entries(query)) for (const value of values) callbackUrl.searchParams.append(name, value);
+  return { url, ...(await completeAuthorization(context, Date.now(), callbackUrl, secrets)) };
+}
+
+describe('completeAuthorization: email_verified speaks for one address', () => {
+  it("drops userinfo's email_verified when userinfo names another address than the ID token", async () => {
+    provider.idTokenClaims = ({ email_verified: _dropped, ...claims }) => claims;
+    provider.userinfoClaims = (claims) => ({ ...claims, email: 'alice.old@example.com', email_verified: true });
+    const { claims, usedUserinfo } = await claimsAfterLogin();
+    expect(usedUserinfo).toBe(true);
+    expect(claims.email).toBe(stubAlice.email);
+    expect(claims).not.toHaveProperty('email_verified');
+    // The rest of userinfo still fills in what the ID token lacks.
+    expect(claims.given_name).toBe(stubAlice.given_name);
+  });
+
+  it("keeps userinfo's email_verified when it speaks of the ID token's own address", async () => {
+    provider.idTokenClaims = ({ email_verified: _dropped, ...claims }) => claims;
+    provider.userinfoClaims = (claims) => ({ ...claims, email_verified: false });
+    const { claims } = await claimsAfterLogin();
+    expect(claims.email_verified).toBe(false);
+  });
+
+  it("lets the ID token's own email_verified win over userinfo's", async () => {
+    provider.idTokenClaims = (claims) => ({ ...claims, email_verified: false });
+    provider.userinfoClaims = (claims) => ({ ...claims, email: 'alice.old@example.com', email_verified: true });
+    const { claims } = await claimsAfterLogin();
+    expect(claims.email_verified).toBe(false);
+  });
+
+  it("takes email and email_verified from userinfo when the ID token has no email", async () => {
+    provider.idTokenClaims = ({ email: _e, email_verified: _v, ...claims }) => claims;
+    provider.userinfoClaims = (claims) => ({ ...claims, email_verified: false });
+    const { claims } = await claimsAfterLogin();
+    expect(claims).toMatchObject({ email: stubAlice.email, email_verified: false });
+  });
+});
+
+describe('completeAuthorization: auth_time for ForceAuthn', () => {
+  it('asks for prompt=login and max_age=0 under ForceAuthn, and returns auth_time in milliseconds', async () => {
+    const authTime = Math.floor(Date.now() / 1000);
+    provider.idTokenClaims = (claims) => ({ ...claims, auth_time: authTime });
+    const { url, authTime: returned } = await claimsAfterLogin({ forceAuthn: true });
+    expect(url.searchParams.get('prompt')).toBe('login');
+    expect(url.searchParams.get('max_age')).toBe('0');
+    expect(returned).toBe(authTime * 1000);
+  });
+
+  it('asks for neither without ForceAuthn, and returns no auth_time when the ID token has none', async () => {
+    const { url, authTime } = await claimsAfterLogin();
+    expect(url.searchParams.has('prompt')).toBe(false);
+    expect(url.searchParams.has('max_age')).toBe(false);
+    expect(authTime).toBeUndefined();
+  });
+});
