@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import Button from '@atlaskit/button/new';
 import Heading from '@atlaskit/heading';
 import SectionMessage from '@atlaskit/section-message';
@@ -17,6 +17,8 @@ import { ConnectionsView } from './views/connections-view.tsx';
 import { WizardPage } from './views/wizard-page.tsx';
 import { OwnersNotice, OwnersView } from './views/owners-view.tsx';
 import { ReadOnlyContext } from './access.ts';
+import { LeaveDialog } from './components/leave-dialog.tsx';
+import { UnsavedEditsContext, type UnsavedEdits } from './unsaved-edits.ts';
 
 type Phase =
   | { name: 'token'; problem?: string }
@@ -41,6 +43,16 @@ export function App() {
   routeRef.current = route;
   const shownRef = useRef<ConfigGetResponse | undefined>(undefined);
   shownRef.current = phase.name === 'ready' ? phase.data : undefined;
+  // The steps with edits not saved; leaving them (another step, page, provider, or the page itself) asks first.
+  const unsavedRef = useRef(new Set<string>());
+  const unsavedEdits = useMemo<UnsavedEdits>(
+    () => ({ mark: (step, unsaved) => void (unsaved ? unsavedRef.current.add(step) : unsavedRef.current.delete(step)) }),
+    [],
+  );
+  // Where the admin asked to go while a step held unsaved edits: the dialog asks whether to drop them.
+  const [leaving, setLeaving] = useState<Route>();
+  // The next hash is a place the admin went to, so it gets its own history entry and Back returns from it.
+  const pushHashRef = useRef(false);
 
   const load = useCallback(async (target: ConnectionTarget) => {
     try {
@@ -59,14 +71,31 @@ export function App() {
 
   /** Goes to a page, step, connection or provider; loads the connection or provider when it is another. */
   const navigate = useCallback(
-    (next: Route) => {
+    (next: Route, how: { discard?: boolean; fromHistory?: boolean } = {}): boolean => {
+      const current = routeRef.current;
+      const moves =
+        next.page !== current.page ||
+        (next.step ?? current.step) !== current.step ||
+        (next.connectionId ?? current.connectionId) !== current.connectionId ||
+        (next.providerId ?? current.providerId) !== current.providerId;
+      if (moves && unsavedRef.current.size > 0 && !how.discard) {
+        setLeaving(next);
+        // Back or Forward already moved the URL: put back the place still shown.
+        if (how.fromHistory) history.pushState(null, '', hashOf(current, shownRef.current));
+        return false;
+      }
+      if (how.discard) unsavedRef.current.clear();
+      setLeaving(undefined);
+      if (moves && !how.fromHistory) pushHashRef.current = true;
+      routeRef.current = next;
       setRoute(next);
       const shown = shownRef.current;
-      if (!shown) return;
+      if (!shown) return true;
       if ((next.connectionId && next.connectionId !== shown.connection.id) || (next.providerId && next.providerId !== shown.providerId)) {
         setSwitching(true);
         void load({ connectionId: next.connectionId, providerId: next.providerId });
       }
+      return true;
     },
     [load],
   );
@@ -90,10 +119,15 @@ export function App() {
 
   useEffect(() => {
     if (phase.name !== 'ready') return;
-    // One connection of one provider keeps the first release's `#<step>`.
-    const withTarget = phase.data.connections.length > 1 || phase.data.connection.providers.length > 1;
-    const hash = routeHash(route, withTarget);
-    if (window.location.hash !== hash) history.replaceState(null, '', hash);
+    const hash = hashOf(route, phase.data);
+    const push = pushHashRef.current;
+    pushHashRef.current = false;
+    if (window.location.hash !== hash) {
+      // A step or page the admin chose is a history entry (Back returns to the step before); the
+      // place a load settles on (first visit, ids filled in) replaces the one in the URL.
+      if (push) history.pushState(null, '', hash);
+      else history.replaceState(null, '', hash);
+    }
     document.title = `${pageTitle(route)} · OIDC SSO for Atlassian Guard`;
   }, [route, phase]);
 
@@ -102,16 +136,30 @@ export function App() {
       const parsed = parseRoute(window.location.hash);
       const current = routeRef.current;
       // A hash without ids (typed by hand, or the first release's) keeps what is shown.
-      navigate({
-        ...parsed,
-        step: parsed.step ?? current.step,
-        connectionId: parsed.connectionId ?? current.connectionId,
-        providerId: parsed.connectionId ? parsed.providerId : (parsed.providerId ?? current.providerId),
-      });
+      navigate(
+        {
+          ...parsed,
+          step: parsed.step ?? current.step,
+          connectionId: parsed.connectionId ?? current.connectionId,
+          providerId: parsed.connectionId ? parsed.providerId : (parsed.providerId ?? current.providerId),
+        },
+        { fromHistory: true },
+      );
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, [navigate]);
+
+  // A reload or closing the tab drops the drafts too: the browser asks (it words the question itself).
+  useEffect(() => {
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      if (unsavedRef.current.size === 0) return;
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, []);
 
   if (phase.name === 'token') {
     return (
@@ -158,8 +206,7 @@ export function App() {
   const step = route.step ?? 'overview';
   const update = (change: (data: ConfigGetResponse) => ConfigGetResponse) => setPhase((p) => (p.name === 'ready' ? { name: 'ready', data: change(p.data) } : p));
   const goTo = (next: WizardStep) => {
-    navigate({ ...routeRef.current, page: 'wizard', step: next });
-    window.scrollTo?.({ top: 0 });
+    if (navigate({ ...routeRef.current, page: 'wizard', step: next })) window.scrollTo?.({ top: 0 });
   };
   const reload = async () => {
     await load(target);
@@ -211,12 +258,12 @@ export function App() {
   const readOnly = !owners || (!owners.youAreOwner && !owners.unclaimed);
 
   const openPage = (page: AdminPage) => {
-    navigate({ ...routeRef.current, page });
     // The list and the names in the activity come from config/get: another admin may have changed them.
-    if (page !== 'wizard') void load(target);
+    if (navigate({ ...routeRef.current, page }) && page !== 'wizard') void load(target);
   };
 
   return (
+    <UnsavedEditsContext.Provider value={unsavedEdits}>
     <Shell
       status={data.status.live ? 'live' : data.status.configured ? 'configured' : 'unconfigured'}
       nav={<PageNav current={route.page} onSelect={openPage} />}
@@ -229,6 +276,15 @@ export function App() {
           : undefined
       }
     >
+      {leaving ? (
+        <LeaveDialog
+          onStay={() => setLeaving(undefined)}
+          onLeave={() => {
+            const next = leaving;
+            if (navigate(next, { discard: true }) && next.page !== 'wizard') void load(target);
+          }}
+        />
+      ) : null}
       <Stack space="space.200">
         {notice ? (
           <SectionMessage
@@ -274,7 +330,14 @@ export function App() {
         )}
       </Stack>
     </Shell>
+    </UnsavedEditsContext.Provider>
   );
+}
+
+/** The URL hash of a place. One connection of one provider keeps the first release's `#<step>`. */
+function hashOf(route: Route, shown: ConfigGetResponse | undefined): string {
+  const withTarget = shown ? shown.connections.length > 1 || shown.connection.providers.length > 1 : false;
+  return routeHash(route, withTarget);
 }
 
 /**

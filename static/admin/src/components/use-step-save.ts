@@ -1,6 +1,7 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { AdminSettings, FieldProblem, WizardStep } from '../../../../src/core/admin/admin-api-types.ts';
 import type { StepProps } from '../wizard-context.ts';
+import { useUnsavedEdits } from '../unsaved-edits.ts';
 
 export interface SaveState {
   saving: boolean;
@@ -19,6 +20,10 @@ export interface SaveState {
 /** Saves one step's settings and keeps the outcome for the fields and messages. */
 export function useStepSave(props: StepProps, step: WizardStep) {
   const [state, setState] = useState<SaveState>({ saving: false, errors: [], warnings: [], saved: false });
+  // Marked at once, not from an effect: a step that saves and then moves on must not be asked about.
+  const unsaved = useUnsavedEdits();
+  // The draft goes with the step: once it is gone, there is nothing to ask about.
+  useEffect(() => () => unsaved.mark(step, false), [unsaved, step]);
 
   async function save(settings: AdminSettings, options: { clientSecret?: string; localErrors?: FieldProblem[]; onSaved?: () => void } = {}): Promise<boolean> {
     if (options.localErrors?.length) {
@@ -29,6 +34,7 @@ export function useStepSave(props: StepProps, step: WizardStep) {
     try {
       const response = await props.save({ settings, step, ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}) });
       if (response.ok) {
+        unsaved.mark(step, false);
         options.onSaved?.();
         setState({ saving: false, errors: [], warnings: response.warnings, saved: true });
         return true;
@@ -47,6 +53,7 @@ export function useStepSave(props: StepProps, step: WizardStep) {
 
   /** Typing after a save hides the "saved" note, so it never describes older values. */
   function touched() {
+    unsaved.mark(step, true);
     setState((s) => (s.saved ? { ...s, saved: false } : s));
   }
 

@@ -13,7 +13,9 @@ import { ErrorList, fieldName } from '../components/problems.tsx';
 import { BrowserBindingNotice } from '../components/browser-binding-notice.tsx';
 
 const POLL_MS = 2_000;
-const POLL_LIMIT_MS = 10 * 60 * 1000;
+// A sign-in takes a minute or two; past this the provider has most likely shown an error in the
+// other tab (a wrong client ID, a callback URL not registered exactly), which never reaches the bridge.
+const POLL_LIMIT_MS = 3 * 60 * 1000;
 
 /**
  * Step 4: a real sign-in with the provider in a new tab. The bridge keeps the outcome instead
@@ -34,6 +36,8 @@ export function TestStep(props: StepProps) {
   const pending = waitingFor !== undefined && (!last || last.testId !== waitingFor || last.result.state === 'pending');
   const providerMissing = status.missing.filter((path) => path.startsWith('oidc'));
   const refreshed = useRef<string | undefined>(undefined);
+  // The test waited for longest: polling stopped, and the page says what to check instead.
+  const [gaveUpOn, setGaveUpOn] = useState<string>();
 
   async function check(testId: string) {
     setChecking(true);
@@ -59,6 +63,7 @@ export function TestStep(props: StepProps) {
     const timer = setInterval(() => {
       if (Date.now() - since > POLL_LIMIT_MS) {
         clearInterval(timer);
+        setGaveUpOn(waitingFor);
         return;
       }
       void check(waitingFor);
@@ -125,13 +130,23 @@ export function TestStep(props: StepProps) {
         ) : null}
       </Inline>
 
-      {pending ? (
+      {pending && gaveUpOn === waitingFor ? (
+        <SectionMessage appearance="warning" title="No sign-in result after three minutes">
+          <Stack space="space.100">
+            <Text>This page stopped checking. If the provider’s tab shows an error, the sign-in never came back to the bridge.</Text>
+            <ProviderErrorAdvice callbackUrl={props.data.bridge.callbackUrl} />
+            <Text>Fix the value at the provider or in step 3, then start the test login again, or press Check result.</Text>
+          </Stack>
+        </SectionMessage>
+      ) : pending ? (
         <SectionMessage appearance="information" title="Waiting for the sign-in in the other tab">
           <Stack space="space.100">
             <Inline space="space.100" alignBlock="center">
               <Spinner size="small" label="Waiting" />
               <Text>This page checks every few seconds. Finish the sign-in, then come back here.</Text>
             </Inline>
+            <Text>If the provider’s tab shows an error instead of a sign-in (such as invalid_client or a redirect URI mismatch):</Text>
+            <ProviderErrorAdvice callbackUrl={props.data.bridge.callbackUrl} />
             {started?.url ? (
               <Text>
                 No new tab? Your browser may have blocked it:{' '}
@@ -177,5 +192,17 @@ export function TestStep(props: StepProps) {
         <ContinueButton step="test" wizard={props} label="Skip for now" record={false} />
       )}
     </Stack>
+  );
+}
+
+/** What to check when the provider shows an error in its tab: the bridge never hears of it. */
+function ProviderErrorAdvice({ callbackUrl }: { callbackUrl: string }) {
+  return (
+    <ul>
+      <li>The client ID in step 3 is the one of this app at the provider (an invalid_client error).</li>
+      <li>
+        The provider has this redirect URI registered exactly, with nothing added or left out: <code>{callbackUrl}</code>
+      </li>
+    </ul>
   );
 }

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import Button from '@atlaskit/button/new';
 import Heading from '@atlaskit/heading';
 import { Inline, Stack, Text } from '@atlaskit/primitives';
@@ -33,6 +34,17 @@ export function WizardPage(props: {
 }) {
   const { step, wizard } = props;
   const { connection, providerId } = wizard.data;
+  // After choosing a step, focus goes to its heading: a keyboard or screen-reader user lands on
+  // the step (and on a narrow screen, where the list fills the view, the step scrolls into it).
+  const shownStep = useRef(step);
+  useEffect(() => {
+    if (shownStep.current === step) return;
+    shownStep.current = step;
+    const heading = document.getElementById('step-heading');
+    // Atlaskit's Heading takes no tabIndex; -1 makes it focusable from script only, not a tab stop.
+    heading?.setAttribute('tabindex', '-1');
+    heading?.focus();
+  }, [step]);
   return (
     <div className="bridge-layout">
       <StepNav current={step} status={wizard.data.status} onSelect={wizard.goTo} />
