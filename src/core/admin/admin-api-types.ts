@@ -185,7 +185,14 @@ export interface ConfigSaveRequest extends ConnectionTarget {
 
 export type ConfigSaveResponse =
   | { ok: true; status: SetupStatus; warnings: FieldProblem[]; connection: ConnectionSummary }
-  | { ok: false; errors: FieldProblem[]; warnings: FieldProblem[]; conflict?: true };
+  | {
+      ok: false;
+      errors: FieldProblem[];
+      warnings: FieldProblem[];
+      conflict?: true;
+      /** The SP Entity ID and ACS URL are Guard's two values the wrong way round: swapping them clears the errors (the wizard offers "Swap them"). */
+      swapGuardValues?: true;
+    };
 
 export interface DiscoverRequest {
   issuer: string;
