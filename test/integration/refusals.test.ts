@@ -507,12 +507,16 @@ describe('refusal when the provider refuses the client', () => {
   });
   afterAll(async () => harness.close());
 
-  it('refuses a login whose token request the provider rejects (invalid_client)', async () => {
+  it('refuses a login whose token request the provider rejects (invalid_client) as oidc_client_rejected, with a page that does not say try again', async () => {
     const { token } = await providerEndpoints(harness);
     const agent = new UserAgent({ stopAt: stopAtAcs });
     const { callback } = await loginUpToCallback(harness, agent, alice);
     const since = mark(harness);
-    expectRefusal(await agent.get(callback), since, { status: 502, code: 'oidc_response_invalid' });
+    const page = await agent.get(callback);
+    expectRefusal(page, since, { status: 502, code: 'oidc_client_rejected' });
     expect(calledTimes(since, token)).toBe(1);
+    // In words for a user: no "try again later", which cannot help.
+    expect(page.body).toContain("your administrator corrects them");
+    expect(page.body).not.toMatch(/try again later/i);
   });
 });
