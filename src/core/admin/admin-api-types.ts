@@ -6,6 +6,7 @@
  */
 
 import type { ProviderPreset, SettingsKeyOfStep, WizardSettings } from '../config-fields.js';
+import type { TestAdvice } from './test-advice.js';
 
 /** Resolver keys, read like paths. */
 export type AdminResolverKey =
@@ -314,6 +315,8 @@ export type TestResultResponse =
       title: string;
       message: string;
       reference: string;
+      /** For a failure an administrator's field explains (the provider's invalid_client, ...): what to check, and where. */
+      advice?: TestAdvice;
       claims?: Record<string, unknown>;
       bindingCookie?: 'seen' | 'not_seen';
     };
