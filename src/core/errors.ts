@@ -31,6 +31,11 @@ const table = {
   oidc_access_denied: [403, 'Sign-in did not complete', 'The sign-in was cancelled, or your identity provider did not let you in. Try again; if your identity provider keeps refusing you, ask your administrator for access to the Atlassian application.'],
   oidc_authorization_error: [502, 'Your identity provider reported an error', 'Your identity provider could not complete the sign-in. Try again, or ask your administrator.'],
   oidc_id_token_invalid: [502, 'The identity provider\'s answer could not be verified', 'The identity token from your identity provider failed verification. Your administrator can look up the reference below.'],
+  // The token endpoint's OAuth errors (RFC 6749 §5.2) that mean the bridge's registration at the
+  // provider is wrong: no retry helps, an administrator must correct a field (see admin/test-advice.ts).
+  oidc_client_rejected: [502, 'Single sign-on is not set up correctly', 'Your identity provider did not accept this sign-in service\'s credentials, so signing in this way cannot work until your administrator corrects them. Your administrator can look up the reference below.'],
+  oidc_client_unauthorized: [502, 'Single sign-on is not set up correctly', 'Your identity provider does not allow this sign-in service to sign users in this way. Your administrator must change its settings; they can look up the reference below.'],
+  oidc_redirect_uri_rejected: [502, 'Single sign-on is not set up correctly', 'Your identity provider does not know this sign-in service\'s return address. Your administrator must register it; they can look up the reference below.'],
   oidc_response_invalid: [502, 'The identity provider answered something unexpected', 'Your identity provider gave an answer that could not be used. Try again later.'],
   oidc_unreachable: [502, 'Your identity provider cannot be reached', 'The connection to your identity provider failed. Try again in a moment.'],
   oidc_timeout: [504, 'Your identity provider is not answering', 'Your identity provider took too long to answer. Try again in a moment.'],

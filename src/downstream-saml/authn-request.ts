@@ -1,6 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { BridgeError } from '../core/errors.js';
+import { loggableValue } from '../core/log-text.js';
 import { unsafeXmlText, withValidSamlDocument, XML_TEXT_REFUSALS } from './xml-schema.js';
 
 /** SAML bindings through which an AuthnRequest can arrive (SAML bindings §3.4 and §3.5). */
@@ -201,10 +202,12 @@ function checkFields(fields: AuthnRequestFields | undefined, expect: AuthnReques
   if (fields.version !== '2.0') throw new BridgeError('saml_request_malformed', 'Version is not 2.0');
   if (!fields.issuer) throw new BridgeError('saml_unknown_sp', 'no Issuer');
   const sp = expect.serviceProviderFor(fields.issuer);
-  if (fields.issuer !== sp.entityId) throw new BridgeError('saml_unknown_sp', 'Issuer does not match the configured SP entity ID');
+  // The log names what arrived (an SP identifier, not personal data): a swapped or mistyped
+  // Guard value is then visible in the log line instead of only "Unknown service provider".
+  if (fields.issuer !== sp.entityId) throw new BridgeError('saml_unknown_sp', `Issuer ${loggableValue(fields.issuer)} does not match the configured SP entity ID`);
   // SAML core §3.4.1: the IdP must not send the assertion anywhere but a known ACS.
   if (fields.acsUrl !== undefined && fields.acsUrl !== sp.acsUrl) {
-    throw new BridgeError('saml_acs_mismatch', 'AssertionConsumerServiceURL differs from the configured ACS URL');
+    throw new BridgeError('saml_acs_mismatch', `AssertionConsumerServiceURL ${loggableValue(fields.acsUrl)} (Issuer ${loggableValue(fields.issuer)}) differs from the configured ACS URL`);
   }
   if (fields.acsIndex !== undefined) {
     throw new BridgeError('saml_acs_mismatch', 'AssertionConsumerServiceIndex is not supported; the configured ACS URL is the only one');

@@ -285,6 +285,25 @@ export function toBridgeError(error: unknown, step: 'discovery' | 'token' | 'use
   if (isNetworkFailure(error) || isNetworkFailure(err?.cause)) {
     return new BridgeError('oidc_unreachable', detail, { cause: error });
   }
+  // RFC 6749 §5.2: invalid_client and unauthorized_client name the bridge's registration, and an
+  // invalid_grant over the redirect URI (or a redirect_uri_mismatch, Entra/Google) its callback
+  // URL: configuration an administrator must correct, not a passing fault, so they get own codes.
+  // A 401 invalid_client often comes as a WWW-Authenticate challenge (oidc-provider does so)
+  // rather than a JSON body; both carry the same OAuth error.
+  const oauth =
+    error instanceof client.ResponseBodyError
+      ? { error: error.error, description: error.error_description }
+      : error instanceof client.WWWAuthenticateChallengeError
+        ? (error.cause ?? []).map((c) => ({ error: c.parameters.error, description: c.parameters.error_description })).find((c) => c.error)
+        : undefined;
+  if (step === 'token' && oauth?.error) {
+    const oauthDetail = `${detail} status=${err.status ?? '?'} error=${oauth.error}`;
+    if (oauth.error === 'invalid_client') return new BridgeError('oidc_client_rejected', oauthDetail, { cause: error });
+    if (oauth.error === 'unauthorized_client') return new BridgeError('oidc_client_unauthorized', oauthDetail, { cause: error });
+    if (oauth.error === 'redirect_uri_mismatch' || (oauth.error === 'invalid_grant' && /redirect/i.test(oauth.description ?? ''))) {
+      return new BridgeError('oidc_redirect_uri_rejected', oauthDetail, { cause: error });
+    }
+  }
   // RFC 6749 §5.2: invalid_grant means the code the browser brought is not good (used, expired,
   // issued for another login or PKCE verifier): bad input, like an unknown state, not a fault.
   if (step === 'token' && error instanceof client.ResponseBodyError && error.error === 'invalid_grant') {

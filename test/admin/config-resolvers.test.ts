@@ -88,6 +88,34 @@ describe('config/save validation', () => {
     expect(guard).toMatchObject({ ok: true, warnings: [] });
   });
 
+  it('refuses Guard\'s two values swapped, saves nothing, and says a swap clears it', async () => {
+    const admin = memoryAdmin();
+    const swapped = await save(admin, { settings: { serviceProvider: { entityId: GUARD.acsUrl, acsUrl: GUARD.entityId } }, step: 'sp-values' });
+    expect(swapped).toMatchObject({ ok: false, swapGuardValues: true });
+    expect(errorPaths(swapped)).toEqual(['serviceProvider.acsUrl', 'serviceProvider.entityId']);
+    const messages = swapped.ok ? [] : swapped.errors.map((e) => e.message);
+    expect(messages.find((m) => m.includes("Guard's ACS URL"))).toContain('SP Entity ID');
+    expect(messages.find((m) => m.includes("Guard's SP Entity ID"))).toContain('ACS URL');
+    expect((await get(admin)).settings.serviceProvider).toBeUndefined();
+    expect(await save(admin, { settings: { serviceProvider: GUARD }, step: 'sp-values' })).toMatchObject({ ok: true });
+  });
+
+  it('refuses one Guard value in the other\'s field, offering the swap when the other field is empty', async () => {
+    const answer = await save(memoryAdmin(), { settings: { serviceProvider: { entityId: GUARD.acsUrl } } });
+    expect(answer).toMatchObject({ ok: false, swapGuardValues: true });
+    expect(errorPaths(answer)).toEqual(['serviceProvider.entityId']);
+  });
+
+  it('refuses the app\'s own metadata and SSO URLs as SP values, without offering a swap', async () => {
+    const admin = memoryAdmin();
+    const base = admin.ctx.baseUrl;
+    const own = await save(admin, { settings: { serviceProvider: { entityId: `${base}/saml/metadata`, acsUrl: `${base}/saml/sso` } } });
+    expect(own.ok).toBe(false);
+    expect(errorPaths(own)).toEqual(['serviceProvider.acsUrl', 'serviceProvider.entityId']);
+    expect(own.ok ? undefined : own.swapGuardValues).toBeUndefined();
+    expect(own.ok ? [] : own.errors.map((e) => e.message)).toEqual([expect.stringContaining("this app's own address"), expect.stringContaining("this app's own address")]);
+  });
+
   it.each([
     ['a string', 'config'],
     ['null', null],

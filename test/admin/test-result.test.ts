@@ -43,4 +43,35 @@ describe('test/result', () => {
     const other = { ...owner.ctx, actor: 'admin-2' };
     await expect(testResult(other, { testId: TEST_ID })).resolves.toMatchObject({ error: 'bad_request' });
   });
+
+  it.each([
+    ['oidc_client_rejected', 'Client secret', 'provider'],
+    ['oidc_client_unauthorized', 'Client ID', 'provider'],
+    ['oidc_redirect_uri_rejected', 'Callback URL registered at the provider', 'callback'],
+  ] as const)('links a failed test with %s to the field to check (%s)', async (code, field, step) => {
+    const admin = memoryAdmin({ actor: 'admin-1' });
+    await writeTestRecord(admin.store, TEST_ID, { v: 1, state: 'pending', actorHash: actorHash('admin-1'), createdAt: admin.clock.now, expiresAt: admin.clock.now + 600_000 });
+    await recordTestOutcome(admin.store, {
+      testId: TEST_ID,
+      connectionId: 'default',
+      providerId: 'default',
+      reference: 'R-AAAA-BBBB',
+      outcome: { ok: false, code, error: new BridgeError(code) },
+      fingerprint: 'f',
+      now: admin.clock.now,
+    });
+    await expect(testResult(admin.ctx, { testId: TEST_ID })).resolves.toMatchObject({ state: 'failed', code, advice: { field, step, message: expect.any(String) } });
+  });
+
+  it('gives no advice for a failure no field explains (control)', async () => {
+    const admin = memoryAdmin({ actor: 'admin-1' });
+    await writeTestRecord(admin.store, TEST_ID, { v: 1, state: 'pending', actorHash: actorHash('admin-1'), createdAt: admin.clock.now, expiresAt: admin.clock.now + 600_000 });
+    await recordTestOutcome(admin.store, {
+      testId: TEST_ID, connectionId: 'default', providerId: 'default', reference: 'R-AAAA-BBBB',
+      outcome: { ok: false, code: 'oidc_timeout', error: new BridgeError('oidc_timeout') }, fingerprint: 'f', now: admin.clock.now,
+    });
+    const answer = await testResult(admin.ctx, { testId: TEST_ID });
+    expect(answer).toMatchObject({ state: 'failed', code: 'oidc_timeout' });
+    expect(answer).not.toHaveProperty('advice');
+  });
 });

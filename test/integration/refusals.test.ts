@@ -268,6 +268,31 @@ describe('refusals of the AuthnRequest', () => {
     await refuse(new URL(await sp.getAuthorizeUrlAsync('relay', undefined, {})), { status: 400, code: 'saml_unknown_sp' });
   });
 
+  /** The detail of the one `request.failed` line since `since`. */
+  const failureDetail = (since: Since): string => String(since.logs().find((r) => r.event === 'request.failed')?.fields.detail);
+
+  it('logs the Issuer an unknown-SP AuthnRequest carried, so a swapped Guard value shows', async () => {
+    const since = mark(harness);
+    // Guard's ACS URL sent as the Issuer: what the bridge sees when the admin swapped the two.
+    const issuer = 'https://auth.atlassian.com/login/callback?connection=saml-0f8fad5b-d9cb-469f-a165-70867728950e';
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml({ issuer: issuer.replace(/&/g, '&amp;') })) }), { status: 400, code: 'saml_unknown_sp' });
+    expect(failureDetail(since)).toContain(`Issuer "${issuer}"`);
+  });
+
+  it('logs the ACS URL a refused AuthnRequest carried, bounded and with control characters escaped', async () => {
+    const since = mark(harness);
+    const acs = `https://attacker.example/acs?x=${'a'.repeat(400)}`;
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml({ acsUrl: `https://evil.example/&#10;forged line` })) }), { status: 400, code: 'saml_acs_mismatch' });
+    const detail = failureDetail(since);
+    expect(detail).toContain('"https://evil.example/\\u{a}forged line"');
+    expect(detail).not.toMatch(/[\n\r]/);
+    const since2 = mark(harness);
+    await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml({ acsUrl: acs })) }), { status: 400, code: 'saml_acs_mismatch' });
+    const long = failureDetail(since2);
+    expect(long).toContain(`${acs.slice(0, 200)}…(${acs.length} chars)`);
+    expect(long).not.toContain(acs.slice(0, 201));
+  });
+
   it('refuses an AuthnRequest without an Issuer', async () => {
     await refuse(ssoUrl(harness, { SAMLRequest: redirectEncode(authnRequestXml({ issuer: null })) }), { status: 400, code: 'saml_unknown_sp' });
   });
@@ -482,12 +507,16 @@ describe('refusal when the provider refuses the client', () => {
   });
   afterAll(async () => harness.close());
 
-  it('refuses a login whose token request the provider rejects (invalid_client)', async () => {
+  it('refuses a login whose token request the provider rejects (invalid_client) as oidc_client_rejected, with a page that does not say try again', async () => {
     const { token } = await providerEndpoints(harness);
     const agent = new UserAgent({ stopAt: stopAtAcs });
     const { callback } = await loginUpToCallback(harness, agent, alice);
     const since = mark(harness);
-    expectRefusal(await agent.get(callback), since, { status: 502, code: 'oidc_response_invalid' });
+    const page = await agent.get(callback);
+    expectRefusal(page, since, { status: 502, code: 'oidc_client_rejected' });
     expect(calledTimes(since, token)).toBe(1);
+    // In words for a user: no "try again later", which cannot help.
+    expect(page.body).toContain("your administrator corrects them");
+    expect(page.body).not.toMatch(/try again later/i);
   });
 });

@@ -101,6 +101,26 @@ describe('failing provider endpoints (standalone, real oidc-provider)', () => {
     expect(elapsed).toBeLessThan(TIMEOUT_SECONDS * 1000 + 2_000);
   });
 
+  /** The token endpoint's RFC 6749 §5.2 error answer. */
+  const oauthError = (error: string, description: string) => () =>
+    new Response(JSON.stringify({ error, error_description: description }), { status: 400, headers: { 'content-type': 'application/json' } });
+
+  it('token endpoint answering unauthorized_client: 502 oidc_client_unauthorized (a configuration fault, not "try again later")', async () => {
+    await failAtCallback('token', { kind: 'answer', response: oauthError('unauthorized_client', 'grant type not allowed') }, { status: 502, code: 'oidc_client_unauthorized' });
+  });
+
+  it('token endpoint answering invalid_grant over the redirect URI: 502 oidc_redirect_uri_rejected', async () => {
+    await failAtCallback('token', { kind: 'answer', response: oauthError('invalid_grant', 'redirect_uri did not match the one used in the authorization request') }, { status: 502, code: 'oidc_redirect_uri_rejected' });
+  });
+
+  it('token endpoint answering redirect_uri_mismatch: 502 oidc_redirect_uri_rejected', async () => {
+    await failAtCallback('token', { kind: 'answer', response: oauthError('redirect_uri_mismatch', 'Bad Request') }, { status: 502, code: 'oidc_redirect_uri_rejected' });
+  });
+
+  it('token endpoint answering invalid_grant for a spent code stays login_unknown (control)', async () => {
+    await failAtCallback('token', { kind: 'answer', response: oauthError('invalid_grant', 'grant request is invalid') }, { status: 400, code: 'login_unknown' });
+  });
+
   it('token endpoint answering an HTML page with 200: 502 oidc_response_invalid', async () => {
     await failAtCallback('token', { kind: 'answer', response: htmlAnswer(200) }, { status: 502, code: 'oidc_response_invalid' });
   });

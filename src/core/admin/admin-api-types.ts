@@ -6,6 +6,7 @@
  */
 
 import type { ProviderPreset, SettingsKeyOfStep, WizardSettings } from '../config-fields.js';
+import type { TestAdvice } from './test-advice.js';
 
 /** Resolver keys, read like paths. */
 export type AdminResolverKey =
@@ -185,7 +186,14 @@ export interface ConfigSaveRequest extends ConnectionTarget {
 
 export type ConfigSaveResponse =
   | { ok: true; status: SetupStatus; warnings: FieldProblem[]; connection: ConnectionSummary }
-  | { ok: false; errors: FieldProblem[]; warnings: FieldProblem[]; conflict?: true };
+  | {
+      ok: false;
+      errors: FieldProblem[];
+      warnings: FieldProblem[];
+      conflict?: true;
+      /** The SP Entity ID and ACS URL are Guard's two values the wrong way round: swapping them clears the errors (the wizard offers "Swap them"). */
+      swapGuardValues?: true;
+    };
 
 export interface DiscoverRequest {
   issuer: string;
@@ -307,6 +315,8 @@ export type TestResultResponse =
       title: string;
       message: string;
       reference: string;
+      /** For a failure an administrator's field explains (the provider's invalid_client, ...): what to check, and where. */
+      advice?: TestAdvice;
       claims?: Record<string, unknown>;
       bindingCookie?: 'seen' | 'not_seen';
     };

@@ -7,6 +7,7 @@ import { applySettings, connectionFieldPath, newConnection, settingsOf, withConn
 import { changeConnections, recordChange, revisionConflict, summarizeConnections } from './connection-changes.js';
 import type { AdminSettings, ConfigSaveResponse } from './admin-api-types.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+import { guardValueProblems } from './guard-values.js';
 import { secretRebindingProblem } from './secret-rebinding.js';
 import { loadSetupState, progressRecord, scopeOf, settingsWarnings, setupStatus, targetFields, updatedState, WIZARD_STEPS } from './setup-state.js';
 
@@ -52,7 +53,14 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   const storedSecret = typeof before.clientSecret === 'string' && before.clientSecret !== '';
   const rebinding = secretRebindingProblem(before.settings, merged, { stored: storedSecret, given: newSecret !== undefined });
   if (rebinding && !errors.some((e) => e.path === rebinding.path)) errors.push({ ...rebinding, absent: false });
-  if (errors.length) return { ok: false, errors: fieldProblems(errors), warnings };
+  // Guard's two values swapped, or the app's own URLs pasted in, are valid URLs the schema
+  // accepts; refused here, where the app's own address (ctx.baseUrl) is known.
+  const guard = guardValueProblems(merged, ctx.baseUrl);
+  const guardErrors = guard.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)) && !errors.some((e) => e.path === problem.path));
+  errors.push(...guardErrors.map((problem) => ({ ...problem, absent: false })));
+  if (errors.length) {
+    return { ok: false, errors: fieldProblems(errors), warnings, ...(guardErrors.length && guard.swappable ? { swapGuardValues: true as const } : {}) };
+  }
 
   const changed = changedPaths(before.settings, merged);
   const secretChanged = newSecret !== undefined && newSecret !== before.clientSecret;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adviceFor } from './test-advice.js';
 import { publicError } from '../errors.js';
 import { actorHash, readTestRecord, writeTestRecord, type TestRecord } from '../test-login.js';
 import type { TestResultResponse } from './admin-api-types.js';
@@ -44,5 +45,6 @@ export async function testResult(ctx: AdminContext, payload: unknown): Promise<A
     };
   }
   const { title, message } = publicError(record.code);
-  return { state: 'failed', code: record.code, title, message, reference: record.reference, ...(record.claims ? { claims: record.claims } : {}), ...observed };
+  const advice = adviceFor(record.code);
+  return { state: 'failed', code: record.code, title, message, reference: record.reference, ...(advice ? { advice } : {}), ...(record.claims ? { claims: record.claims } : {}), ...observed };
 }

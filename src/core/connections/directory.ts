@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, type BridgeConfig, type ConfigParseOptions, type ConfigProblem } from '../config.js';
 import { BridgeError } from '../errors.js';
+import { loggableValue } from '../log-text.js';
 import type { KeyValueStore, SecretStore } from '../ports.js';
 import { DEFAULT_ID, storageKeys } from '../storage-keys.js';
 import { evaluateSettings, testConfigFrom } from '../stored-config.js';
@@ -64,7 +65,7 @@ export function connectionForIssuer(directory: BridgeDirectory, issuer: string):
   if (found) return found;
   const unready = directory.unready.find((c) => c.spEntityId === issuer);
   if (unready) throw unreadyError(unready);
-  throw new BridgeError('saml_unknown_sp', 'Issuer matches no connection');
+  throw new BridgeError('saml_unknown_sp', `Issuer ${loggableValue(issuer)} matches no connection`);
 }
 
 /** The provider of a connection by id (a login transaction names both). */

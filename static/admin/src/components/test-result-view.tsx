@@ -1,11 +1,12 @@
 import SectionMessage from '@atlaskit/section-message';
 import { Stack } from '@atlaskit/primitives';
 import Heading from '@atlaskit/heading';
-import type { TestResultResponse } from '../../../../src/core/admin/admin-api-types.ts';
+import Button from '@atlaskit/button/new';
+import type { TestResultResponse, WizardStep } from '../../../../src/core/admin/admin-api-types.ts';
 import { WarningList } from './problems.tsx';
 
 /** The outcome of a test login: what the provider sent and exactly what Atlassian would get. */
-export function TestResultView({ result }: { result: Exclude<TestResultResponse, { state: 'pending' }> }) {
+export function TestResultView({ result, goTo }: { result: Exclude<TestResultResponse, { state: 'pending' }>; goTo?: (step: WizardStep) => void }) {
   if (result.state === 'failed') {
     return (
       <Stack space="space.200">
@@ -16,6 +17,14 @@ export function TestResultView({ result }: { result: Exclude<TestResultResponse,
             has the details under it). Code: <code>{result.code}</code>.
           </p>
         </SectionMessage>
+        {result.advice ? (
+          <SectionMessage appearance="warning" title={`Check “${result.advice.field}”`}>
+            <p>{result.advice.message}</p>
+            {goTo ? (
+              <Button onClick={() => goTo(result.advice!.step)}>Go to {result.advice.field}</Button>
+            ) : null}
+          </SectionMessage>
+        ) : null}
         {result.claims ? <ClaimsTable claims={result.claims} /> : null}
       </Stack>
     );

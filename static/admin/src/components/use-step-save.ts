@@ -15,6 +15,8 @@ export interface SaveState {
   failure?: string;
   /** Refused: another administrator changed the connection since the page loaded it. */
   conflict?: boolean;
+  /** Refused because two values are swapped (Guard's SP Entity ID and ACS URL): the step offers "Swap them". */
+  swapGuardValues?: boolean;
 }
 
 /** Saves one step's settings and keeps the outcome for the fields and messages. */
@@ -43,7 +45,7 @@ export function useStepSave(props: StepProps, step: WizardStep) {
         setState({ saving: false, errors: [], warnings: [], saved: false, conflict: true });
         return false;
       }
-      setState({ saving: false, errors: response.errors, warnings: response.warnings, saved: false });
+      setState({ saving: false, errors: response.errors, warnings: response.warnings, saved: false, ...(response.swapGuardValues ? { swapGuardValues: true } : {}) });
       return false;
     } catch (error) {
       setState({ saving: false, errors: [], warnings: [], saved: false, failure: error instanceof Error ? error.message : String(error) });

@@ -91,6 +91,21 @@ export function SpValuesStep(props: StepProps) {
         helper={props.data.fieldHelp['serviceProvider.acsUrl']}
         errors={messagesFor(state.errors, 'serviceProvider.acsUrl')}
       />
+      {state.swapGuardValues && state.errors.length ? (
+        <SectionMessage appearance="warning" title="The two values look swapped">
+          <p>The SP Entity ID and the ACS URL seem to be in each other’s field.</p>
+          <Button
+            onClick={() => {
+              const [nextEntityId, nextAcsUrl] = [acsUrl, entityId];
+              setEntityId(nextEntityId);
+              setAcsUrl(nextAcsUrl);
+              void save({ serviceProvider: { entityId: nextEntityId.trim(), acsUrl: nextAcsUrl.trim() } });
+            }}
+          >
+            Swap them
+          </Button>
+        </SectionMessage>
+      ) : null}
       <WarningList warnings={shownWarnings} title="These do not look like Atlassian’s values" />
       {!state.saved && !shownWarnings.length ? <WarningList warnings={savedWarnings} title="About the saved values" /> : null}
 

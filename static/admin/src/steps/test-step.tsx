@@ -183,7 +183,7 @@ export function TestStep(props: StepProps) {
         </SectionMessage>
       ) : null}
 
-      {shown ? <TestResultView result={shown} /> : null}
+      {shown ? <TestResultView result={shown} goTo={props.goTo} /> : null}
       {shown || status.browserBinding.cookie !== 'not_measured' ? <BrowserBindingNotice binding={status.browserBinding} /> : null}
 
       {status.testPassed || shown?.state === 'succeeded' ? (
