@@ -136,3 +136,31 @@ describe('the signed response of a login', () => {
     expect(Math.abs(instant - b.clock.now())).toBeLessThan(60_000);
   });
 });
+
+describe('what the AuthnRequest asked for, kept through the login', () => {
+  const withChild = (xml: string) => authnRequestXml().replace('</saml:Issuer>', `</saml:Issuer>${xml}`);
+  const loginFor = async (request: string) => {
+    const started = await b.get('/saml/sso', { SAMLRequest: [redirectEncode(request)] });
+    expect(started.status).toBe(302);
+    const query = b.provider.authorize(started.headers.Location!);
+    return b.get('/oidc/callback', query, { cookie: [started.cookies![0]!.split(';')[0]!] });
+  };
+
+  it('refuses to answer for another user than the Subject the request named', async () => {
+    const page = await loginFor(withChild('<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">bob@example.com</saml:NameID></saml:Subject>'));
+    expect(code(page)).toEqual({ status: 403, code: 'saml_subject_mismatch' });
+  });
+
+  it('answers in the emailAddress format the NameIDPolicy asked for, even for a NameID from another claim', async () => {
+    b.reconfigure((base) => ({ ...base, nameIdClaim: 'preferred_username' }));
+    b.provider.idTokenClaims = (claims) => ({ ...claims, preferred_username: stubAlice.email });
+    const page = await loginFor(withChild('<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/>'));
+    expect(page.status).toBe(200);
+    expect(assertedAttributes(page)).toMatch(/<saml:NameID [^>]*Format="urn:oasis:names:tc:SAML:1\.1:nameid-format:emailAddress"/);
+  });
+
+  it('states a SessionIndex of its own in the AuthnStatement', async () => {
+    const page = await loginFor(authnRequestXml());
+    expect(assertedAttributes(page)).toMatch(/<saml:AuthnStatement [^>]*SessionIndex="_[\w-]{16,}"/);
+  });
+});

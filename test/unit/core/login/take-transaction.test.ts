@@ -182,3 +182,36 @@ describe('takeLoginTransaction: the browser binding', () => {
     expect(await refusal(takeLoginTransaction(ports, query(), cookieFor(COOKIE)))).toBe('storage_unavailable');
   });
 });
+
+describe('takeLoginTransaction: a connection test on a host known to carry the cookie', () => {
+  it('refuses a test without its cookie once the last test saw the cookie carried, and keeps it for the admin\'s browser', async () => {
+    await stored(transaction({ kind: 'test' }));
+    expect(await refusal(takeLoginTransaction(ports, query(), () => undefined, async () => true))).toBe('login_browser_mismatch');
+    expect((await takeLoginTransaction(ports, query(), cookieFor(COOKIE), async () => true)).bindingCookie).toBe('seen');
+  });
+
+  it('still measures where the cookie was seen dropped, or never measured', async () => {
+    for (const seen of [false, undefined]) {
+      await stored(transaction({ kind: 'test' }));
+      expect(await takeLoginTransaction(ports, query(), () => undefined, async () => seen)).toMatchObject({ bindingCookie: 'not_seen' });
+    }
+  });
+
+  it('refuses a login with a wrong cookie whatever the last test saw', async () => {
+    for (const seen of [true, false, undefined]) {
+      await stored(transaction());
+      expect(await refusal(takeLoginTransaction(ports, query(), cookieFor('y'.repeat(43)), async () => seen))).toBe('login_browser_mismatch');
+    }
+  });
+
+  it('refuses an unknown state without a cookie on its one read: no take', async () => {
+    let takes = 0;
+    const take = store.take.bind(store);
+    store.take = (async (key: string) => {
+      takes += 1;
+      return take(key);
+    }) as MemoryStore['take'];
+    expect(await refusal(takeLoginTransaction(ports, query(), () => undefined))).toBe('login_unknown');
+    expect(takes).toBe(0);
+  });
+});
