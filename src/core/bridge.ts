@@ -188,15 +188,6 @@ export function createBridge(options: BridgeOptions): Bridge {
    * or, when several providers could serve the login, the page that asks which.
    */
   /**
-   * The Atlassian site a connection names (`atlassianSiteUrl`), for "Try again" on its error
-   * pages. Read only on a refusal; a connection that cannot be read names none.
-   */
-  const siteUrlOf = async (current: BridgeDirectory, connectionId: string | undefined): Promise<string | undefined> => {
-    const provider = current.connections.find((c) => c.id === connectionId)?.providers[0];
-    return provider ? (await provider.config().catch(() => undefined))?.atlassianSiteUrl : undefined;
-  };
-
-  /**
    * On a refused callback of an SP-initiated login: the ways on its error page offers, the
    * site for "Try again" and, where the account was the problem and the provider can be asked
    * to let the user choose, a new login for "Use another account". Preparing them never
@@ -205,9 +196,9 @@ export function createBridge(options: BridgeOptions): Bridge {
   const prepareWaysOn = async (refusal: unknown, current: BridgeDirectory, transaction: SpLoginTransaction, always: WaysOn): Promise<void> => {
     if (!(refusal instanceof BridgeError)) return;
     try {
+      always.siteUrl = siteUrlOf(current, transaction.connectionId);
       const provider = providerById(current, transaction.connectionId, transaction.providerId);
       const config = await provider.config();
-      if (config.atlassianSiteUrl) always.siteUrl = config.atlassianSiteUrl;
       const another = await offerAnotherAccount(loginContext, config, transaction, refusal, current.revision ?? undefined);
       if (!another) return;
       always.anotherAccountUrl = another.redirectTo;
@@ -242,7 +233,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         attempt,
       );
     } catch (error) {
-      always.siteUrl = await siteUrlOf(current, attempt.connectionId);
+      always.siteUrl = siteUrlOf(current, attempt.connectionId);
       throw error;
     }
     if (started.kind === 'choose') {
@@ -525,4 +516,9 @@ function single(params: Record<string, string[]>, name: string, code: BridgeErro
   if (!values) return undefined;
   if (values.length > 1) throw new BridgeError(code, `${name} repeated`);
   return values[0];
+}
+
+/** The Atlassian site a connection names, for "Try again" on its error pages. */
+function siteUrlOf(directory: BridgeDirectory, connectionId: string | undefined): string | undefined {
+  return directory.connections.find((c) => c.id === connectionId)?.siteUrl;
 }

@@ -31,6 +31,8 @@ export interface ConnectionEntry {
   metadataUrl: string;
   /** The bridge's SSO URL, as shown to the service provider: an AuthnRequest's Destination must be it. */
   ssoUrl: string;
+  /** The Atlassian site the connection names (`atlassianSiteUrl`), for "Try again" on its error pages. */
+  siteUrl?: string;
   /** How old and how far ahead an AuthnRequest's IssueInstant may be. */
   requestLimits: { maxAgeSeconds: number; maxFutureSeconds: number };
   providers: readonly ProviderEntry[];
@@ -108,6 +110,7 @@ export function directoryFromConfig(config: BridgeConfig): BridgeDirectory {
         idpEntityId: config.idpEntityId,
         metadataUrl: config.urls.metadata,
         ssoUrl: config.urls.sso,
+        ...siteUrlOf(config),
         requestLimits: requestLimits(config),
         providers: [{ id: config.providerId, name: 'Identity provider', domains: config.allowedEmailDomains, config: async () => config }],
       },
@@ -258,9 +261,15 @@ function buildConnection(
     idpEntityId: first!.idpEntityId,
     metadataUrl: first!.urls.metadata,
     ssoUrl: first!.urls.sso,
+    ...siteUrlOf(first!),
     requestLimits: requestLimits(first!),
     providers,
   };
+}
+
+/** Known without the client secret, so an error page never reads secret storage for it. */
+function siteUrlOf(config: BridgeConfig): Pick<ConnectionEntry, 'siteUrl'> {
+  return config.atlassianSiteUrl ? { siteUrl: config.atlassianSiteUrl } : {};
 }
 
 function requestLimits(config: BridgeConfig): ConnectionEntry['requestLimits'] {
