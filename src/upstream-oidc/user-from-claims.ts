@@ -27,6 +27,11 @@ function text(value: unknown): string | undefined {
   return trimmed && trimmed.length <= 1024 && !NOT_XML.test(trimmed) ? trimmed : undefined;
 }
 
+/** A string that `text()` drops (too long, or not representable in XML) is an unusable address, not a missing one. */
+function missingOrUnusable(raw: unknown): 'user_email_invalid' | 'user_email_missing' {
+  return typeof raw === 'string' && raw.trim() ? 'user_email_invalid' : 'user_email_missing';
+}
+
 /** What of the configuration decides who may sign in and how claims map: the provider's policy. */
 export type ClaimsPolicy = Pick<BridgeConfig, 'allowedEmailDomains' | 'requireVerifiedEmail' | 'allowInternationalEmail' | 'nameIdClaim' | 'attributeClaims'>;
 
@@ -64,16 +69,14 @@ export function userFromClaims(claims: Readonly<Record<string, unknown>>, policy
   const subject = text(claims.sub);
   if (!subject) throw new BridgeError('oidc_id_token_invalid', 'no sub claim');
   const email = text(claims.email);
-  if (!email) {
-    // A string that text() drops (too long, or not representable in XML) is an unusable address, not a missing one.
-    throw new BridgeError(typeof claims.email === 'string' && claims.email.trim() ? 'user_email_invalid' : 'user_email_missing');
-  }
+  if (!email) throw new BridgeError(missingOrUnusable(claims.email));
   const address = checkedAddress(email, policy, 'email');
   // Default on: a provider that says nothing about the address has not vouched for it (OIDC
   // Core §5.7: an unverified email must not be used as an identifier). Entra ID sends no
   // email_verified at all; the wizard asks its admin to decide (xms_edov, or the check off).
-  if (policy.requireVerifiedEmail && !verificationOf(claims, 'email').vouched) {
-    throw new BridgeError('user_email_unverified', verificationOf(claims, 'email').stated ? 'email_verified is not true' : 'no email_verified claim');
+  const verification = verificationOf(claims, 'email');
+  if (policy.requireVerifiedEmail && !verification.vouched) {
+    throw new BridgeError('user_email_unverified', verification.stated ? 'email_verified is not true' : 'no email_verified claim');
   }
   if (!policy.allowedEmailDomains.includes(address.domain)) {
     throw new BridgeError('user_domain_not_allowed', `domain ${address.domain}`);
@@ -144,12 +147,7 @@ function stableUnderNormalization(localPart: string): boolean {
 function nameIdFrom(claims: Readonly<Record<string, unknown>>, policy: ClaimsPolicy, email: string): AuthenticatedUser['nameId'] {
   if (policy.nameIdClaim === 'email') return { value: email, kind: 'email' };
   const value = text(claims[policy.nameIdClaim]);
-  if (!value) {
-    throw new BridgeError(
-      typeof claims[policy.nameIdClaim] === 'string' && (claims[policy.nameIdClaim] as string).trim() ? 'user_email_invalid' : 'user_email_missing',
-      `claim ${policy.nameIdClaim} for the NameID is missing or unusable`,
-    );
-  }
+  if (!value) throw new BridgeError(missingOrUnusable(claims[policy.nameIdClaim]), `claim ${policy.nameIdClaim} for the NameID is missing or unusable`);
   const address = checkedAddress(value, policy, `NameID claim ${policy.nameIdClaim}`);
   if (!policy.allowedEmailDomains.includes(address.domain)) {
     throw new BridgeError('user_domain_not_allowed', `NameID claim ${policy.nameIdClaim} is not an address in an allowed domain`);
