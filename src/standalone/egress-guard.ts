@@ -84,6 +84,7 @@ export interface EgressGuardOptions {
 export function guardedFetch(options: EgressGuardOptions): Fetch {
   const resolve = options.lookup ?? (dns.lookup as LookupFunction);
   const direct: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const agents = keepAliveAgents();
   return async (input, init) => {
     const request = new Request(input, init);
     const url = new URL(request.url);
@@ -105,22 +106,39 @@ export function guardedFetch(options: EgressGuardOptions): Fetch {
         return callback(null, list[0]!.address, list[0]!.family);
       });
     };
-    return requestThrough(request, url, lookup);
+    return requestThrough(request, url, lookup, agents);
   };
+}
+
+/**
+ * Connections kept alive across logins (issue 12: a login after an idle pause otherwise pays a
+ * new TCP and TLS handshake to the token endpoint). Each guard has agents of its own, so a socket
+ * one guard connected (to an address its rules allowed) is never reused by a guard with other
+ * rules; a pooled socket was connected to a checked address, so reusing it checks nothing again.
+ * Idle sockets are unref'd by Node's agent and do not keep the process alive.
+ */
+interface KeepAliveAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+function keepAliveAgents(): KeepAliveAgents {
+  return { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 }
 
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
-/** One HTTP exchange on node:http(s) with the guarded lookup; redirects are returned, never followed. */
-async function requestThrough(request: Request, url: URL, lookup: LookupFunction): Promise<Response> {
+/** One HTTP exchange on node:http(s) with the guarded lookup, on a kept-alive connection; redirects are returned, never followed. */
+async function requestThrough(request: Request, url: URL, lookup: LookupFunction, agents: KeepAliveAgents): Promise<Response> {
   const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
   const headers: Record<string, string> = {};
   request.headers.forEach((value, name) => (headers[name] = value));
   if (body) headers['content-length'] = String(body.length);
   const transport = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
   if (!transport) throw new TypeError(`fetch: ${url.protocol} is not supported`);
+  const agent = url.protocol === 'https:' ? agents.https : agents.http;
   return new Promise<Response>((resolvePromise, reject) => {
-    const outgoing = transport.request(url, { method: request.method, headers, lookup, signal: request.signal, agent: false }, (incoming) => {
+    const outgoing = transport.request(url, { method: request.method, headers, lookup, signal: request.signal, agent }, (incoming) => {
       const status = incoming.statusCode ?? 502;
       if (request.redirect === 'error' && status >= 300 && status < 400) {
         incoming.destroy();

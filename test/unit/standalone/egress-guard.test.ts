@@ -93,6 +93,16 @@ describe('guardedFetch', () => {
     expect(directCalls).toEqual([]);
   });
 
+  it('keeps the connection to a named host alive across requests, and never shares it with a guard of other rules', async () => {
+    const guarded = guardedFetch({ allowPrivateNetwork: false, lookup, fetch: direct });
+    const before = connections;
+    for (let i = 0; i < 3; i++) await (await guarded(`http://op.test:${port}/token`, { method: 'POST', body: 'x' })).text();
+    expect(connections - before).toBe(1);
+    const other = guardedFetch({ allowPrivateNetwork: true, lookup, fetch: direct });
+    await (await other(`http://op.test:${port}/token`)).text();
+    expect(connections - before).toBe(2);
+  });
+
   it.each(['metadata.test', 'mixed.test', 'ula.test'])('refuses a name that resolves to an internal address (%s), without connecting', async (name) => {
     const guarded = guardedFetch({ allowPrivateNetwork: false, lookup, fetch: direct });
     const before = connections;
