@@ -16,6 +16,8 @@ import { AdminRateLimiter, type AdminRateLimitPolicy } from './admin-rate-limit.
 import { adminTokenFile, writePrivateFile } from './data-dir.js';
 import { guardedFetch } from './egress-guard.js';
 import { serveBridge, writeResponse } from './http-adapter.js';
+import { escapeHtml, htmlHeaders } from '../core/html.js';
+import type { BridgeResponse } from '../core/http-types.js';
 import { SqliteStore } from './sqlite-store.js';
 import { SqliteAuditTrail } from './sqlite-audit-trail.js';
 
@@ -226,7 +228,13 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   handler = (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const mount = mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`) || (m.prefix === '/' && path === '/'));
-    const work = admin?.matches(path) ? admin.handle(req, res) : mount ? mount.handle(req, res) : serveBridge(bridge, basePath, req, res);
+    const work = admin?.matches(path)
+      ? admin.handle(req, res)
+      : mount
+        ? mount.handle(req, res)
+        : adminInfo && path === '/'
+          ? writeResponse(res, adminLinkPage(adminInfo.url))
+          : serveBridge(bridge, basePath, req, res);
     Promise.resolve(work).catch((error: unknown) => {
       logger.log('error', 'server.unhandled', { detail: (error as Error)?.message?.slice(0, 200) });
       if (!res.headersSent) writeResponse(res, { status: 500, headers: PLAIN_TEXT, body: 'Internal error\n' });
@@ -255,5 +263,18 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();
     },
+  };
+}
+
+/**
+ * What `/` answers in wizard mode: an admin who opens the server's address finds the way to the
+ * admin page instead of a 404 (the bridge's own routes live under its base path).
+ */
+function adminLinkPage(adminUrl: string): BridgeResponse {
+  const nonce = cryptoRandom.token(16);
+  return {
+    status: 200,
+    headers: htmlHeaders({ nonce }),
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>OIDC to SAML bridge</title></head><body><main><h1>OIDC to SAML bridge</h1><p>This server signs users in to Atlassian through Atlassian Guard. Set it up on the <a href="${escapeHtml(adminUrl)}">admin page</a>.</p></main></body></html>`,
   };
 }

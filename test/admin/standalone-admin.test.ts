@@ -107,6 +107,15 @@ describe('the admin API guard', () => {
 });
 
 describe('the wizard page', () => {
+  it('answers / with a link to the admin page instead of a 404', async () => {
+    const response = await fetch(`${app.serverUrl}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const page = await response.text();
+    expect(page).toContain(`<a href="${app.admin!.url}">admin page</a>`);
+    expect((await fetch(`${app.serverUrl}/no-such-page`)).status).toBe(404);
+  });
+
   it('redirects /admin to /admin/, where relative asset URLs resolve', async () => {
     const response = await fetch(`${app.serverUrl}/admin?x=1`, { redirect: 'manual' });
     expect(response.status).toBe(308);
