@@ -106,7 +106,10 @@ describe('the setup wizard in Chromium, standalone server', () => {
     await popup.close();
     await page.getByRole('heading', { name: 'Test login succeeded' }).waitFor();
     await expect(page.locator('#test-name-id').textContent()).resolves.toBe(alice.email);
-    await page.getByRole('table', { name: 'Claims received from the provider' }).getByText(alice.sub).waitFor();
+    const claimsTable = page.getByRole('table', { name: 'Claims received from the provider' });
+    await claimsTable.getByText(alice.sub).waitFor();
+    // Times say when, not only the seconds since 1970.
+    await expect(claimsTable.getByRole('row', { name: /^exp / }).textContent()).resolves.toMatch(/^exp\d+ \(20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/);
     // The test measured the binding cookie through this host (it came back): said in plain words.
     await page.getByRole('heading', { name: 'Login CSRF protection is on' }).waitFor();
     await wizard.shoot(page, '04-test-connection');

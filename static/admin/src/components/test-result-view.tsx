@@ -76,6 +76,17 @@ export function TestResultView({ result, goTo }: { result: Exclude<TestResultRes
   );
 }
 
+/** Claims that are times in seconds since 1970 (RFC 7519 §4.1, OIDC Core §2 and §5.1). */
+const TIME_CLAIMS = new Set(['exp', 'iat', 'nbf', 'auth_time', 'updated_at']);
+
+/** A claim as the admin reads it: times also as a UTC date, so `exp` and `iat` say when. */
+function claimText(name: string, value: unknown): string {
+  if (TIME_CLAIMS.has(name) && typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 1e11) {
+    return `${value} (${new Date(value * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')})`;
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 export function ClaimsTable({ claims }: { claims: Record<string, unknown> }) {
   const entries = Object.entries(claims).sort(([a], [b]) => a.localeCompare(b));
   return (
@@ -97,7 +108,7 @@ export function ClaimsTable({ claims }: { claims: Record<string, unknown> }) {
                 <code>{name}</code>
               </th>
               <td>
-                <code className="bridge-break">{typeof value === 'string' ? value : JSON.stringify(value)}</code>
+                <code className="bridge-break">{claimText(name, value)}</code>
               </td>
             </tr>
           ))}
