@@ -139,12 +139,17 @@ describe('the setup wizard in Chromium, standalone server', () => {
 
   it("step 6 · values from Atlassian Guard: read from the SP's metadata, saved with a warning (not Atlassian's URLs)", async () => {
     const page = await wizard.openStep('sp-values');
+    // A refused value is red until the metadata replaces it.
+    await page.getByLabel('SP Entity ID').fill('not a url');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.locator('input[aria-invalid="true"]').first().waitFor();
     const spMetadata = await (await fetch(`${wizard.spUrl}/metadata`)).text();
     await page.getByLabel('SP metadata XML').fill(spMetadata);
     await page.getByRole('button', { name: 'Read values from metadata' }).click();
     await page.getByText('Filled in the SP Entity ID and ACS URL from the metadata').waitFor();
     await expect(page.getByLabel('SP Entity ID').inputValue()).resolves.toBe(`${wizard.spUrl}/metadata`);
     await expect(page.getByLabel('ACS URL').inputValue()).resolves.toBe(`${wizard.spUrl}/acs`);
+    await expect(page.locator('[aria-invalid="true"]').count()).resolves.toBe(0);
     await wizard.save();
     // Saved, with a warning (not an error): these are not Atlassian's URLs.
     await page.getByRole('heading', { name: 'Check before you go on' }).waitFor();

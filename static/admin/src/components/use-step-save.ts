@@ -53,10 +53,18 @@ export function useStepSave(props: StepProps, step: WizardStep) {
     }
   }
 
-  /** Typing after a save hides the "saved" note, so it never describes older values. */
-  function touched() {
+  /**
+   * Typing after a save hides the "saved" note, so it never describes older values. Fields whose
+   * values were replaced wholesale (`replaced`: read from metadata, say) also lose the last save's
+   * errors, which were about the values that are gone.
+   */
+  function touched(replaced: string[] = []) {
     unsaved.mark(step, true);
-    setState((s) => (s.saved ? { ...s, saved: false } : s));
+    setState((s) => {
+      const errors = replaced.length ? s.errors.filter((e) => !replaced.includes(e.path)) : s.errors;
+      if (!s.saved && errors === s.errors) return s;
+      return { ...s, saved: false, errors, ...(errors.length ? {} : { swapGuardValues: false }) };
+    });
   }
 
   return { state, save, touched };

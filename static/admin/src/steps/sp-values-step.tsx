@@ -42,7 +42,7 @@ export function SpValuesStep(props: StepProps) {
       if (result.ok) {
         setEntityId(result.entityId);
         setAcsUrl(result.acsUrl);
-        touched();
+        touched(FIELD_PATHS);
         setParse({
           busy: false,
           ok: true,
