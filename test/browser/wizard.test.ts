@@ -46,6 +46,12 @@ describe('the setup wizard in Chromium, standalone server', () => {
 
   it('step 3 · OIDC provider: field errors and failed discovery are clear; discovery fills the endpoints; the secret is write-only', async () => {
     const page = await wizard.openStep('provider');
+    // An empty save flags every missing field, not only the secret.
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('heading', { name: 'Not saved: fix the fields marked below' }).waitFor();
+    for (const label of ['Issuer URL', 'Client ID', 'Client secret']) {
+      await expect(page.getByLabel(label).getAttribute('aria-invalid')).resolves.toBe('true');
+    }
     // The server's check, shown under the field it is about: plain http is for this machine only.
     await page.getByLabel('Issuer URL').fill('http://idp.example.com');
     await page.getByLabel('Client ID').fill(CLIENT.client_id);

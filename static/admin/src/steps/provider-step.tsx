@@ -161,7 +161,10 @@ export function ProviderStep(props: StepProps) {
       // `{}` turns manual mode off: discovery decides the endpoints again.
       oidc.endpoints = {};
     }
+    // Everything missing is said at once: an empty save must not flag the secret alone.
     const localErrors = [];
+    if (!oidc.issuer) localErrors.push({ path: 'oidc.issuer', message: 'Enter a URL.' });
+    if (!oidc.clientId) localErrors.push({ path: 'oidc.clientId', message: 'Enter the client ID.' });
     if (!secretSet && !clientSecret) localErrors.push({ path: 'oidc.clientSecret', message: 'Paste the client secret from your provider.' });
     void save(
       { preset, oidc },
