@@ -63,4 +63,25 @@ describe('the wizard keeps unsaved edits from being lost (Chromium, standalone s
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Callback URL');
     await expect(page.evaluate(() => document.activeElement?.tagName)).resolves.toBe('H2');
   });
+
+  it('at 375 px the status label reads in full, and choosing a step shows that step on the first screen', async () => {
+    const page = await wizard.openStep('provider');
+    await page.setViewportSize({ width: 375, height: 667 });
+    try {
+      const status = page.getByTestId('connection-status');
+      const label = (await status.textContent())!;
+      expect(label).toMatch(/^(Live|Configured, not enforced|Not configured)$/);
+      // Nothing of the label is cut off: every element inside shows all of its text.
+      await expect(status.evaluate((el) => [el, ...el.querySelectorAll('*')].every((e) => e.scrollWidth <= e.clientWidth + 1))).resolves.toBe(true);
+      const nav = page.getByRole('navigation', { name: 'Setup steps' });
+      expect((await nav.boundingBox())!.height).toBeLessThan(120);
+      await wizard.goToStep('Values for Atlassian Guard');
+      const heading = page.getByRole('heading', { level: 2, name: 'Values for Atlassian Guard' });
+      const box = (await heading.boundingBox())!;
+      expect(box.y).toBeGreaterThanOrEqual(0);
+      expect(box.y + box.height).toBeLessThanOrEqual(667);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
 });

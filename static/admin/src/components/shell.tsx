@@ -12,11 +12,13 @@ export function Shell(props: { children: ReactNode; status?: ShellStatus; nav?: 
     <div className="bridge-page">
       <header className="bridge-header">
         <Inline space="space.150" alignBlock="center" spread="space-between" shouldWrap>
-          <Inline space="space.150" alignBlock="center">
+          <Inline space="space.150" alignBlock="center" shouldWrap>
             <Heading size="medium" as="h1">
               OIDC SSO for Atlassian Guard
             </Heading>
-            <StatusLozenge status={props.status} />
+            <span className="bridge-status" data-testid="connection-status">
+              <StatusLozenge status={props.status} />
+            </span>
           </Inline>
           <Inline space="space.100" alignBlock="center" shouldWrap>
             {props.nav}
@@ -36,12 +38,12 @@ export function Shell(props: { children: ReactNode; status?: ShellStatus; nav?: 
 function StatusLozenge({ status }: { status?: ShellStatus }) {
   if (status === 'live') {
     return (
-      <Lozenge appearance="success" isBold>
+      <Lozenge appearance="success" isBold maxWidth="none">
         Live
       </Lozenge>
     );
   }
-  if (status === 'configured') return <Lozenge appearance="inprogress">Configured, not enforced</Lozenge>;
-  if (status === 'unconfigured') return <Lozenge appearance="default">Not configured</Lozenge>;
+  if (status === 'configured') return <Lozenge appearance="inprogress" maxWidth="none">Configured, not enforced</Lozenge>;
+  if (status === 'unconfigured') return <Lozenge appearance="default" maxWidth="none">Not configured</Lozenge>;
   return null;
 }
