@@ -19,7 +19,7 @@ import { bundleForge, measureColdStarts, type ColdStart } from './cold-start.js'
 import { startHelper } from './ipc.js';
 import { FORGE_CLIENT, SP } from './fixtures.js';
 import type { MintReport, PeerRates } from './mint-process.js';
-import { median, runStandalone, type StandaloneReport } from './standalone-run.js';
+import { IN_FLIGHT, median, runStandalone, type BridgeAdded, type StandaloneReport } from './standalone-run.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -33,6 +33,10 @@ export interface Results {
   mintPerSec: number;
   peerMintPerSec: number;
   loginCpuMsP50: number;
+  /** Wall ms the bridge adds to a login, one at a time, the provider's handling taken out. */
+  bridgeAddedMsP50: number;
+  /** The same with 20 logins in flight. */
+  bridgeAddedMsP50At20: number;
   loginsPerSec: number;
   storeOpsPerLogin: number;
   upstreamCallsPerLogin: number;
@@ -61,8 +65,8 @@ interface Snapshot {
 }
 
 const plan = quick
-  ? { mintRounds: 2, msPerRound: 1000, sequential: 60, concurrency: 100, seconds: 8, forgeLogins: 20, coldStarts: 3 }
-  : { mintRounds: 3, msPerRound: 2000, sequential: 300, concurrency: 100, seconds: 20, forgeLogins: 60, coldStarts: 7 };
+  ? { mintRounds: 2, msPerRound: 1000, sequential: 60, concurrency: 100, seconds: 8, loginsAt20: 100, forgeLogins: 20, coldStarts: 3 }
+  : { mintRounds: 3, msPerRound: 2000, sequential: 300, concurrency: 100, seconds: 20, loginsAt20: 200, forgeLogins: 60, coldStarts: 7 };
 
 const step = (text: string) => console.log(`… ${text}`);
 
@@ -82,11 +86,12 @@ async function main(): Promise<void> {
   try {
     const urls = await provider.request<{ http: string; https: string; certificatePem: string }>('urls');
 
-    step(`standalone server: ${plan.sequential} logins one at a time, then ${plan.concurrency} in flight for ${plan.seconds} s`);
+    step(`standalone server: ${plan.sequential} logins one at a time, ${plan.concurrency} in flight for ${plan.seconds} s, ${plan.loginsAt20} with ${IN_FLIGHT} in flight`);
     standalone = await runStandalone(provider, urls.http, SP, {
       sequential: plan.sequential,
       concurrency: plan.concurrency,
       seconds: plan.seconds,
+      loginsAt20: plan.loginsAt20,
       profile,
     });
 
@@ -123,6 +128,8 @@ async function main(): Promise<void> {
     mintPerSec: round(best((r) => r.mintPerSec)),
     peerMintPerSec: round(best((r) => r.peerMintPerSec)),
     loginCpuMsP50: round(median(standalone.cpuPerLogin), 2),
+    bridgeAddedMsP50: round(median(standalone.bridgeAdded.perLogin), 2),
+    bridgeAddedMsP50At20: round(median(standalone.bridgeAddedAt20.perLogin), 2),
     loginsPerSec: round(standalone.loginsPerSec, 1),
     storeOpsPerLogin: round(forge.warm.ops / forge.logins, 2),
     upstreamCallsPerLogin: round(standalone.upstreamCallsPerLogin, 2),
@@ -208,6 +215,10 @@ export function table(r: Results, d: Details): string {
     r.loginCpuMsP50 <= 7,
     `standalone: SSO ${fmt(d.standalone.ssoCpuMedian, 2)} + callback ${fmt(d.standalone.callbackCpuMedian, 2)} ms, mean with GC ${fmt(d.standalone.cpuPerLoginMean, 2)}; Forge handler ${fmt(median(d.forge.cpuPerLogin), 2)}`,
   );
+  const parts = (b: BridgeAdded, inFlight: string) =>
+    `${inFlight}, median of ${b.perLogin.length}: SSO + callback ${fmt(b.legsMedian, 2)} ms at the browser − provider's token + userinfo ${fmt(b.providerMedian, 2)}; whole login ${fmt(b.wallMedian, 2)}`;
+  row('bridgeAddedMsP50', fmt(r.bridgeAddedMsP50, 2), '≤ 10', r.bridgeAddedMsP50 <= 10, parts(d.standalone.bridgeAdded, 'standalone, one at a time'));
+  row('bridgeAddedMsP50At20', fmt(r.bridgeAddedMsP50At20, 2), '—', undefined, parts(d.standalone.bridgeAddedAt20, `${IN_FLIGHT} in flight`));
   row(
     'loginsPerSec',
     fmt(r.loginsPerSec, 1),

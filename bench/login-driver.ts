@@ -113,6 +113,15 @@ export interface LoginResult {
   /** Whether the provider asked for the password this time. */
   signedInAtProvider: boolean;
   hops: number;
+  /** The whole login as this browser saw it, first request to last answer (ms). */
+  wallMs: number;
+  /**
+   * The requests sent to the bridge (the SSO request and the callback), each from sending to the
+   * whole answer read (ms); the hops to the provider's login pages are not in it.
+   */
+  bridgeLegsMs: number;
+  /** The `code` the provider sent back to the bridge's callback: the provider's key to this login. */
+  authorizationCode: string | undefined;
 }
 
 export class Browser {
@@ -137,8 +146,16 @@ export class Browser {
     start.searchParams.set('RelayState', 'https://bench.atlassian.test/jira');
     let request: HopRequest = { method: 'GET', url: start, headers: {} };
     let signedInAtProvider = false;
+    const startedAt = performance.now();
+    let bridgeLegsMs = 0;
+    let authorizationCode: string | undefined;
     for (let hops = 1; hops <= 30; hops++) {
+      const sentAt = performance.now();
       const hop = await this.send(request);
+      if (request.url.origin === start.origin) {
+        bridgeLegsMs += performance.now() - sentAt;
+        authorizationCode ??= request.url.searchParams.get('code') ?? undefined;
+      }
       if (hop.status >= 300 && hop.status < 400 && hop.location) {
         request = { method: 'GET', url: new URL(hop.location, request.url), headers: {} };
         continue;
@@ -147,7 +164,15 @@ export class Browser {
         const samlResponse = /name="SAMLResponse" value="([^"]*)"/.exec(hop.body)?.[1];
         if (samlResponse) {
           const relayState = /name="RelayState" value="([^"]*)"/.exec(hop.body)?.[1];
-          return { samlResponse: htmlUnescape(samlResponse), relayState: relayState && htmlUnescape(relayState), signedInAtProvider, hops };
+          return {
+            samlResponse: htmlUnescape(samlResponse),
+            relayState: relayState && htmlUnescape(relayState),
+            signedInAtProvider,
+            hops,
+            wallMs: performance.now() - startedAt,
+            bridgeLegsMs,
+            authorizationCode,
+          };
         }
         const action = /<form method="post" action="([^"]*\/login)"/.exec(hop.body)?.[1];
         if (action && !signedInAtProvider) {

@@ -35,13 +35,36 @@ function selfSignedCertificate(): { key: string; cert: string } {
   return { key: privateKey, cert: forge.pki.certificateToPem(certificate) };
 }
 
+/**
+ * The provider's own time on the bridge's calls of each login, by the login's authorization code:
+ * each token and userinfo request from its arrival (headers read) to its answer handed to the OS.
+ * A token request is known by the code it redeems, a userinfo request by the access token that
+ * redemption issued; no other request carries either, so the browser's are not counted.
+ */
+const backChannelMs = new Map<string, number>();
+const codeOfTokenRequest = new WeakMap<http.IncomingMessage, string>();
+const codeOfAccessToken = new Map<string, string>();
+
+function timeBackChannel(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const arrivedAt = performance.now();
+  const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+  res.once('finish', () => {
+    const code = codeOfTokenRequest.get(req) ?? (bearer === undefined ? undefined : codeOfAccessToken.get(bearer));
+    if (code !== undefined) backChannelMs.set(code, (backChannelMs.get(code) ?? 0) + performance.now() - arrivedAt);
+  });
+}
+
 const tls = selfSignedCertificate();
 const providers: { http?: DemoProvider; https?: DemoProvider } = {};
 const notReady = (res: http.ServerResponse) => {
   res.writeHead(503);
   res.end();
 };
-const plainServer = http.createServer((req, res) => (providers.http ? providers.http.handle(req, res) : notReady(res)));
+const plainServer = http.createServer((req, res) => {
+  timeBackChannel(req, res);
+  if (providers.http) providers.http.handle(req, res);
+  else notReady(res);
+});
 const tlsServer = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => (providers.https ? providers.https.handle(req, res) : notReady(res)));
 const listen = (server: http.Server) =>
   new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(String((server.address() as AddressInfo).port))));
@@ -52,8 +75,23 @@ serveRequests({
   async configure(request) {
     const { scheme, clients } = request as unknown as { scheme: 'http' | 'https'; clients: DemoClient[] };
     const issuer = scheme === 'http' ? `http://127.0.0.1:${plainPort}` : `https://127.0.0.1:${tlsPort}`;
-    providers[scheme] = await createDemoProvider({ issuer, clients });
+    const provider = await createDemoProvider({ issuer, clients });
+    provider.provider.on('grant.success', (ctx) => {
+      const code = ctx.oidc.params?.code;
+      const accessToken = (ctx.body as { access_token?: unknown } | undefined)?.access_token;
+      if (typeof code !== 'string') return;
+      codeOfTokenRequest.set(ctx.req, code);
+      if (typeof accessToken === 'string') codeOfAccessToken.set(accessToken, code);
+    });
+    providers[scheme] = provider;
     return { issuer };
+  },
+  /** The provider's time on each login's token and userinfo requests so far (ms by code); forgets them. */
+  backChannel() {
+    const byCode = Object.fromEntries(backChannelMs);
+    backChannelMs.clear();
+    codeOfAccessToken.clear();
+    return byCode;
   },
   usage: () => ({ cpuMs: cpuMs(), rssMb: process.memoryUsage().rss / 2 ** 20 }),
 });

@@ -4,14 +4,18 @@ import { totalCalls, totalOps, type StoreCounts, type UpstreamCounts } from './c
 import type { RequestWindow } from './bridge-process.js';
 import { STANDALONE_CLIENT } from './fixtures.js';
 import { cpuMs, startHelper, type Helper } from './ipc.js';
-import { Browser, httpTransport } from './login-driver.js';
+import { Browser, httpTransport, type LoginResult, type ServiceProviderIdentity } from './login-driver.js';
 import { verifySamlResponse } from './verify.js';
 
 /**
  * Whole logins through the standalone server (its own process) against the demo provider (the
  * provider process), driven over real HTTP from this process: first one at a time, to read the
- * server's CPU time per login, then many in flight, for throughput and peak memory.
+ * server's CPU time per login and what the bridge adds to a login's time, then many in flight,
+ * for throughput and peak memory, and last 20 in flight, for what the bridge adds when busy.
  */
+
+/** Logins in flight for `bridgeAddedAt20`. */
+export const IN_FLIGHT = 20;
 
 interface BridgeStats {
   storeCounts: StoreCounts;
@@ -48,6 +52,10 @@ export interface StandaloneReport {
   /** The peak so far after the one-at-a-time phase and after every browser's first login. */
   peakRssBeforeMb: { sequential: number; warmUp: number };
   heapAfterMb: { total: number; used: number; external: number };
+  /** Logins one at a time (the `cpuPerLogin` ones). */
+  bridgeAdded: BridgeAdded;
+  /** `IN_FLIGHT` logins in flight. */
+  bridgeAddedAt20: BridgeAdded;
   firstResponse: { nameId: string | undefined; attributes: number };
 }
 
@@ -60,7 +68,7 @@ export async function runStandalone(
   provider: Helper,
   providerUrl: string,
   serviceProvider: { entityId: string; acsUrl: string },
-  options: { sequential: number; concurrency: number; seconds: number; profile: boolean },
+  options: { sequential: number; concurrency: number; seconds: number; loginsAt20: number; profile: boolean },
 ): Promise<StandaloneReport> {
   const bridge = await startHelper('./bridge-process.ts', { quiet: true, profile: options.profile ? 'standalone' : undefined, nodeFlags: startFlags() });
   try {
@@ -88,8 +96,10 @@ export async function runStandalone(
     for (let i = 0; i < 30; i++) await browser.login(ssoUrl, serviceProvider);
     await bridge.request('reset');
     const before = await bridge.request<BridgeStats>('stats');
-    for (let i = 0; i < options.sequential; i++) await browser.login(ssoUrl, serviceProvider);
+    const sequentialLogins: LoginResult[] = [];
+    for (let i = 0; i < options.sequential; i++) sequentialLogins.push(await browser.login(ssoUrl, serviceProvider));
     const sequential = await bridge.request<BridgeStats>('stats');
+    const bridgeAddedSequential = bridgeAdded(sequentialLogins, await provider.request<Record<string, number>>('backChannel'));
     const sso = sequential.windows.filter((w) => w.path.endsWith('/saml/sso'));
     const callbacks = sequential.windows.filter((w) => w.path.endsWith('/oidc/callback'));
     if (sso.length !== options.sequential || callbacks.length !== options.sequential || callbacks.some((w) => w.status !== 200)) {
@@ -127,6 +137,10 @@ export async function runStandalone(
     const providerAfter = await provider.request<{ cpuMs: number }>('usage');
     const driverAfter = cpuMs();
 
+    await provider.request('backChannel');
+    const loginsAt20 = await loginsInFlight(browsers.slice(0, IN_FLIGHT), options.loginsAt20, ssoUrl, serviceProvider);
+    const bridgeAddedAt20 = bridgeAdded(loginsAt20, await provider.request<Record<string, number>>('backChannel'));
+
     return {
       sequentialLogins: options.sequential,
       cpuPerLogin,
@@ -151,6 +165,8 @@ export async function runStandalone(
       rssAfterMb: bridgeAfter.rssMb,
       peakRssBeforeMb,
       heapAfterMb: { total: bridgeAfter.memory.heapTotal!, used: bridgeAfter.memory.heapUsed!, external: bridgeAfter.memory.external! },
+      bridgeAdded: bridgeAddedSequential,
+      bridgeAddedAt20,
       firstResponse,
     };
   } finally {
@@ -159,6 +175,56 @@ export async function runStandalone(
 }
 
 export { median };
+
+export interface BridgeAdded {
+  perLogin: number[];
+  /** Medians of the parts (and of the whole login, for scale), each on its own. */
+  legsMedian: number;
+  providerMedian: number;
+  wallMedian: number;
+}
+
+/**
+ * What the bridge adds to each login, in ms: the wall time of the login's two requests to the
+ * bridge as the browser sees them (the SSO request, and the callback request up to the whole
+ * auto-post page read), minus the provider's own time on the bridge's token and userinfo calls
+ * during that callback (each timed in the provider process from the arrival of its headers to its
+ * answer handed to the OS). Included: the bridge's CPU and store, its waits for its own event
+ * loop, the loopback network and HTTP work of both legs and of its calls to the provider, and the
+ * driver's own delay in reading the answers (with many in flight, also the time a call to the
+ * provider waits for the provider's busy event loop before its headers are read). Excluded: the
+ * browser's own requests to the provider (authorize and its redirects, the login page), which are
+ * not bridge time, and the provider's handling of token and userinfo. Warm logins call neither
+ * discovery nor the JWKS (both cached), so nothing else is subtracted.
+ */
+function bridgeAdded(logins: LoginResult[], providerMsByCode: Record<string, number>): BridgeAdded {
+  const providerMs = logins.map((login) => {
+    const ms = login.authorizationCode === undefined ? undefined : providerMsByCode[login.authorizationCode];
+    if (ms === undefined) throw new Error('the provider did not time the token and userinfo requests of a login');
+    return ms;
+  });
+  return {
+    perLogin: logins.map((login, i) => login.bridgeLegsMs - providerMs[i]!),
+    legsMedian: median(logins.map((login) => login.bridgeLegsMs)),
+    providerMedian: median(providerMs),
+    wallMedian: median(logins.map((login) => login.wallMs)),
+  };
+}
+
+/** `total` logins by these browsers, each starting its next login when its last one ends. */
+async function loginsInFlight(browsers: Browser[], total: number, ssoUrl: string, sp: ServiceProviderIdentity): Promise<LoginResult[]> {
+  const logins: LoginResult[] = [];
+  let started = 0;
+  await Promise.all(
+    browsers.map(async (browser) => {
+      while (started < total) {
+        started++;
+        logins.push(await browser.login(ssoUrl, sp));
+      }
+    }),
+  );
+  return logins;
+}
 
 /**
  * The Node flags `npm start` runs the standalone server with (V8 heap limits), read from
