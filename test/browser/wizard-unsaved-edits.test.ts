@@ -72,7 +72,7 @@ describe('the wizard keeps unsaved edits from being lost (Chromium, standalone s
       const label = (await status.textContent())!;
       expect(label).toMatch(/^(Live|Configured, not enforced|Not configured)$/);
       // Nothing of the label is cut off: every element inside shows all of its text.
-      await expect(status.evaluate((el) => [el, ...el.querySelectorAll('*')].every((e) => e.scrollWidth <= e.clientWidth + 1))).resolves.toBe(true);
+      await expect(status.evaluate((el) => [el, ...Array.from(el.querySelectorAll("*"))].every((e) => e.scrollWidth <= e.clientWidth + 1))).resolves.toBe(true);
       const nav = page.getByRole('navigation', { name: 'Setup steps' });
       expect((await nav.boundingBox())!.height).toBeLessThan(120);
       await wizard.goToStep('Values for Atlassian Guard');
