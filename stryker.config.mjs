@@ -19,6 +19,9 @@ export const MUTATION_TESTS = [
   'test/unit/core/login/**/*.test.ts',
   'test/unit/core/audit/login-attempts.test.ts',
   'test/admin/config-resolvers.test.ts',
+  'test/admin/secret-rebinding.test.ts',
+  'test/admin/owners.test.ts',
+  'test/admin/saved-config.test.ts',
   'test/forge/admin-resolver.test.ts',
 ];
 

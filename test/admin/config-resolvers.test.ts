@@ -4,6 +4,7 @@ import type { AdminSettings, ConfigGetResponse, ConfigSaveResponse, ConnectionCh
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { createStoredDirectorySources } from '../../src/core/connections/directory.js';
+import { applySettings, readConnections, settingsOf, withConnection, writeConnections } from '../../src/core/connections/connections-document.js';
 import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
 
 /**
@@ -293,5 +294,124 @@ describe('connections', () => {
       ['connection.create', 'account-7'],
     ]);
     expect(JSON.stringify(changes)).not.toContain('sandbox-secret-value');
+  });
+});
+
+describe('config/save: what it writes, and when it refuses', () => {
+  const stored = async (admin: MemoryAdmin, connectionId = 'default') => {
+    const read = await readConnections(admin.store);
+    if (read.state !== 'ok') throw new Error(`connections ${read.state}`);
+    return read.document.connections.find((c) => c.id === connectionId)!;
+  };
+  const updates = async (admin: MemoryAdmin) =>
+    (await admin.audit.query({ kind: 'change', limit: 50 })).records.filter((r) => r.kind === 'change' && r.action === 'connection.update');
+
+  it('refuses a provider the connection does not have, and a connection the installation does not have, writing nothing', async () => {
+    const admin = memoryAdmin();
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET });
+    const before = await stored(admin);
+    await expect(save(admin, { providerId: 'nope', settings: { oidc: { clientId: 'other' } } })).resolves.toMatchObject({ error: 'bad_request', message: expect.stringContaining('no such provider') });
+    await expect(save(admin, { connectionId: 'nope', settings: { oidc: { clientId: 'other' } } })).resolves.toMatchObject({ error: 'bad_request', message: expect.stringContaining('no such connection') });
+    expect(await stored(admin)).toEqual(before);
+    const read = await readConnections(admin.store);
+    expect(read.state === 'ok' && read.document.connections.map((c) => c.id)).toEqual(['default']);
+  });
+
+  it('refuses a save against an older revision of the connection as a conflict, and takes one against the current revision', async () => {
+    const admin = memoryAdmin();
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET });
+    await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
+    const { revision } = await stored(admin);
+    expect(revision).toBe(2);
+    const late = await save(admin, { expectedRevision: 1, settings: { allowedEmailDomains: ['example.org'] } });
+    expect(late).toMatchObject({ ok: false, conflict: true, errors: [{ path: '', message: expect.stringContaining('Another administrator') }] });
+    expect(settingsOf(await stored(admin), 'default')?.allowedEmailDomains).toEqual(['example.com']);
+    await expect(save(admin, { expectedRevision: 2, settings: { allowedEmailDomains: ['example.org'] } })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('refuses a save whose connection changed between its read and its write, though it named no revision', async () => {
+    // The secret rule is judged on the settings read; another save landing before this one's
+    // write would otherwise let it through on settings it never judged.
+    const admin = memoryAdmin();
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET });
+    const get = admin.store.get.bind(admin.store);
+    let interleave = true;
+    admin.store.get = (async (key: string) => {
+      const value = await get(key);
+      if (interleave && key === storageKeys.connections()) {
+        interleave = false;
+        await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
+      }
+      return value;
+    }) as typeof admin.store.get;
+    await expect(save(admin, { settings: { oidc: { clientId: '0oa999' } }, clientSecret: 'new-secret-for-0oa999' })).resolves.toMatchObject({ ok: false, conflict: true });
+    expect(settingsOf(await stored(admin), 'default')?.oidc?.clientId).toBe('0oa123');
+  });
+
+  it('writes, records and re-revisions nothing for a save that changes nothing, the same secret included', async () => {
+    const admin = memoryAdmin();
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET });
+    const before = await stored(admin);
+    expect(before.providers[0]!.secretRevision).toEqual(expect.any(String));
+    expect(await save(admin, { settings: PROVIDER, clientSecret: SECRET })).toMatchObject({ ok: true });
+    expect(await stored(admin)).toEqual(before);
+    expect(await updates(admin)).toHaveLength(1);
+  });
+
+  it('gives the provider a new secret revision with a new secret, so a cached old secret is not used under the new document', async () => {
+    const admin = memoryAdmin();
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET });
+    const first = (await stored(admin)).providers[0]!.secretRevision;
+    await save(admin, { settings: {}, clientSecret: 'a-second-client-secret' });
+    const second = (await stored(admin)).providers[0]!.secretRevision;
+    expect(second).toEqual(expect.any(String));
+    expect(second).not.toBe(first);
+    // A change of settings alone keeps the secret's revision.
+    await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
+    expect((await stored(admin)).providers[0]!.secretRevision).toBe(second);
+  });
+
+  it('answers with the summary of the connection it saved, not of another', async () => {
+    const admin = memoryAdmin();
+    await call(admin, 'connections/save', { name: 'Production' });
+    const sandbox = await call<Extract<ConnectionChangeResponse, { ok: true }>>(admin, 'connections/save', { name: 'Sandbox' });
+    const answer = await save(admin, { connectionId: sandbox.connection.id, settings: { allowedEmailDomains: ['sandbox.example.com'] } });
+    expect(answer).toMatchObject({ ok: true, connection: { id: sandbox.connection.id, name: 'Sandbox', revision: 2 } });
+    expect(settingsOf(await stored(admin), 'default')?.allowedEmailDomains).toBeUndefined();
+  });
+
+  it('records manual endpoints as one changed field, and an empty optional field as unset', async () => {
+    const admin = memoryAdmin();
+    const endpoints = { authorizationEndpoint: 'https://idp.example.com/authorize', tokenEndpoint: 'https://idp.example.com/token', jwksUri: 'https://idp.example.com/keys' };
+    await save(admin, { settings: { oidc: { issuer: 'https://idp.example.com', clientId: 'c', endpoints } }, clientSecret: SECRET });
+    await save(admin, { settings: { nameIdClaim: 'preferred_username', attributeClaims: { surname: 'family_name', givenName: 'given_name' } } });
+    await save(admin, { settings: { nameIdClaim: '', attributeClaims: { surname: '' } } });
+    const settings = settingsOf(await stored(admin), 'default')!;
+    expect(settings).not.toHaveProperty('nameIdClaim');
+    expect(settings.attributeClaims).toEqual({ givenName: 'given_name' });
+    const changes = (await admin.audit.query({ kind: 'change', limit: 50 })).records;
+    const fields = changes.flatMap((r) => (r.kind === 'change' ? (r.fields ?? []) : []));
+    expect(fields).toEqual(expect.arrayContaining(['providers.default.oidc.endpoints', 'nameIdClaim', 'attributeClaims.surname']));
+    expect(JSON.stringify(fields)).not.toContain('oidc.endpoints.');
+    // A required field is not "unset" by an empty string: it is refused.
+    expect(errorPaths(await save(admin, { settings: { oidc: { clientId: '' } }, clientSecret: SECRET }))).toEqual(['oidc.clientId']);
+  });
+
+  it('reports a field once when the schema and the Guard-value check both refuse it', async () => {
+    const admin = memoryAdmin();
+    expect(errorPaths(await save(admin, { settings: { serviceProvider: { entityId: 'https://bridge.example.net/saml metadata' } } }))).toEqual(['serviceProvider.entityId']);
+  });
+
+  it('judges the Guard-value check on the fields the save touches only', async () => {
+    // Values stored before the check existed (or by another path) do not block other saves.
+    const admin = memoryAdmin();
+    await save(admin, { settings: { ...PROVIDER, serviceProvider: GUARD }, clientSecret: SECRET });
+    const connection = await stored(admin);
+    const swapped = applySettings(connection, 'default', { ...settingsOf(connection, 'default')!, serviceProvider: { entityId: GUARD.acsUrl, acsUrl: GUARD.entityId } });
+    const read = await readConnections(admin.store);
+    if (read.state !== 'ok') throw new Error('unreadable');
+    expect(await writeConnections(admin.store, withConnection(read.document, swapped), { revision: read.document.revision, stored: true })).toBeTruthy();
+    await expect(save(admin, { settings: { allowedEmailDomains: ['example.com'] } })).resolves.toMatchObject({ ok: true });
+    expect(errorPaths(await save(admin, { settings: { serviceProvider: { entityId: GUARD.acsUrl } } }))).toEqual(['serviceProvider.entityId']);
   });
 });

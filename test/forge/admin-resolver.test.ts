@@ -58,7 +58,7 @@ describe('admin resolver on Forge', () => {
   it('answers config/get for a Jira admin with the web trigger URLs and nothing configured', async () => {
     const answer = (await invoke('config/get', JIRA)) as ConfigGetResponse;
     expect(platform.productRequests).toEqual([
-      { provider: 'user', remote: 'jira', path: '/rest/api/3/mypermissions?permissions=ADMINISTER', method: 'GET' },
+      { provider: 'user', remote: 'jira', path: '/rest/api/3/mypermissions?permissions=ADMINISTER', method: 'GET', accept: 'application/json' },
     ]);
     expect(answer.bridge).toMatchObject({
       baseUrl: TEST_WEB_TRIGGER_URL,
@@ -77,7 +77,7 @@ describe('admin resolver on Forge', () => {
   it('asks Confluence when called from the Confluence settings page', async () => {
     await expect(invoke('config/get', CONFLUENCE)).resolves.toHaveProperty('status');
     expect(platform.productRequests).toEqual([
-      { provider: 'user', remote: 'confluence', path: '/wiki/rest/api/user/current?expand=operations', method: 'GET' },
+      { provider: 'user', remote: 'confluence', path: '/wiki/rest/api/user/current?expand=operations', method: 'GET', accept: 'application/json' },
     ]);
   });
 
@@ -240,6 +240,45 @@ describe('admin resolver on Forge', () => {
       );
       await expect(failureCode(requireAdmin({ accountId: 'u' }))).resolves.toBe('admin_required');
       expect(platform.productRequests).toEqual([]);
+    });
+
+    it('refuses a call without an account id, or with an empty one, without asking the product', async () => {
+      await expect(failureCode(requireAdmin({ ...JIRA }))).resolves.toBe('admin_required');
+      await expect(failureCode(requireAdmin({ accountId: '', ...JIRA }))).resolves.toBe('admin_required');
+      await expect(failureCode(requireAdmin({ accountId: 42 as unknown as string, ...CONFLUENCE }))).resolves.toBe('admin_required');
+      expect(platform.productRequests).toEqual([]);
+    });
+
+    // Anything but the documented "yes" is "not an admin": refused as admin_required, and never
+    // a crash on a missing part (which would read as the product failing, admin_check_failed).
+    it.each([
+      ['null', null],
+      ['a string', 'yes'],
+      ['an array', [{ permissions: { ADMINISTER: { havePermission: true } } }]],
+      ['permissions null', { permissions: null }],
+      ['ADMINISTER null', { permissions: { ADMINISTER: null } }],
+      ['havePermission as a string', { permissions: { ADMINISTER: { havePermission: 'true' } } }],
+    ])('takes a Jira answer of %s as not an admin', async (_, body) => {
+      platform.user.productBody = body;
+      await expect(failureCode(requireAdmin({ accountId: 'u', ...JIRA }))).resolves.toBe('admin_required');
+    });
+
+    it.each([
+      ['null', null],
+      ['operations as an object', { operations: { operation: 'administer', targetType: 'application' } }],
+      ['a null operation before the others', { operations: [null, { operation: 'use', targetType: 'application' }] }],
+      ['administer of a space, not the application', { operations: [{ operation: 'administer', targetType: 'space' }] }],
+      ['another operation on the application', { operations: [{ operation: 'use', targetType: 'application' }] }],
+    ])('takes a Confluence answer of %s as not an admin', async (_, body) => {
+      platform.user.productBody = body;
+      await expect(failureCode(requireAdmin({ accountId: 'u', ...CONFLUENCE }))).resolves.toBe('admin_required');
+    });
+
+    it('says which check refused, by name and message (what the resolver logs)', async () => {
+      platform.user.jiraAdmin = false;
+      const error = await requireAdmin({ accountId: 'u', ...JIRA }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'AdminCheckError', code: 'admin_required', message: 'admin_required: not a jira administrator' });
+      expect(new AdminCheckError('admin_check_failed').message).toBe('admin_check_failed');
     });
 
     it('fails closed when the product cannot answer', async () => {

@@ -22,6 +22,8 @@ export interface ProductRequest {
   remote: string | undefined;
   path: string;
   method: string;
+  /** The request's Accept header, as the product received it. */
+  accept: string | null;
 }
 
 export interface ForgePlatform {
@@ -36,7 +38,7 @@ export interface ForgePlatform {
    * the app consent to act as them, which the platform's proxy signals on every `asUser()` call
    * with a 401 and the header `forge-proxy-error: NEEDS_AUTHENTICATION_ERR`.
    */
-  user: { jiraAdmin: boolean; confluenceAdmin: boolean; productStatus: number; consentRequired: boolean };
+  user: { jiraAdmin: boolean; confluenceAdmin: boolean; productStatus: number; consentRequired: boolean; productBody?: unknown };
   uninstall(): void;
 }
 
@@ -96,7 +98,7 @@ export function installForgePlatform(options: { now?: () => number } = {}): Forg
   };
 
   const product = async (target: ForgeFetchTarget, path: string, init: RequestInit | undefined): Promise<Response> => {
-    platform.productRequests.push({ provider: target.provider, remote: target.remote, path, method: init?.method ?? 'GET' });
+    platform.productRequests.push({ provider: target.provider, remote: target.remote, path, method: init?.method ?? 'GET', accept: new Headers(init?.headers).get('accept') });
     if (target.provider === 'user' && platform.user.consentRequired) {
       return new Response(JSON.stringify({ message: 'Authentication required' }), {
         status: 401,
@@ -104,6 +106,8 @@ export function installForgePlatform(options: { now?: () => number } = {}): Forg
       });
     }
     if (platform.user.productStatus !== 200) return json(platform.user.productStatus, { errorMessages: ['failure'] });
+    // An answer of another shape than the product's documented one (`user.productBody`).
+    if ('productBody' in platform.user) return json(200, platform.user.productBody);
     if (target.remote === 'jira' && path === '/rest/api/3/mypermissions?permissions=ADMINISTER') {
       return json(200, {
         permissions: {

@@ -12,6 +12,8 @@ export interface AuthnRequestFields {
   protocolBinding?: string | null;
   /** Extra attributes, written as they are. */
   extra?: string;
+  /** Child elements after the Issuer (Extensions, Subject, NameIDPolicy, …), written as they are. */
+  children?: string;
 }
 
 /** An AuthnRequest as Atlassian Guard sends one, by hand (for the cases node-saml cannot build). */
@@ -27,6 +29,7 @@ export function authnRequestXml(fields: AuthnRequestFields = {}): string {
     (fields.extra ? ` ${fields.extra}` : '') +
     `>` +
     (issuer === null ? '' : `<saml:Issuer>${issuer}</saml:Issuer>`) +
+    (fields.children ?? '') +
     `</samlp:AuthnRequest>`
   );
 }

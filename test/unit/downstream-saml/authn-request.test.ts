@@ -194,3 +194,91 @@ describe('readAuthnRequest: the checks against the service provider', () => {
     expect(refusal(() => read(redirectEncode(xml({ issueInstant: new Date(NOW + MAX_FUTURE_S * 1000 + 1000).toISOString() }))))).toBe('saml_request_stale');
   });
 });
+
+const NAMEID_FORMAT = (name: string) => `urn:oasis:names:tc:SAML:${name === 'persistent' || name === 'transient' ? '2.0' : '1.1'}:nameid-format:${name}`;
+const subjectOf = (nameId: string, format?: string) =>
+  `<saml:Subject><saml:NameID${format ? ` Format="${format}"` : ''}>${nameId}</saml:NameID></saml:Subject>`;
+const policyOf = (format?: string) => `<samlp:NameIDPolicy${format ? ` Format="${format}"` : ''} AllowCreate="true"/>`;
+
+describe('readAuthnRequest: Destination, NameIDPolicy and Subject (SAML core §3.2.1, §3.4.1)', () => {
+  it('accepts a Destination that is the SSO URL, spelled as a URL parser would erase (host case, default port)', () => {
+    expect(read(redirectEncode(xml({ extra: 'Destination="https://bridge.example/saml/sso"' }))).id).toBe('_req1');
+    expect(read(redirectEncode(xml({ extra: 'Destination="https://BRIDGE.example:443/saml/sso"' }))).id).toBe('_req1');
+  });
+
+  it('refuses a Destination that is another URL, or not a URL at all', () => {
+    expect(refusal(() => read(redirectEncode(xml({ extra: 'Destination="https://other-idp.example/saml/sso"' }))))).toBe('saml_destination_mismatch');
+    expect(refusal(() => read(redirectEncode(xml({ extra: 'Destination="https://bridge.example/saml/sso/other"' }))))).toBe('saml_destination_mismatch');
+    expect(refusal(() => read(redirectEncode(xml({ extra: 'Destination="bridge.example"' }))))).toBe('saml_destination_mismatch');
+  });
+
+  it('honours a NameIDPolicy of emailAddress (kept for the response), unspecified, or one without a Format', () => {
+    expect(read(redirectEncode(xml({ children: policyOf(NAMEID_FORMAT('emailAddress')) }))).nameIdFormat).toBe(NAMEID_FORMAT('emailAddress'));
+    const unspecified = read(redirectEncode(xml({ children: policyOf(NAMEID_FORMAT('unspecified')) })));
+    expect(unspecified.id).toBe('_req1');
+    expect(unspecified).not.toHaveProperty('nameIdFormat');
+    expect(read(redirectEncode(xml({ children: policyOf() }))).id).toBe('_req1');
+  });
+
+  it.each(['persistent', 'transient', 'X509SubjectName'])('refuses a NameIDPolicy asking for the %s format', (format) => {
+    expect(refusal(() => read(redirectEncode(xml({ children: policyOf(NAMEID_FORMAT(format)) }))))).toBe('saml_nameid_policy_unsupported');
+  });
+
+  it('finds the NameIDPolicy after Extensions and a Subject', () => {
+    const children = `<samlp:Extensions><x:Hint xmlns:x="urn:example:hint">h</x:Hint></samlp:Extensions>${subjectOf('alice@example.com')}${policyOf(NAMEID_FORMAT('persistent'))}`;
+    expect(refusal(() => read(redirectEncode(xml({ children }))))).toBe('saml_nameid_policy_unsupported');
+  });
+
+  it('reads a Subject NameID as the one user the answer may be about', () => {
+    expect(read(redirectEncode(xml({ children: subjectOf('alice@example.com') }))).requestedNameId).toBe('alice@example.com');
+    expect(read(redirectEncode(xml({ children: subjectOf('alice@example.com', NAMEID_FORMAT('emailAddress')) }))).requestedNameId).toBe('alice@example.com');
+    expect(read(redirectEncode(xml()))).not.toHaveProperty('requestedNameId');
+  });
+
+  it('refuses a Subject without a NameID (nothing to match the user against)', () => {
+    const confirmationOnly = '<saml:Subject><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"/></saml:Subject>';
+    expect(refusal(() => read(redirectEncode(xml({ children: confirmationOnly }))))).toBe('saml_request_unsupported');
+  });
+
+  it('refuses a Subject NameID of a format the bridge cannot give', () => {
+    expect(refusal(() => read(redirectEncode(xml({ children: subjectOf('AAA1', NAMEID_FORMAT('persistent')) }))))).toBe('saml_nameid_policy_unsupported');
+  });
+
+  it('refuses a Subject NameID that is blank or over 1024 characters, and reads one of 1024', () => {
+    expect(refusal(() => read(redirectEncode(xml({ children: subjectOf('') }))))).toBe('saml_request_malformed');
+    expect(refusal(() => read(redirectEncode(xml({ children: subjectOf('   ') }))))).toBe('saml_request_malformed');
+    const long = `${'a'.repeat(1024 - '@example.com'.length)}@example.com`;
+    expect(read(redirectEncode(xml({ children: subjectOf(long) }))).requestedNameId).toBe(long);
+    expect(refusal(() => read(redirectEncode(xml({ children: subjectOf(`a${long}`) }))))).toBe('saml_request_malformed');
+  });
+
+  it('never takes a Subject for the Issuer of a request that has none', () => {
+    // The Subject is the first element of the assertion namespace once the Issuer is gone.
+    expect(refusal(() => read(redirectEncode(xml({ issuer: null, children: subjectOf(SP_ENTITY_ID) }))))).toBe('saml_unknown_sp');
+  });
+});
+
+describe('readAuthnRequest: decoding, the edges a lenient decoder would let through', () => {
+  it('refuses characters outside the base64 alphabet before or after valid base64 (HTTP-POST, where nothing inflates)', () => {
+    const encoded = postEncode(xml());
+    expect(read(encoded, 'post').id).toBe('_req1');
+    expect(refusal(() => read(`!!!!${encoded}`, 'post'))).toBe('saml_request_malformed');
+    expect(refusal(() => read(`${encoded}!!!!`, 'post'))).toBe('saml_request_malformed');
+  });
+
+  it('refuses base64 with one character left over (no byte can end there)', () => {
+    const encoded = postEncode(xml());
+    expect(encoded.length % 4).toBe(0);
+    expect(refusal(() => read(`${encoded}A`, 'post'))).toBe('saml_request_malformed');
+  });
+
+  it('refuses a byte that is not UTF-8 inside an otherwise well-formed request (no replacement characters)', () => {
+    const [head, tail] = xml({ extra: 'Consent="a_b"' }).split('_b');
+    const bytes = Buffer.concat([Buffer.from(`${head}`), Buffer.from([0xff]), Buffer.from(`b${tail}`)]);
+    expect(refusal(() => read(redirectEncode(bytes)))).toBe('saml_request_malformed');
+  });
+
+  it('refuses an IssueInstant that is a valid xs:dateTime but no date JavaScript can place', () => {
+    expect(refusal(() => read(redirectEncode(xml({ issueInstant: '10000-01-01T00:00:00Z' }))))).toBe('saml_request_malformed');
+  });
+});
