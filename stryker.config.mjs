@@ -9,8 +9,8 @@
  */
 /**
  * The fast, in-process tests that decide the score: pure functions, or the core over memory
- * ports with the stub provider and the Forge platform stand-in. No real servers, processes or
- * Chromium, so one mutant costs seconds. Run them alone with
+ * ports with the stub provider and the Forge platform stand-in, and the in-process login flows
+ * below. No child processes or Chromium, so one mutant costs seconds. Run them alone with
  * `node --experimental-vm-modules node_modules/jest/bin/jest.js <these files>`.
  */
 export const MUTATION_TESTS = [

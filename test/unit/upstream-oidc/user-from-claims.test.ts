@@ -221,3 +221,36 @@ describe('a null verification claim', () => {
     expect(merged.email_verified).toBeNull();
   });
 });
+
+describe('the edges of one plain address', () => {
+  it('refuses an email claim without an @, even one that is an allowed domain itself', () => {
+    // Read as "local part before the last character, domain after no @" it would become
+    // example.co@example.com, an address the provider never sent.
+    expect(refusal({ ...alice, email: 'example.com' })).toBe('user_email_invalid');
+    expect(refusal({ ...alice, email: '@example.com' })).toBe('user_email_invalid');
+  });
+
+  it('lets a NameID claim that is the verified email itself (in another case) through, though its own claim says unverified', () => {
+    // The email's checks already cover that address; only another address needs its own word.
+    const user = userFromClaims({ ...alice, upn: 'ALICE@example.com', upn_verified: false }, { ...policy, nameIdClaim: 'upn' });
+    expect(user.nameId).toEqual({ value: 'ALICE@example.com', kind: 'other' });
+  });
+
+  describe('with internationalised addresses allowed', () => {
+    const international = { allowInternationalEmail: true };
+
+    it('accepts a dotted non-ASCII local part (control)', () => {
+      expect(userFromClaims({ ...alice, email: 'å.lice@example.com' }, { ...policy, ...international }).email).toBe('å.lice@example.com');
+    });
+
+    it.each([
+      ['a leading dot', '.ålice@example.com'],
+      ['a trailing dot', 'ålice.@example.com'],
+      ['two dots in a row', 'å..lice@example.com'],
+      ['a comma', 'å,lice@example.com'],
+      ['the Kelvin sign (NFKC makes it K; its lower case is a plain k)', '\u212Aelvin@example.com'],
+    ])('refuses %s', (_name, email) => {
+      expect(refusal({ ...alice, email }, international)).toBe('user_email_invalid');
+    });
+  });
+});
