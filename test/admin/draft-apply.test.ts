@@ -157,6 +157,15 @@ describe('a change to a live configuration', () => {
     await expect(harness.api<DraftDiscardResponse>('draft/discard', {})).resolves.toMatchObject({ body: { ok: false, reason: 'no_draft' } });
   });
 
+  it('is not live after an untested apply, even of a change the provider test does not cover, until a test passes', async () => {
+    await harness.api<ConfigSaveResponse>('config/save', { settings: { allowedEmailDomains: ['example.com', 'example.net'] } });
+    const applied = await harness.api<DraftApplyResponse>('draft/apply', { confirmUntested: 'APPLY UNTESTED' });
+    expect(applied.body).toMatchObject({ ok: true, untested: true, status: { live: false, appliedTestPassed: false } });
+    // Not a draft test: no draft now, so the test is of the applied settings.
+    await expect(runTest()).resolves.toMatchObject({ state: 'succeeded' });
+    await expect(status()).resolves.toMatchObject({ live: true, appliedTestPassed: true });
+  });
+
   it('is no longer live when the applied settings do not match the passing test (a changed secret)', async () => {
     // As if the secret had changed by some other path: the pass was for the old one.
     await harness.app.store.setSecret(storageKeys.clientSecret(), 'another-secret');
