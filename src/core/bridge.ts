@@ -130,9 +130,11 @@ export function createBridge(options: BridgeOptions): Bridge {
     const { testId } = taken.transaction;
     let outcome: TestOutcome;
     let fingerprint: string | undefined;
+    let draft = false;
     try {
       const test = await requireTestConfig(taken.transaction);
       fingerprint = test.providerFingerprint;
+      draft = test.draft === true;
       outcome = await finishTestLogin(loginContext, test.config, request.query, taken, { checksDomains: test.checksDomains }, attempt);
     } catch (error) {
       const bridgeError = error instanceof BridgeError ? error : new BridgeError('internal', describeUnexpected(error), { cause: error });
@@ -146,6 +148,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       reference: attempt.reference,
       outcome,
       fingerprint,
+      draft,
       now: ports.clock.now(),
       ...(taken.bindingCookie ? { bindingCookie: taken.bindingCookie } : {}),
     };

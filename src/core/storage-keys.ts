@@ -30,6 +30,15 @@ export const storageKeys = {
    * provider of the first connection keeps the key of the single-configuration release.
    */
   clientSecret: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID) => scoped('oidc-client-secret', connectionId, providerId),
+  /**
+   * The draft of a live connection (`ConnectionDraft`: the whole connection record as it would be
+   * applied, no secret). Logins never read it; `draft/apply` makes it the stored connection.
+   */
+  connectionDraft: (connectionId = DEFAULT_ID) => `v2:connection-draft:${connectionId}`,
+  /** A draft's new OIDC client secret of one provider (secret storage), moved into place on apply. */
+  draftClientSecret: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID) => `v2:draft-oidc-client-secret:${connectionId}:${providerId}`,
+  /** The fingerprint of the draft (`draftFingerprint`) the last passing connection test of a provider's draft used. */
+  draftTestPassed: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID) => `v2:wizard:draft-test-passed:${connectionId}:${providerId}`,
   /** The SAML signing key pair and certificate of one connection (secret storage). */
   signingKey: (connectionId = DEFAULT_ID) => scoped('signing-key', connectionId),
   /** Provider metadata and JWKS fetched from the issuer, cached between logins. */

@@ -22,8 +22,10 @@ export interface TestConfig {
   config: BridgeConfig;
   /** False while no allowed email domains are saved: the test reports the domain, unchecked. */
   checksDomains: boolean;
-  /** Identifies the provider settings (secret included, hashed) the test ran with. */
+  /** Identifies the provider settings (secret included, hashed) the test ran with; of a draft, the whole draft too (`draftFingerprint`). */
   providerFingerprint: string;
+  /** The test ran against the connection's draft (`connection-draft.ts`), not its applied settings. */
+  draft?: boolean;
 }
 
 /** How long a finished test's result (with the test user's claims) stays readable. */
@@ -183,6 +185,8 @@ export async function recordTestOutcome(
     reference: string;
     outcome: TestOutcome;
     fingerprint: string | undefined;
+    /** The fingerprint is of a draft: a pass counts for the draft, not for the applied settings. */
+    draft?: boolean;
     now: number;
     /** From the callback's `TakenLogin`: did the cookie set at the start URL come back? */
     bindingCookie?: 'seen' | 'not_seen';
@@ -224,6 +228,7 @@ export async function recordTestOutcome(
   if (observed) await writeBindingCookieCheck(store, { v: 1, seen: observed === 'seen', at: now });
   if (outcome.ok && fingerprint) {
     const passed: TestPassed = { fingerprint, at: now };
-    await store.set(storageKeys.wizardTestPassed(input.connectionId, input.providerId), passed as unknown as Json);
+    const key = input.draft ? storageKeys.draftTestPassed(input.connectionId, input.providerId) : storageKeys.wizardTestPassed(input.connectionId, input.providerId);
+    await store.set(key, passed as unknown as Json);
   }
 }

@@ -85,12 +85,12 @@ describe('a configuration saved through the wizard', () => {
     expect(logged).not.toContain('other.example');
   });
 
-  it('is live once the rollout checklist is ticked', async () => {
+  it('is not live with the rollout checklist ticked while no connection test passed (draft-apply.test.ts covers the live path)', async () => {
     const ticked = await harness.api<RolloutSaveResponse>('rollout/save', {
       rollout: { domainLinked: true, testPolicyCreated: true, adminOutsideSso: true, enforced: true },
     });
-    expect(ticked.body.status).toMatchObject({ configured: true, live: true });
-    expect(ticked.body.status.completedSteps).toContain('enforce');
+    expect(ticked.body.status).toMatchObject({ configured: true, live: false, appliedTestPassed: false, editsGoToDraft: true });
+    expect(ticked.body.status.completedSteps).not.toContain('enforce');
     const partly = await harness.api<RolloutSaveResponse>('rollout/save', { rollout: { enforced: false } });
     expect(partly.body.status.live).toBe(false);
     expect(partly.body.rollout).toEqual({ domainLinked: true, testPolicyCreated: true, adminOutsideSso: true, enforced: false });

@@ -127,6 +127,8 @@ describe('admin resolver on Forge', () => {
       'owners/remove': [{ id: '557058:f58131cb-b67d-43c7-b30d-6b58d40bd077' }],
       'ownership/request': [{}],
       'ownership/cancel': [{}],
+      'draft/apply': [{ confirmUntested: 'APPLY UNTESTED' }],
+      'draft/discard': [{}],
     };
     expect(Object.keys(payloads).sort()).toEqual([...ADMIN_RESOLVER_KEYS].sort());
     const answers: unknown[] = [];

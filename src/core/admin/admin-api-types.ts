@@ -30,7 +30,9 @@ export type AdminResolverKey =
   | 'owners/add'
   | 'owners/remove'
   | 'ownership/request'
-  | 'ownership/cancel';
+  | 'ownership/cancel'
+  | 'draft/apply'
+  | 'draft/discard';
 
 /**
  * Which connection, and which provider of it, a wizard call is about. Omitted: the first
@@ -135,15 +137,49 @@ export interface SetupStatus {
   /** Config paths still missing or invalid before `configured`. */
   missing: string[];
   clientSecretSet: boolean;
-  /** A test login succeeded with the current provider settings. */
+  /** A test login succeeded with the provider settings the wizard edits (the draft's, while there is one). */
   testPassed: boolean;
-  /** Every rollout step ticked and the configuration complete. */
+  /**
+   * Derived, never stored: the applied settings are complete, a connection test of exactly the
+   * applied provider settings passed, and every rollout step is ticked.
+   */
   live: boolean;
+  /** A connection test of exactly the applied provider settings passed. */
+  appliedTestPassed: boolean;
+  /** Users sign in with this connection (complete, rollout confirmed), or a draft exists: a save goes to the draft. */
+  editsGoToDraft: boolean;
+  /** The connection's draft, while there is one: users still get the applied settings. */
+  draft?: DraftStatus;
   completedSteps: WizardStep[];
   /** The step the overview suggests next. */
   nextStep: WizardStep;
   browserBinding: BrowserBindingStatus;
 }
+
+export interface DraftStatus {
+  /** The connection's fields the draft changes (`providers.<id>.oidc.clientId`); names only, never values. */
+  fields: string[];
+  /** A connection test of exactly this draft passed, for every provider of the connection. */
+  testPassed: boolean;
+  /** Providers whose test of this draft has not passed. */
+  untestedProviders: string[];
+  /** The applied connection changed since the draft was started: it cannot be applied, only discarded. */
+  stale: boolean;
+}
+
+/** What an admin types to apply a draft that has not passed a test (recorded as such in the audit trail). */
+export const APPLY_UNTESTED_CONFIRMATION = 'APPLY UNTESTED';
+
+export interface DraftApplyRequest extends ConnectionTarget {
+  /** `APPLY_UNTESTED_CONFIRMATION`, typed by the admin, to apply a draft without a passing test. */
+  confirmUntested?: string;
+}
+
+export type DraftApplyResponse =
+  | { ok: true; untested: boolean; status: SetupStatus; connection: ConnectionSummary }
+  | { ok: false; reason: 'no_draft' | 'untested' | 'incomplete' | 'stale' | 'conflict'; message: string; problems?: FieldProblem[] };
+
+export type DraftDiscardResponse = { ok: true; status: SetupStatus; connection: ConnectionSummary } | { ok: false; reason: 'no_draft'; message: string };
 
 export interface ConfigGetResponse {
   /** The connection and provider these settings are of. */
@@ -509,4 +545,6 @@ export interface AdminResolverMap {
   'owners/remove': { request: OwnerChangeRequest; response: OwnersResponse };
   'ownership/request': { request: Record<string, never>; response: OwnersResponse };
   'ownership/cancel': { request: Record<string, never>; response: OwnersResponse };
+  'draft/apply': { request: DraftApplyRequest; response: DraftApplyResponse };
+  'draft/discard': { request: ConnectionTarget; response: DraftDiscardResponse };
 }

@@ -15,6 +15,7 @@ import { testStart } from './test-start.js';
 import { usersPreview } from './users-preview.js';
 import { connectionDelete, connectionSave, providerDelete, providerSave } from './connections.js';
 import { auditExport, auditQuery } from './audit.js';
+import { draftApply, draftDiscard } from './draft-apply.js';
 import { checkOwner, currentOwners, ownersAdd, ownersGet, ownershipCancel, ownershipRequest, ownersRemove, settleClaim, type OwnerClaim } from './owners.js';
 
 export type AdminResolver<K extends AdminResolverKey> = (ctx: AdminContext, payload: unknown) => Promise<AdminAnswer<AdminResolverMap[K]['response']>>;
@@ -46,12 +47,14 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'owners/remove': ownersRemove,
   'ownership/request': ownershipRequest,
   'ownership/cancel': ownershipCancel,
+  'draft/apply': draftApply,
+  'draft/discard': draftDiscard,
 };
 
 /**
  * Who may call each resolver, checked here and nowhere else. `owner`: the call changes what
  * decides who signs in or as whom (the provider and its client, the SP values, allowed domains,
- * the user mapping, the rollout, the owners themselves), so only an SSO owner may make it
+ * the user mapping, the rollout, applying or discarding a draft, the owners themselves), so only an SSO owner may make it
  * (`owners.ts`). `any`: every admin (reading, the connection test, previews, the audit trail,
  * requesting ownership). A new resolver must be placed here or the build fails.
  */
@@ -77,6 +80,9 @@ export const RESOLVER_ACCESS: { readonly [K in AdminResolverKey]: 'owner' | 'any
   'owners/remove': 'owner',
   'ownership/request': 'any',
   'ownership/cancel': 'owner',
+  // Applying a draft changes what users sign in with; discarding one throws away an owner's change.
+  'draft/apply': 'owner',
+  'draft/discard': 'owner',
 };
 
 export const ADMIN_RESOLVER_KEYS = Object.keys(adminResolvers) as AdminResolverKey[];

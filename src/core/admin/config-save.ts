@@ -5,11 +5,12 @@ import { evaluateSettings } from '../stored-config.js';
 import { copySettings } from './config-get.js';
 import { applySettings, connectionFieldPath, newConnection, settingsOf, withConnection } from '../connections/connections-document.js';
 import { changeConnections, recordChange, revisionConflict, summarizeConnections } from './connection-changes.js';
-import type { AdminSettings, ConfigSaveResponse } from './admin-api-types.js';
+import type { AdminSettings, ConfigSaveResponse, FieldProblem, WizardStep } from './admin-api-types.js';
+import { draftDifferences, forgetDraft, writeDraft } from '../connections/connection-draft.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { guardValueProblems } from './guard-values.js';
 import { secretRebindingProblem } from './secret-rebinding.js';
-import { loadSetupState, progressRecord, scopeOf, settingsWarnings, setupStatus, targetFields, updatedState, WIZARD_STEPS } from './setup-state.js';
+import { inUse, loadSetupState, progressRecord, scopeOf, settingsWarnings, setupStatus, targetFields, updatedState, WIZARD_STEPS, type SetupState } from './setup-state.js';
 
 const requestSchema = z.strictObject({
   ...targetFields,
@@ -65,6 +66,9 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   const changed = changedPaths(before.settings, merged);
   const secretChanged = newSecret !== undefined && newSecret !== before.clientSecret;
   const { connectionId, providerId } = before;
+  if (before.connection && (before.draft || inUse(before))) {
+    return saveDraft(ctx, before, { patch, newSecret: secretChanged ? newSecret : undefined, changed, step, expectedRevision, warnings });
+  }
   // The secret first, then the document: a reader that sees the new document (and so a new
   // revision, see connections/directory.ts) must find the new secret, or it would cache the old
   // one under it.
@@ -106,6 +110,52 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   const after = updatedState(ctx, { ...before, connection }, { settings: merged, clientSecret, progress, document });
   const summary = summarizeConnections(ctx, document).find((c) => c.id === connectionId)!;
   return { ok: true, status: setupStatus(after), warnings, connection: summary };
+}
+
+/**
+ * A save of a connection users sign in with: the change goes to the connection's draft (started
+ * from the applied connection), a new secret to the draft's secret key, and the connections
+ * document, which every login reads, stays as it is until `draft/apply`. A draft that no longer
+ * differs from the applied connection is dropped.
+ */
+async function saveDraft(
+  ctx: AdminContext,
+  before: SetupState,
+  change: { patch: AdminSettings; newSecret: string | undefined; changed: string[]; step: WizardStep | undefined; expectedRevision: number | undefined; warnings: FieldProblem[] },
+): Promise<ConfigSaveResponse> {
+  const { connectionId, providerId } = before;
+  const applied = before.connection!;
+  const conflict = revisionConflict(applied, change.expectedRevision ?? applied.revision);
+  if (conflict && !conflict.ok) {
+    return { ok: false, errors: [{ path: '', message: conflict.message }], warnings: change.warnings, ...(conflict.reason === 'conflict' ? { conflict: true as const } : {}) };
+  }
+  const base = before.draft?.record.connection ?? applied;
+  const next = applySettings(base, providerId, mergeSettings(settingsOf(base, providerId) ?? {}, change.patch));
+  if (change.newSecret !== undefined) {
+    await ctx.ports.secrets.setSecret(storageKeys.draftClientSecret(connectionId, providerId), change.newSecret);
+    next.providers.find((p) => p.id === providerId)!.secretRevision = ctx.ports.random.token(12);
+  }
+  const draftChanged = change.changed.length > 0 || change.newSecret !== undefined;
+  if (draftChanged) {
+    if (draftDifferences(applied, next).length === 0) {
+      await forgetDraft(ctx.ports, connectionId, [...applied.providers, ...next.providers].map((p) => p.id));
+    } else {
+      await writeDraft(ctx.ports.store, { v: 1, baseRevision: before.draft?.record.baseRevision ?? applied.revision, connection: next });
+    }
+  }
+  if (change.step && !before.progress.includes(change.step)) {
+    await ctx.ports.store.set(storageKeys.wizardProgress(connectionId), progressRecord([...before.progress, change.step]));
+  }
+  if (draftChanged) {
+    await recordChange(ctx, {
+      action: 'connection.draft-update',
+      connectionId,
+      fields: [...change.changed, ...(change.newSecret !== undefined ? ['oidc.clientSecret'] : [])].map((path) => connectionFieldPath(path, providerId)),
+    });
+  }
+  const after = await loadSetupState(ctx, { connectionId, providerId });
+  const summary = summarizeConnections(ctx, after.document).find((c) => c.id === connectionId)!;
+  return { ok: true, status: setupStatus(after), warnings: change.warnings, connection: summary };
 }
 
 /** Settings paths whose value counts as one whole (atomic groups). */

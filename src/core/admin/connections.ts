@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { forgetDraft } from '../connections/connection-draft.js';
 import {
   ID_PATTERN,
   MAX_CONNECTIONS,
@@ -138,12 +139,15 @@ async function forgetConnection(ctx: AdminContext, connection: ConnectionRecord)
   for (const provider of connection.providers) await forgetProvider(ctx, connection.id, provider.id);
   await store.delete(storageKeys.wizardProgress(connection.id));
   await store.delete(storageKeys.wizardRollout(connection.id));
+  await forgetDraft(ctx.ports, connection.id, connection.providers.map((p) => p.id));
 }
 
 /** A deleted provider's client secret and test state. */
 async function forgetProvider(ctx: AdminContext, connectionId: string, providerId: string): Promise<void> {
   await ctx.ports.secrets.deleteSecret(storageKeys.clientSecret(connectionId, providerId));
   await ctx.ports.store.delete(storageKeys.wizardTestPassed(connectionId, providerId));
+  await ctx.ports.secrets.deleteSecret(storageKeys.draftClientSecret(connectionId, providerId));
+  await ctx.ports.store.delete(storageKeys.draftTestPassed(connectionId, providerId));
   await ctx.ports.store.delete(storageKeys.wizardLastTest(connectionId, providerId));
   // Other admins' last-test claims of this provider expire with their TTL (keys per admin).
   await ctx.ports.store.delete(storageKeys.wizardLastTest(connectionId, providerId, actorHash(ctx.actor)));

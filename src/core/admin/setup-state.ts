@@ -7,7 +7,8 @@ import { storageKeys } from '../storage-keys.js';
 import { evaluateSettings, testConfigFrom, type SettingsProblem } from '../stored-config.js';
 import { ID_PATTERN, readConnections, settingsOf, writeConnections, type ConnectionRecord, type ConnectionsRead, type ConnectionsDocument } from '../connections/connections-document.js';
 import { DEFAULT_ID } from '../storage-keys.js';
-import type { AdminSettings, BridgeValues, BrowserBindingStatus, FieldProblem, RolloutChecklist, SetupStatus, WizardStep } from './admin-api-types.js';
+import type { AdminSettings, BridgeValues, BrowserBindingStatus, DraftStatus, FieldProblem, RolloutChecklist, SetupStatus, WizardStep } from './admin-api-types.js';
+import { draftDifferences, draftSecretOf, draftTests, readDraft, type ConnectionDraft } from '../connections/connection-draft.js';
 import { bindingMode, parseBindingCookieCheck, type BindingCookieCheck } from '../browser-binding.js';
 import type { AdminContext } from './admin-context.js';
 
@@ -55,6 +56,29 @@ export interface SetupState {
   testPassed: boolean;
   /** What the last connection test saw of the binding cookie through this host. */
   bindingCheck: BindingCookieCheck | undefined;
+  /**
+   * The settings users sign in with (the stored connection), apart from what the wizard edits:
+   * while a draft exists, `settings`, `clientSecret`, `evaluation` and `testPassed` above are the
+   * draft's, these the applied ones.
+   */
+  applied: AppliedState;
+  /** The connection's draft, which differences it has from the applied connection, and its tests. */
+  draft: DraftState | undefined;
+}
+
+export interface AppliedState {
+  settings: AdminSettings;
+  clientSecret: unknown;
+  evaluation: { ok: true; config: BridgeConfig } | { ok: false; problems: SettingsProblem[] };
+  /** A connection test of exactly these provider settings (fingerprint) passed. */
+  testPassed: boolean;
+}
+
+export interface DraftState {
+  record: ConnectionDraft;
+  /** Connection paths the draft changes (`draftDifferences`). */
+  fields: string[];
+  tests: { providerId: string; passed: boolean }[];
 }
 
 /**
@@ -76,14 +100,46 @@ export async function loadSetupState(ctx: AdminContext, target: SetupTarget = {}
   const connectionId = connection?.id ?? target.connectionId ?? DEFAULT_ID;
   const providerId = target.providerId ?? connection?.providers[0]?.id ?? DEFAULT_ID;
   const settings = (connection && settingsOf(connection, providerId)) || {};
-  const [storedSecret, progress, rollout, passed, bindingCheck] = await Promise.all([
+  const [storedSecret, progress, rollout, passed, bindingCheck, record] = await Promise.all([
     secrets.getSecret(storageKeys.clientSecret(connectionId, providerId)),
     store.get(storageKeys.wizardProgress(connectionId)),
     store.get(storageKeys.wizardRollout(connectionId)),
     store.get(storageKeys.wizardTestPassed(connectionId, providerId)),
     store.get(storageKeys.bindingCookieCheck()),
+    connection ? readDraft(store, connectionId) : undefined,
   ]);
-  return stateOf(ctx, { read, document, connection, connectionId, providerId, settings, clientSecret: storedSecret, progress, rollout, passed, bindingCheck });
+  const applied = stateOf(ctx, { read, document, connection, connectionId, providerId, settings, clientSecret: storedSecret, progress, rollout, passed, bindingCheck });
+  const appliedState: AppliedState = { settings: applied.settings, clientSecret: applied.clientSecret, evaluation: applied.evaluation, testPassed: applied.testPassed };
+  const draftSettings = record && settingsOf(record.connection, providerId);
+  if (!record || !draftSettings) return { ...applied, applied: appliedState, draft: undefined };
+  // The wizard edits the draft: its settings, its secret (or the applied one), its test.
+  const [{ secret }, tests] = await Promise.all([draftSecretOf(secrets, connectionId, providerId), draftTests(ctx.ports, record, ctx.baseUrl, { allowLoopbackHttp: ctx.allowLoopbackHttp })]);
+  const edited = scopeOf(ctx, applied);
+  return {
+    ...applied,
+    settings: draftSettings,
+    clientSecret: secret,
+    evaluation: evaluateSettings(draftSettings, secret, ctx.baseUrl, edited),
+    testPassed: tests.find((t) => t.providerId === providerId)?.passed ?? false,
+    applied: appliedState,
+    draft: { record, fields: draftDifferences(connection, record.connection), tests },
+  };
+}
+
+/**
+ * Whether users sign in with the connection's applied settings: they are complete and the admin
+ * confirmed the rollout in Guard. From then on a change goes to a draft (`config/save`).
+ */
+export function inUse(state: SetupState): boolean {
+  return state.applied.evaluation.ok && state.read.state !== 'unreadable' && ROLLOUT_ITEMS.every((item) => state.rollout[item]);
+}
+
+/**
+ * Live, derived from facts and never stored: in use (complete applied settings, rollout
+ * confirmed) and a connection test of exactly the applied provider settings passed.
+ */
+export function isLive(state: SetupState): boolean {
+  return inUse(state) && state.applied.testPassed;
 }
 
 /** Parse options of one connection and provider: its metadata URL and ids go into the configuration. */
@@ -100,15 +156,18 @@ export function updatedState(
   const settings = change.settings ?? state.settings;
   const clientSecret = change.clientSecret ?? state.clientSecret;
   const evaluation = change.settings || change.clientSecret !== undefined ? evaluateSettings(settings, clientSecret, ctx.baseUrl, scopeOf(ctx, state)) : state.evaluation;
+  const testPassed = state.testPassed && sameProvider(ctx, state, settings, clientSecret);
   return {
     ...state,
+    // Without a draft the wizard edits the applied settings themselves.
+    applied: state.draft ? state.applied : { settings, clientSecret, evaluation, testPassed },
     ...(change.document ? { document: change.document, read: { state: 'ok', document: change.document, migrated: false } } : {}),
     settings,
     clientSecret,
     evaluation,
     progress: change.progress ?? state.progress,
     rollout: change.rollout ?? state.rollout,
-    testPassed: state.testPassed && sameProvider(ctx, state, settings, clientSecret),
+    testPassed,
   };
 }
 
@@ -128,7 +187,7 @@ function stateOf(
     passed: unknown;
     bindingCheck: unknown;
   },
-): SetupState {
+): Omit<SetupState, 'applied' | 'draft'> {
   const options = scopeOf(ctx, input);
   const evaluation = evaluateSettings(input.settings, input.clientSecret, ctx.baseUrl, options);
   const passed = testPassedSchema.safeParse(input.passed);
@@ -174,8 +233,9 @@ export function progressRecord(steps: readonly WizardStep[]): Json {
 /** The overview: what is configured, what is missing, whether SSO is live, and the next step. */
 export function setupStatus(state: SetupState): SetupStatus {
   const missing = state.evaluation.ok ? [] : [...new Set(state.evaluation.problems.map((p) => p.path))];
-  const configured = state.evaluation.ok && state.read.state !== 'unreadable';
-  const live = configured && ROLLOUT_ITEMS.every((item) => state.rollout[item]);
+  // What the SSO URL serves: the applied settings, whatever a draft holds.
+  const configured = state.applied.evaluation.ok && state.read.state !== 'unreadable';
+  const live = isLive(state);
   const clientSecretSet = typeof state.clientSecret === 'string' && state.clientSecret !== '';
   /** Nothing missing among the settings the step edits (the field table's steps). */
   const complete = (step: WizardStep) => {
@@ -196,7 +256,30 @@ export function setupStatus(state: SetupState): SetupStatus {
   };
   const completedSteps = WIZARD_STEPS.filter((step) => done[step]);
   const nextStep = WIZARD_STEPS.find((step) => step !== 'overview' && !done[step]) ?? 'overview';
-  return { configured, missing, clientSecretSet, testPassed: state.testPassed, live, completedSteps, nextStep, browserBinding: browserBindingStatus(state) };
+  return {
+    configured,
+    missing,
+    clientSecretSet,
+    testPassed: state.testPassed,
+    live,
+    appliedTestPassed: state.applied.testPassed,
+    editsGoToDraft: state.draft !== undefined || inUse(state),
+    ...(state.draft ? { draft: draftStatus(state, state.draft) } : {}),
+    completedSteps,
+    nextStep,
+    browserBinding: browserBindingStatus(state),
+  };
+}
+
+/** What the page says of a draft: what it changes, whether each provider's test of it passed, whether it can be applied. */
+function draftStatus(state: SetupState, draft: DraftState): DraftStatus {
+  const untestedProviders = draft.tests.filter((t) => !t.passed).map((t) => t.providerId);
+  return {
+    fields: draft.fields,
+    testPassed: untestedProviders.length === 0,
+    untestedProviders,
+    stale: state.connection?.revision !== draft.record.baseRevision,
+  };
 }
 
 const ATLASSIAN_SP_ENTITY_ID = /^https:\/\/auth\.atlassian\.com\/saml\/[A-Za-z0-9-]+$/;

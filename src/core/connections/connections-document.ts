@@ -39,7 +39,8 @@ const providerRecordSchema = z.object({
   secretRevision: text(64).optional(),
 });
 
-const connectionRecordSchema = z.object({
+/** One connection as stored; a draft (`connection-draft.ts`) is checked by the same schema. */
+export const connectionRecordSchema = z.object({
   id: id(),
   name: text(100),
   revision: z.number().int().min(1),

@@ -5,6 +5,7 @@ import { loggableValue } from '../log-text.js';
 import type { KeyValueStore, SecretStore } from '../ports.js';
 import { DEFAULT_ID, storageKeys } from '../storage-keys.js';
 import { evaluateSettings, testConfigFrom } from '../stored-config.js';
+import { draftSecretOf, draftTestConfig, readDraft } from './connection-draft.js';
 import type { TestConfig } from '../test-login.js';
 import { readConnections, settingsOf, type ConnectionRecord, type ConnectionsDocument } from './connections-document.js';
 
@@ -175,6 +176,16 @@ export function createStoredDirectorySources(options: StoredDirectoryOptions): {
   const directory: DirectorySource = options.once ? (hint) => (once ??= build(hint)) : build;
 
   const test: TestConfigSource = async (connectionId, providerId) => {
+    // A connection with a draft is tested as the draft: that is what the admin is about to apply.
+    const draft = await readDraft(options.store, connectionId);
+    if (draft?.connection.providers.some((p) => p.id === providerId)) {
+      const { secret } = await draftSecretOf(options.secrets, connectionId, providerId);
+      const checked = draftTestConfig(draft, providerId, secret, options.baseUrl, parseOptions);
+      if (checked.ok) return checked.test;
+      const invalid = checked.problems.filter((p) => !p.absent);
+      if (invalid.length) throw new ConfigError(invalid.map(({ path, message }) => ({ path, message })));
+      return undefined;
+    }
     const read = await readDocument();
     if (read.state === 'unreadable') throw new ConfigError(read.problems);
     const connection = read.state === 'ok' ? read.document.connections.find((c) => c.id === connectionId) : undefined;

@@ -55,6 +55,8 @@ const SIGNED_IN = 'signed-in';
 
 export const ADMIN_TOKEN = 'wizard-test-admin-token-0123456789';
 export const CLIENT = { client_id: 'atlassian-bridge', client_secret: 'wizard-test-client-secret-0123456789' };
+/** A second client at the same provider: a change of client an admin tests as a draft before applying it. */
+export const SECOND_CLIENT = { client_id: 'atlassian-bridge-2', client_secret: 'wizard-test-second-client-secret-0123456789' };
 export const alice = demoUsers.find((u) => u.email === 'alice@example.com')!;
 /** Her email is not verified: the bridge refuses her. */
 export const mallory = demoUsers.find((u) => u.email === 'mallory@example.com')!;
@@ -208,7 +210,7 @@ export class WizardHarness {
     // One provider for the file: what it remembers of a sign-in lives in cookies, which every test starts without.
     const provider = await createDemoProvider({
       issuer: this.opUrl,
-      clients: [{ ...CLIENT, redirect_uris: [`${this.#frontUrl}/oidc/callback`] }],
+      clients: [CLIENT, SECOND_CLIENT].map((client) => ({ ...client, redirect_uris: [`${this.#frontUrl}/oidc/callback`] })),
     });
     this.#opServer.on('request', provider.handle);
 
@@ -270,7 +272,7 @@ export class WizardHarness {
       const bodies = await Promise.all(this.#apiBodies);
       // Not vacuous: the test did go through the admin API.
       expect(bodies.length).toBeGreaterThan(0);
-      for (const body of bodies) expect(body).not.toContain(CLIENT.client_secret);
+      for (const body of bodies) for (const { client_secret } of [CLIENT, SECOND_CLIENT]) expect(body).not.toContain(client_secret);
     } finally {
       await this.#app?.close();
       this.#app = undefined;

@@ -50,7 +50,11 @@ export function StepFooter(props: {
       {props.state.conflict ? <ConflictNotice onReload={props.onReload} /> : null}
       {props.state.saved ? (
         <SectionMessage appearance="success" title="Saved">
-          <p>The bridge uses these settings from the next sign-in on.</p>
+          <p>
+            {props.state.savedToDraft
+              ? 'Saved to the draft. Users keep the applied settings until the draft passes the connection test and is applied (see above).'
+              : 'The bridge uses these settings from the next sign-in on.'}
+          </p>
         </SectionMessage>
       ) : null}
       <WarningList warnings={props.state.warnings.filter((w) => props.fieldPaths.some((path) => w.path === path || w.path.startsWith(`${path}.`)))} />

@@ -11,6 +11,8 @@ export interface SaveState {
   warnings: FieldProblem[];
   /** The last save went through. */
   saved: boolean;
+  /** The save went to the connection's draft: users keep the applied settings until it is applied. */
+  savedToDraft?: boolean;
   /** The call itself failed (network, server error). */
   failure?: string;
   /** Refused: another administrator changed the connection since the page loaded it. */
@@ -38,7 +40,7 @@ export function useStepSave(props: StepProps, step: WizardStep) {
       if (response.ok) {
         unsaved.mark(step, false);
         options.onSaved?.();
-        setState({ saving: false, errors: [], warnings: response.warnings, saved: true });
+        setState({ saving: false, errors: [], warnings: response.warnings, saved: true, ...(response.status.draft ? { savedToDraft: true } : {}) });
         return true;
       }
       if (response.conflict) {

@@ -121,8 +121,8 @@ export function EnforceStep(props: StepProps) {
       {status.live ? (
         <SectionMessage appearance="success" title="SSO is live">
           <p>
-            Your users sign in to Atlassian through your OpenID provider. To change a setting later, come back to this page: saved
-            changes apply from the next sign-in on, with no restart.
+            Your users sign in to Atlassian through your OpenID provider. To change a setting later, come back to this page: a saved
+            change becomes a draft, which users get only once it passes the connection test and you apply it.
           </p>
         </SectionMessage>
       ) : allTicked && status.missing.length ? (
@@ -136,6 +136,18 @@ export function EnforceStep(props: StepProps) {
           ]}
         >
           <p>Missing: {status.missing.map(fieldName).join(', ')}.</p>
+        </SectionMessage>
+      ) : allTicked && !status.appliedTestPassed ? (
+        <SectionMessage
+          appearance="warning"
+          title="Not live yet: the applied settings have not passed the connection test"
+          actions={[
+            <Button key="test" appearance="subtle" onClick={() => props.goTo('test')}>
+              Go to the connection test
+            </Button>,
+          ]}
+        >
+          <p>Run the connection test (step 4). SSO counts as live only while the settings users get are the ones that passed it.</p>
         </SectionMessage>
       ) : null}
     </Stack>

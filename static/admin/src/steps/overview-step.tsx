@@ -59,14 +59,22 @@ export function OverviewStep(props: StepProps) {
       {status.live ? (
         <SectionMessage appearance="success" title="SSO is live">
           <p>
-            Atlassian Guard sends your users to the bridge, and the bridge signs them in with your OpenID provider. Changes you save here
-            apply from the next sign-in on.
+            Atlassian Guard sends your users to the bridge, and the bridge signs them in with your OpenID provider with the applied
+            settings, which passed the connection test. A change you save here becomes a draft, which you test and then apply.
+          </p>
+        </SectionMessage>
+      ) : status.editsGoToDraft && !status.appliedTestPassed ? (
+        <SectionMessage appearance="warning" title="Not live: the applied settings have not passed the connection test">
+          <p>
+            Users sign in with settings that no connection test has passed. Run the connection test (step 4); until it passes, this page
+            does not call SSO live.
           </p>
         </SectionMessage>
       ) : status.configured ? (
         <SectionMessage appearance="information" title="The bridge is configured">
           <p>
-            The SSO URL serves sign-ins with these settings. SSO is not live until the rollout in Atlassian Guard is finished (step 8).
+            The SSO URL serves sign-ins with these settings. SSO is live once they pass the connection test (step 4) and the rollout in
+            Atlassian Guard is finished (step 8).
           </p>
         </SectionMessage>
       ) : (

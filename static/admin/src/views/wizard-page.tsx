@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { DraftBanner } from '../components/draft-banner.tsx';
 import Button from '@atlaskit/button/new';
 import Heading from '@atlaskit/heading';
 import { Inline, Stack, Text } from '@atlaskit/primitives';
@@ -69,6 +70,7 @@ export function WizardPage(props: {
               {stepInfo(step).title}
             </Heading>
           </Stack>
+          <DraftBanner {...wizard} />
           {stepInfo(step).perProvider ? (
             <ProviderPicker
               key={`${step}/${connection.id}/${providerId}`}
