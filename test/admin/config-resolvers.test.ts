@@ -211,6 +211,8 @@ describe('the overview status', () => {
       missing: expect.arrayContaining(['oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'serviceProvider.entityId', 'serviceProvider.acsUrl', 'allowedEmailDomains']),
       clientSecretSet: false,
       testPassed: false,
+      appliedTestPassed: false,
+      editsGoToDraft: false,
       live: false,
       completedSteps: [],
       nextStep: 'callback',
@@ -234,7 +236,8 @@ describe('the overview status', () => {
     const rollout = await call<RolloutSaveResponse>(admin, 'rollout/save', {
       rollout: { domainLinked: true, testPolicyCreated: true, adminOutsideSso: true, enforced: true },
     });
-    expect(rollout.status).toMatchObject({ live: true });
+    // Ticked without a passing connection test of the applied settings: in use, not live.
+    expect(rollout.status).toMatchObject({ live: false, appliedTestPassed: false });
     expect(admin.logs.filter((r) => r.event === 'rollout.changed')).toHaveLength(1);
     await expect(call(admin, 'rollout/save', { rollout: { enforced: 'yes' } })).resolves.toMatchObject({ error: 'bad_request' });
   });
