@@ -196,6 +196,7 @@ describe('the local part', () => {
     it('accepts a stable non-ASCII local part (control)', () => {
       expect(userFromClaims({ ...alice, email: 'ålice@example.com' }, { ...policy, ...international }).email).toBe('ålice@example.com');
       expect(userFromClaims({ ...alice, email: 'Ålice@example.com' }, { ...policy, ...international }).email).toBe('Ålice@example.com');
+      expect(userFromClaims({ ...alice, email: 'å.lice@example.com' }, { ...policy, ...international }).email).toBe('å.lice@example.com');
     });
 
     it.each([
@@ -205,6 +206,11 @@ describe('the local part', () => {
       ['sharp s (case folding makes it ss)', 'stra\u00DFe@example.com'],
       ['a superscript digit', 'alice\u00B2@example.com'],
       ['a quoted string', '"ålice"@example.com'],
+      ['a leading dot', '.ålice@example.com'],
+      ['a trailing dot', 'ålice.@example.com'],
+      ['two dots in a row', 'å..lice@example.com'],
+      ['a comma', 'å,lice@example.com'],
+      ['the Kelvin sign (NFKC makes it K; its lower case is a plain k)', '\u212Aelvin@example.com'],
     ])('refuses %s', (_name, email) => {
       expect(refusal({ ...alice, email }, international)).toBe('user_email_invalid');
     });
@@ -234,23 +240,5 @@ describe('the edges of one plain address', () => {
     // The email's checks already cover that address; only another address needs its own word.
     const user = userFromClaims({ ...alice, upn: 'ALICE@example.com', upn_verified: false }, { ...policy, nameIdClaim: 'upn' });
     expect(user.nameId).toEqual({ value: 'ALICE@example.com', kind: 'other' });
-  });
-
-  describe('with internationalised addresses allowed', () => {
-    const international = { allowInternationalEmail: true };
-
-    it('accepts a dotted non-ASCII local part (control)', () => {
-      expect(userFromClaims({ ...alice, email: 'å.lice@example.com' }, { ...policy, ...international }).email).toBe('å.lice@example.com');
-    });
-
-    it.each([
-      ['a leading dot', '.ålice@example.com'],
-      ['a trailing dot', 'ålice.@example.com'],
-      ['two dots in a row', 'å..lice@example.com'],
-      ['a comma', 'å,lice@example.com'],
-      ['the Kelvin sign (NFKC makes it K; its lower case is a plain k)', '\u212Aelvin@example.com'],
-    ])('refuses %s', (_name, email) => {
-      expect(refusal({ ...alice, email }, international)).toBe('user_email_invalid');
-    });
   });
 });
