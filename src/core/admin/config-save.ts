@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
+import { changedLeafPaths, leafValues } from '../leaf-paths.js';
 import { adminSettingsSchema, atomicValue, CONFIG_FIELDS, configFieldEntries, isGroup, requiredInFile, type FieldTable } from '../config-fields.js';
 import { evaluateSettings } from '../stored-config.js';
 import { copySettings } from './config-get.js';
@@ -195,28 +196,12 @@ function mergeInto(out: Record<string, unknown>, patch: Record<string, unknown>,
   return out;
 }
 
-/** The dotted paths of a settings object's values; an atomic group (`oidc.endpoints`) counts as one value. */
-function leaves(settings: AdminSettings): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (value: unknown, path: string) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && !ATOMIC_PATHS.has(path)) {
-      for (const [key, inner] of Object.entries(value)) walk(inner, path ? `${path}.${key}` : key);
-      return;
-    }
-    if (value !== undefined) out.set(path, JSON.stringify(value));
-  };
-  walk(settings, '');
-  return out;
-}
-
 function touchedPaths(patch: AdminSettings): string[] {
-  return [...leaves(patch).keys()];
+  return [...leafValues(patch, { whole: ATOMIC_PATHS }).keys()];
 }
 
 function changedPaths(before: AdminSettings, after: AdminSettings): string[] {
-  const a = leaves(before);
-  const b = leaves(after);
-  return [...new Set([...a.keys(), ...b.keys()])].filter((path) => a.get(path) !== b.get(path)).sort();
+  return changedLeafPaths(leafValues(before, { whole: ATOMIC_PATHS }), leafValues(after, { whole: ATOMIC_PATHS }));
 }
 
 /** A problem belongs to a patched field when one path contains the other. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { KeyValueStore, Json, SecretStore } from '../ports.js';
 import { storageKeys } from '../storage-keys.js';
+import { changedLeafPaths, leafValues } from '../leaf-paths.js';
 import { testConfigFrom } from '../stored-config.js';
 import type { TestConfig } from '../test-login.js';
 import { connectionRecordSchema, settingsOf, type ConnectionRecord } from './connections-document.js';
@@ -116,22 +117,13 @@ export function draftDifferences(applied: ConnectionRecord | undefined, draft: C
   const leaves = (record: ConnectionRecord | undefined): Map<string, string> => {
     const out = new Map<string, string>();
     if (!record) return out;
-    const walk = (value: unknown, path: string) => {
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        for (const [key, inner] of Object.entries(value)) walk(inner, path ? `${path}.${key}` : key);
-      } else if (value !== undefined) {
-        out.set(path, canonical(value));
-      }
-    };
     const { revision: _revision, providers, ...connection } = record;
-    walk(connection, '');
+    leafValues(connection, { into: out });
     for (const { id, secretRevision, ...provider } of providers) {
-      walk(provider, `providers.${id}`);
+      leafValues(provider, { prefix: `providers.${id}`, into: out });
       if (secretRevision !== undefined) out.set(`providers.${id}.oidc.clientSecret`, secretRevision);
     }
     return out;
   };
-  const a = leaves(applied);
-  const b = leaves(draft);
-  return [...new Set([...a.keys(), ...b.keys()])].filter((path) => a.get(path) !== b.get(path)).sort();
+  return changedLeafPaths(leaves(applied), leaves(draft));
 }
