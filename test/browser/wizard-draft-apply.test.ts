@@ -88,6 +88,8 @@ describe('a change to a live configuration is a draft, tested before it is appli
     const popup = await wizard.testLoginAs(alice);
     await popup.close();
     await page.getByRole('heading', { name: 'Test login succeeded' }).waitFor();
+    // The banner refreshes after the result arrives: wait for its text (retried), then read it.
+    await draft.getByText('The draft passed the connection test.').waitFor();
     await expect(draft.textContent()).resolves.toContain('The draft passed the connection test.');
     await wizard.shoot(page, '12-draft-tested');
 
