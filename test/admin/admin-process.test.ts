@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../support/free-port.js';
 
 /**
  * The wizard contract as a user meets it, on the built server (`node dist/src/standalone/main.js`,
@@ -47,8 +48,6 @@ async function stop(running: Running): Promise<void> {
   running.child.kill('SIGTERM');
   await running.exited;
 }
-
-const freePort = () => 20_000 + Math.floor(Math.random() * 20_000);
 
 function adminCall(url: string, token: string): Promise<Response> {
   return fetch(`${url}/admin/api/config/get`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: '{}' });

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../support/free-port.js';
 
 /**
  * The standalone contract as a user meets it: `node dist/src/standalone/main.js` (what `npm start`
@@ -31,8 +32,6 @@ async function waitForHealth(url: string, timeoutMs = 15_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-const freePort = () => 20_000 + Math.floor(Math.random() * 20_000);
 
 describe('the standalone server process', () => {
   let dir: string;

@@ -5,6 +5,7 @@ import { isBuiltin } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/free-port.js';
 import { moduleReferences, type ModuleReference } from '../support/module-references.js';
 
 /**
@@ -116,8 +117,6 @@ describe('the built server with the production packages only', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     return { child, output: () => output, exited };
   }
-
-  const freePort = () => 20_000 + Math.floor(Math.random() * 20_000);
 
   it('has no demo packages to find', () => {
     for (const name of DEMO_PACKAGES) expect({ name, present: fs.existsSync(path.join(dir, 'node_modules', name)) }).toEqual({ name, present: false });
