@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AuditRecord, AuditTrail } from '../../../../src/core/audit/audit-trail.js';
+import { storageKeys } from '../../../../src/core/storage-keys.js';
 import { inProcessBridge } from '../../../support/in-process-bridge.js';
+import { authnRequestXml, redirectEncode } from '../../../support/saml-messages.js';
 
 /**
  * How the router records login attempts in the audit trail: one record per attempt, written
@@ -52,6 +54,16 @@ describe('login attempts in the audit trail', () => {
     await b.get('/healthz');
     await b.get('/nowhere');
     expect((await allRecords(b.audit)).map((r) => [r.reference, r.kind === 'login' && r.code])).toEqual([[refused.headers['X-Bridge-Reference'], 'saml_request_malformed']]);
+  });
+
+  it('records a first leg refused after it was counted toward the login bound without counting it again', async () => {
+    // A bound of one login: counting the refused leg twice would shed its record.
+    const b = await inProcessBridge({ liveLoginLimit: 1 });
+    const set = b.store.set.bind(b.store);
+    b.store.set = ((key, value, options) => (key.startsWith(storageKeys.login('')) ? Promise.reject(new Error('store down')) : set(key, value, options))) as typeof b.store.set;
+    const refused = await b.get('/saml/sso', { SAMLRequest: [redirectEncode(authnRequestXml())] });
+    expect(refused.headers['X-Bridge-Error']).toBe('storage_unavailable');
+    await expect(b.audit.get(refused.headers['X-Bridge-Reference']!)).resolves.toMatchObject({ outcome: 'refused', code: 'storage_unavailable' });
   });
 
   it('answers the user although the trail cannot be written, and says so in the log', async () => {

@@ -31,6 +31,21 @@ describe('checkRequestedSubject', () => {
     expect(refused('alice@example.com.attacker.example', 'alice@example.com')).toBe('saml_subject_mismatch');
   });
 
+  it("compares the local part in lower case, not folded: 'straße' is not 'strasse'", () => {
+    // Upper case would fold both to STRASSE and let the other account in.
+    expect(refused('straße@example.com', 'strasse@example.com')).toBe('saml_subject_mismatch');
+    expect(refused('straße@exa mple', 'strasse@exa mple')).toBe('saml_subject_mismatch');
+  });
+
+  it('compares a name without a local part, or without an @, as text apart from letter case', () => {
+    expect(refused('@bücher.example', '@xn--bcher-kva.example')).toBe('saml_subject_mismatch');
+    // The fullwidth Ｅ is a plain "e" in a host name, not in a name.
+    expect(refused('alice.example', 'alice.examplＥ')).toBe('saml_subject_mismatch');
+    expect(refused('straße', 'STRASSE')).toBe('saml_subject_mismatch');
+    expect(refused('Alice', 'alice')).toBeUndefined();
+    expect(refused('@Example.COM', '@example.com')).toBeUndefined();
+  });
+
   it('matches regardless of letter case, surrounding spaces and the Unicode or punycode domain (control)', () => {
     expect(refused(' Alice@EXAMPLE.com ', 'alice@example.com')).toBeUndefined();
     expect(refused('alice@bücher.example', 'alice@xn--bcher-kva.example')).toBeUndefined();

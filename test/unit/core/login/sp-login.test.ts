@@ -159,6 +159,13 @@ describe('what the AuthnRequest asked for, kept through the login', () => {
     expect(assertedAttributes(page)).toMatch(/<saml:NameID [^>]*Format="urn:oasis:names:tc:SAML:1\.1:nameid-format:emailAddress"/);
   });
 
+  it("offers the provider the Subject's account as login_hint, and no hint when the request named none", async () => {
+    const named = await b.get('/saml/sso', { SAMLRequest: [redirectEncode(withChild('<saml:Subject><saml:NameID>bob@example.com</saml:NameID></saml:Subject>'))] });
+    expect(new URL(named.headers.Location!).searchParams.get('login_hint')).toBe('bob@example.com');
+    const unnamed = await b.get('/saml/sso', { SAMLRequest: [redirectEncode(authnRequestXml())] });
+    expect(new URL(unnamed.headers.Location!).searchParams.has('login_hint')).toBe(false);
+  });
+
   it('states a SessionIndex of its own in the AuthnStatement', async () => {
     const page = await loginFor(authnRequestXml());
     expect(assertedAttributes(page)).toMatch(/<saml:AuthnStatement [^>]*SessionIndex="_[\w-]{16,}"/);
