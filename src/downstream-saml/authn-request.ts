@@ -114,7 +114,8 @@ export function decodeSamlMessage(binding: SamlBinding, encoded: string | undefi
       throw new BridgeError('saml_request_malformed', 'not DEFLATE');
     }
   } else {
-    if (bytes.length > AUTHN_REQUEST_LIMITS.xmlBytes) throw new BridgeError('saml_request_too_large', `size ${bytes.length}`);
+    // No size check of its own: the encoded bound above holds HTTP-POST bytes to three quarters
+    // of `encodedChars` (24 KiB), under `xmlBytes`.
     xmlBytes = bytes;
   }
   let xml: string;
