@@ -66,7 +66,7 @@ async function createConfiguration(context: UpstreamContext): Promise<client.Con
   const clientAuth =
     oidc.clientAuthMethod === 'client_secret_post' ? client.ClientSecretPost(oidc.clientSecret) : client.ClientSecretBasic(oidc.clientSecret);
   const insecure = context.allowLoopbackHttp && isLoopbackUrl(new URL(oidc.issuer));
-  const customFetch: client.CustomFetch = (url, options) => context.fetch(url, options as RequestInit);
+  const customFetch = fetchWithDeadline(context.fetch, upstreamTimeoutSeconds * 1000);
   let configuration: client.Configuration;
   try {
     if (oidc.endpoints) {
@@ -82,9 +82,10 @@ async function createConfiguration(context: UpstreamContext): Promise<client.Con
         undefined,
         clientAuth,
       );
-      configuration.timeout = upstreamTimeoutSeconds;
     } else {
       configuration = await client.discovery(new URL(oidc.issuer), oidc.clientId, undefined, clientAuth, {
+        // Discovery makes its own signal whatever the timeout (once per process and hour); the
+        // deadline that applies is `fetchWithDeadline`'s, whose signal replaces it.
         timeout: upstreamTimeoutSeconds,
         [client.customFetch]: customFetch,
         execute: insecure ? [client.allowInsecureRequests] : [],
@@ -94,11 +95,46 @@ async function createConfiguration(context: UpstreamContext): Promise<client.Con
     throw toBridgeError(error, 'discovery');
   }
   configuration[client.customFetch] = customFetch;
+  // No `AbortSignal.timeout` per call: the deadline is `fetchWithDeadline`'s.
+  configuration.timeout = 0;
   if (insecure) client.allowInsecureRequests(configuration);
   // ID tokens come over TLS from the token endpoint, so OIDC Core §3.1.3.7 would let a client
   // skip the signature check; the bridge verifies it anyway (JWKS, asymmetric algorithms only).
   client.enableNonRepudiationChecks(configuration);
   return configuration;
+}
+
+/**
+ * A provider call with one deadline over the request and its whole body, its timer cleared the
+ * moment the body is in. openid-client's own timeout is an `AbortSignal.timeout` per call
+ * whose timer outlives the answer for the whole timeout, one per call of every login in
+ * flight; it is turned off (`timeout: 0`) in favour of this one. The deadline does not rely on
+ * the host's fetch honouring `signal` (Forge's may not): the call loses the race either way.
+ * A missed deadline rejects with a `TimeoutError`, which `toBridgeError` makes `oidc_timeout`.
+ */
+export function fetchWithDeadline(fetch: Fetch, timeoutMs: number): client.CustomFetch {
+  return async (url, options) => {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const reason = new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError');
+        controller.abort(reason);
+        reject(reason);
+      }, timeoutMs);
+    });
+    const call = async () => {
+      const response = await fetch(url, { ...(options as RequestInit), signal: controller.signal });
+      const body = await response.arrayBuffer();
+      // 204 and 304 may not have a body at all, not even an empty one.
+      return new Response(body.byteLength > 0 ? body : null, { status: response.status, statusText: response.statusText, headers: response.headers });
+    };
+    try {
+      return await Promise.race([call(), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 export interface LoginSecrets {

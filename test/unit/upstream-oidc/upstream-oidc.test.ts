@@ -1,6 +1,7 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { parseConfig, type BridgeConfig } from '../../../src/core/config.js';
-import { authorizationUrl, completeAuthorization, newLoginSecrets, ProviderConfigurationCache, type UpstreamContext } from '../../../src/upstream-oidc/upstream-oidc.js';
+import type { Fetch } from '../../../src/core/ports.js';
+import { authorizationUrl, completeAuthorization, fetchWithDeadline, newLoginSecrets, ProviderConfigurationCache, toBridgeError, type UpstreamContext } from '../../../src/upstream-oidc/upstream-oidc.js';
 import { createStubProvider, stubAlice, type StubProvider } from '../../support/stub-provider.js';
 
 /**
@@ -86,5 +87,78 @@ describe('completeAuthorization: auth_time for ForceAuthn', () => {
     expect(url.searchParams.has('prompt')).toBe(false);
     expect(url.searchParams.has('max_age')).toBe(false);
     expect(authTime).toBeUndefined();
+  });
+});
+
+describe('provider calls: one deadline per call, released with the answer', () => {
+  const GET: Parameters<ReturnType<typeof fetchWithDeadline>>[1] = { method: 'GET', headers: {}, body: undefined, redirect: 'manual' };
+
+  /** Runs `work` and returns how many timers of `ms` it set that are still pending afterwards. */
+  async function pendingTimersOf<T>(ms: number, work: () => Promise<T>): Promise<{ result: T; pending: number }> {
+    const pending = new Set<unknown>();
+    const { setTimeout: set, clearTimeout: clear } = globalThis;
+    globalThis.setTimeout = ((callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
+      const timer = set(() => {
+        pending.delete(timer);
+        callback(...args);
+      }, delay);
+      if (delay === ms) pending.add(timer);
+      return timer;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
+      pending.delete(timer);
+      clear(timer);
+    }) as typeof clearTimeout;
+    try {
+      return { result: await work(), pending: pending.size };
+    } finally {
+      Object.assign(globalThis, { setTimeout: set, clearTimeout: clear });
+    }
+  }
+
+  it('leaves no timer behind after a login, and openid-client starts none of its own once the provider is discovered', async () => {
+    const deadlineMs = config.upstreamTimeoutSeconds * 1000;
+    // Discovery, JWKS, token and userinfo each had a deadline of config.upstreamTimeoutSeconds.
+    expect((await pendingTimersOf(deadlineMs, () => claimsAfterLogin())).pending).toBe(0);
+    const timeoutSignals = jest.spyOn(AbortSignal, 'timeout');
+    try {
+      const { result, pending } = await pendingTimersOf(deadlineMs, () => claimsAfterLogin());
+      expect(result.claims.sub).toBe(stubAlice.sub);
+      expect(pending).toBe(0);
+      expect(timeoutSignals).not.toHaveBeenCalled();
+    } finally {
+      timeoutSignals.mockRestore();
+    }
+  });
+
+  it('covers the body too: a provider that sends its headers and then stalls is a TimeoutError', async () => {
+    let aborted: unknown;
+    const stalling: Fetch = async (_, init) => {
+      init?.signal?.addEventListener('abort', () => (aborted = init.signal?.reason));
+      return new Response(new ReadableStream({ start: (controller) => controller.enqueue(new TextEncoder().encode('{"issuer":')) }), { status: 200 });
+    };
+    const started = Date.now();
+    const error = await fetchWithDeadline(stalling, 200)('https://idp.test/token', GET).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    expect(toBridgeError(error, 'token').code).toBe('oidc_timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    // The call itself is told to stop, where the host's fetch listens.
+    expect(aborted).toBe(error);
+  });
+
+  it("does not depend on the host's fetch honouring the signal: one that ignores it still times out", async () => {
+    const deaf: Fetch = () => new Promise(() => undefined);
+    const error = await fetchWithDeadline(deaf, 100)('https://idp.test/token', GET).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('hands on status, headers and body unchanged, an empty 204 included', async () => {
+    const answer: Fetch = async (input) =>
+      String(input).endsWith('/empty') ? new Response(null, { status: 204 }) : new Response('{"a":1}', { status: 400, statusText: 'Bad Request', headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+    const call = fetchWithDeadline(answer, 1000);
+    const bad = await call('https://idp.test/userinfo', GET);
+    expect([bad.status, bad.statusText, bad.headers.get('www-authenticate'), await bad.json()]).toEqual([400, 'Bad Request', 'Bearer error="invalid_token"', { a: 1 }]);
+    const empty = await call('https://idp.test/empty', GET);
+    expect([empty.status, await empty.text()]).toEqual([204, '']);
   });
 });
