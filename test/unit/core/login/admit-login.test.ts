@@ -83,6 +83,23 @@ describe('LoginCounter: syncing with the stored count', () => {
     now = (K + 2) * WINDOW_MS - 1;
     expect(await stored(K)).toBe(3);
   });
+
+  it('writes nothing for the old window when a new one starts with every login already synced (each write is a billed KVS request)', async () => {
+    const counter = new LoginCounter();
+    await admit(counter, 10_000);
+    now += LOGIN_COUNT_SYNC_MS;
+    await admit(counter, 10_000);
+    expect(await stored(K)).toBe(2);
+    const increments: string[] = [];
+    const increment = store.increment.bind(store);
+    store.increment = ((key, options) => {
+      increments.push(key);
+      return increment(key, options);
+    }) as typeof store.increment;
+    now = (K + 1) * WINDOW_MS;
+    await admit(counter, 10_000);
+    expect(increments).toEqual([]);
+  });
 });
 
 describe('LoginCounter: the sliding window', () => {
