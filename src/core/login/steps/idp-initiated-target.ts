@@ -21,15 +21,16 @@ export function idpInitiatedTarget(setting: { relayState?: string | undefined; s
   const siteHost = hostOfSite(setting.siteUrl);
   if (requestedPath !== undefined) {
     if (!siteHost) return { ok: false, reason: 'no_site' };
-    // A path of the site, not a scheme-relative URL nor one a parser may read as a host.
-    if (!/^\/(?![/\\])/.test(requestedPath)) return { ok: false, reason: 'path_invalid' };
+    // A path of the site, not a scheme-relative URL nor one a parser may read as a host; none of
+    // the characters URL parsers drop or rewrite (so what is checked is what was asked for).
+    if (!/^\/(?![/\\])/.test(requestedPath) || /[\u0000-\u0020\u007f\\#]/.test(requestedPath)) return { ok: false, reason: 'path_invalid' };
     let resolved: string | undefined;
     try {
       resolved = atlassianTargetUrl(new URL(requestedPath, `https://${siteHost}`).href);
     } catch {
       resolved = undefined;
     }
-    if (!resolved || resolved.includes('#') || requestedPath.includes('#')) return { ok: false, reason: 'path_invalid' };
+    if (!resolved) return { ok: false, reason: 'path_invalid' };
     return new URL(resolved).hostname === siteHost ? { ok: true, relayState: resolved } : { ok: false, reason: 'path_invalid' };
   }
   const configured = setting.relayState?.trim() || undefined;
