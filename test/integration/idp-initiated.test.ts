@@ -5,7 +5,7 @@ import { checkConfig, type RawConfig } from '../../src/core/config.js';
 import type { LoginAuditRecord } from '../../src/core/audit/audit-trail.js';
 import { UserAgent, type Page } from '../support/user-agent.js';
 import { ACS_URL, alice, readAutoPost, signInAtProvider, startHarness, stopAtAcs, type Harness } from '../support/login-harness.js';
-import { expectRefusal, mark } from '../support/refusals.js';
+import { expectRefusal, isCallback, mark } from '../support/refusals.js';
 
 /**
  * IdP-initiated login (a bookmark, an Okta dashboard tile) against the real peers: the start URL
@@ -111,6 +111,19 @@ describe('IdP-initiated login, on with the default landing page', () => {
     expectRefusal(page, since, { status: 404, code: 'idp_initiated_off' });
     const [latest] = await loginRecords(harness);
     expect(latest).toMatchObject({ flow: 'idp', outcome: 'refused', code: 'idp_initiated_off' });
+  });
+
+  it('binds the login to the browser that opened the start URL: a callback from another browser is refused, and the login stays its own', async () => {
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const loginPage = await agent.get(`${harness.app.baseUrl}${START_PATH}`);
+    expect(loginPage.hops[0]!.headers.get('set-cookie')).toMatch(/bridge/i);
+    const stopped = await agent.submit(loginPage, { fields: { email: alice.email, password: alice.password }, stopAt: isCallback(harness) });
+    const callback = new URL(stopped.stopped!.url);
+    const since = mark(harness);
+    // A victim's browser handed the attacker's callback (login CSRF): no cookie, no login.
+    expectRefusal(await new UserAgent({ stopAt: stopAtAcs }).get(callback), since, { status: 400, code: 'login_browser_mismatch' });
+    const own = await agent.get(callback);
+    expect(readAutoPost(own).RelayState).toBe('https://start.atlassian.com');
   });
 
   it('answers only GET', async () => {
