@@ -169,21 +169,23 @@ export const ATLASSIAN_START_HOST = 'start.atlassian.com';
 
 /**
  * A URL an IdP-initiated login may name as its RelayState, normalized (WHATWG `href`), or
- * undefined: `https:` only, no user name or password, no port, no fragment, no backslash or
- * control character (which parsers disagree about), and a host that is Atlassian's start page or
- * an Atlassian site. Which site is allowed is `idpInitiatedTarget`'s decision.
+ * undefined: `https:` only, no user name or password, no port, no fragment (not even an empty
+ * `#`, which `URL.hash` does not show), no backslash or control character (which parsers
+ * disagree about), at most 2048 characters once normalized, and a host that is Atlassian's start
+ * page or an Atlassian site. Which site is allowed is `idpInitiatedTarget`'s decision.
  */
 export function atlassianTargetUrl(value: string): string | undefined {
-  if (value.length > 2048 || /[\u0000-\u0020\u007f\\]/.test(value)) return undefined;
+  if (/[\u0000-\u0020\u007f\\]/.test(value)) return undefined;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     return undefined;
   }
-  if (url.protocol !== 'https:' || url.username || url.password || url.port || url.hash || value.includes('#')) return undefined;
+  if (url.protocol !== 'https:' || url.username || url.password || url.port || value.includes('#')) return undefined;
   if (url.hostname !== ATLASSIAN_START_HOST && !ATLASSIAN_SITE_HOST.test(url.hostname)) return undefined;
-  return url.href;
+  // Percent-encoding lengthens what it normalizes: the RelayState sent is the normalized form.
+  return url.href.length <= 2048 ? url.href : undefined;
 }
 
 /** Lower-cases and converts an internationalised domain to its ASCII (punycode) form. */

@@ -55,6 +55,8 @@ describe('IdP-initiated settings', () => {
 
   it('are turned on by an owner, recorded in the audit trail with the changed paths and never a value', async () => {
     const admin = await configured();
+    // A second later, so the trail's newest-first order is the order of the saves.
+    admin.clock.now += 1000;
     const answer = await save(admin, { atlassianSiteUrl: SITE, idpInitiated: { enabled: true, relayState: `${SITE}/jira/your-work` } });
     expect(answer).toMatchObject({ ok: true });
     expect((await served(admin))?.idpInitiated).toEqual({ enabled: true, relayState: `${SITE}/jira/your-work` });

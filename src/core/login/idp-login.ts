@@ -3,7 +3,6 @@ import { BridgeError } from '../errors.js';
 import type { BrowserBinding } from '../browser-binding.js';
 import type { Attempt, LoginContext } from './attempt.js';
 import type { LoginCounter } from './steps/admit-login.js';
-import { checkRelayState } from './steps/check-relay-state.js';
 import { chooseProvider, type ProviderChoice } from './steps/choose-provider.js';
 import { idpInitiatedTarget } from './steps/idp-initiated-target.js';
 import { redirectToProvider } from './steps/redirect-to-provider.js';
@@ -48,7 +47,6 @@ export async function startIdpLogin(context: LoginContext & { loginCounter: Logi
   // Again at every start: the stored target was checked at its save, the site URL may have changed since.
   const target = idpInitiatedTarget({ relayState: connection.idpInitiated.relayState, siteUrl: connection.siteUrl }, input.targetPath);
   if (!target.ok) throw new BridgeError('idp_initiated_target_refused', `connection ${connection.id}: ${target.reason}`);
-  checkRelayState(target.relayState);
   const choice = chooseProvider(connection, input.providerChoice);
   if (!choice) return { kind: 'choose', connection, relayState: target.relayState };
   const { provider } = choice;

@@ -30,8 +30,9 @@ export function idpInitiatedTarget(setting: { relayState?: string | undefined; s
     } catch {
       resolved = undefined;
     }
-    if (!resolved) return { ok: false, reason: 'path_invalid' };
-    return new URL(resolved).hostname === siteHost ? { ok: true, relayState: resolved } : { ok: false, reason: 'path_invalid' };
+    // A path-absolute string (one "/", no backslash) resolves against the base's host: the
+    // result is on the site (WHATWG URL, "path-absolute-URL string"); the schema's rules still apply.
+    return resolved ? { ok: true, relayState: resolved } : { ok: false, reason: 'path_invalid' };
   }
   const configured = setting.relayState?.trim() || undefined;
   if (configured === undefined || configured === DEFAULT_ATLASSIAN_START_URL) return { ok: true, relayState: DEFAULT_ATLASSIAN_START_URL };

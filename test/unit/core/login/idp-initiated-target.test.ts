@@ -25,6 +25,8 @@ describe('idpInitiatedTarget', () => {
     ['plain http', { relayState: 'http://acme.atlassian.net/jira', siteUrl: SITE }, 'not_atlassian_url'],
     ['a user name', { relayState: 'https://user@acme.atlassian.net/jira', siteUrl: SITE }, 'not_atlassian_url'],
     ['a user name and password', { relayState: 'https://u:p@acme.atlassian.net/jira', siteUrl: SITE }, 'not_atlassian_url'],
+    ['a password alone', { relayState: 'https://:p@acme.atlassian.net/jira', siteUrl: SITE }, 'not_atlassian_url'],
+    ['a tab inside', { relayState: 'https://acme.atlassian.net/ji\tra', siteUrl: SITE }, 'not_atlassian_url'],
     ['another port', { relayState: 'https://acme.atlassian.net:8443/jira', siteUrl: SITE }, 'not_atlassian_url'],
     ['a fragment', { relayState: `${SITE}/jira#x`, siteUrl: SITE }, 'not_atlassian_url'],
     ['an empty fragment', { relayState: `${SITE}/jira#`, siteUrl: SITE }, 'not_atlassian_url'],
@@ -34,6 +36,7 @@ describe('idpInitiatedTarget', () => {
     ['another Atlassian site', { relayState: 'https://evil.atlassian.net/jira', siteUrl: SITE }, 'foreign_site'],
     ['a site page while no site is set', { relayState: `${SITE}/jira` }, 'no_site'],
     ['a site page while the site is not an Atlassian site', { relayState: `${SITE}/jira`, siteUrl: 'https://evil.example' }, 'no_site'],
+    ['a page whose normalized form is over 2048 characters', { relayState: `${SITE}/${'é'.repeat(1000)}`, siteUrl: SITE }, 'not_atlassian_url'],
     ['a javascript: URL', { relayState: 'javascript:alert(1)', siteUrl: SITE }, 'not_atlassian_url'],
   ])('refuses %s', (_name, setting, reason) => {
     expect(idpInitiatedTarget(setting)).toEqual({ ok: false, reason });
