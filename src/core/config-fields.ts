@@ -351,9 +351,9 @@ export const CONFIG_FIELDS = {
   },
   atlassianSiteUrl: {
     label: 'Atlassian site URL',
-    help: "Where a user's error page sends Try again: your site, such as https://your-company.atlassian.net. Default: https://start.atlassian.com, which lists the user's sites.",
+    help: "Your Atlassian site, such as https://your-company.atlassian.net: where Try again on a user's error page leads, and the only site a sign-in from a bookmark may land on. Default: https://start.atlassian.com, which lists the user's sites.",
     readme:
-      "Where *Try again* on a user's error page starts a new login: your site, `https://<name>.atlassian.net` (or `.jira.com`). Default `https://start.atlassian.com`, which lists the user's sites.",
+      "Where *Try again* on a user's error page starts a new login, and the only site an IdP-initiated login (`idpInitiated`) may land on: your site, `https://<name>.atlassian.net` (or `.jira.com`). Default `https://start.atlassian.com`, which lists the user's sites.",
     level: 'connection',
     file: () => atlassianSiteUrl().optional(),
     wizard: { step: 'sp-values', settings: url },
