@@ -67,6 +67,16 @@ describe('IdP-initiated settings', () => {
     expect(JSON.stringify(changes)).not.toContain('your-work');
   });
 
+  it('go to the draft on a live connection: users keep the applied settings until it is applied', async () => {
+    const admin = await configured();
+    await call(admin, 'rollout/save', { rollout: { domainLinked: true, testPolicyCreated: true, adminOutsideSso: true, enforced: true } });
+    const answer = await save(admin, { idpInitiated: { enabled: true } });
+    expect(answer.ok && answer.status.draft?.fields).toEqual(['idpInitiated.enabled']);
+    expect((await served(admin))?.idpInitiated).toEqual({ enabled: false });
+    const changes = (await admin.audit.query({ kind: 'change', limit: 50 })).records as ChangeAuditRecord[];
+    expect(changes.find((r) => r.action === 'connection.draft-update')?.fields).toEqual(['idpInitiated.enabled']);
+  });
+
   it('are refused to an admin who is not an owner, and nothing changes', async () => {
     const admin = await configured();
     // The same installation (store, trail), another admin.
