@@ -61,6 +61,8 @@ export async function demoMounts(context: { baseUrl: string; bridge: Bridge }): 
     idpSsoUrl: `${baseUrl}/saml/sso`,
     idpIssuer: `${baseUrl}/saml/metadata`,
     idpCertificate: async () => (await bridge.signingCredentials()).certificatePem,
+    // As Atlassian does: the demo shows sign-in from a bookmark once an admin turns it on.
+    acceptUnsolicited: true,
   });
   const home = renderDemoHome({ spUrl: `${baseUrl}/demo-sp/`, providerUrl: `${baseUrl}/demo-op`, users: demoUsers });
   return [

@@ -34,6 +34,12 @@ export interface DemoServiceProviderOptions {
   idpCertificate: () => Promise<string>;
   /** The RelayState offered on the start page. Default `https://start.atlassian.com`. */
   relayState?: string;
+  /**
+   * Accept unsolicited responses (IdP-initiated login: no `InResponseTo`), as Atlassian does. A
+   * response that names an `InResponseTo` must still answer a request this SP sent (node-saml's
+   * `ifPresent`). Default false: every response must answer one of its requests (`always`).
+   */
+  acceptUnsolicited?: boolean;
 }
 
 export type DemoSamlResult =
@@ -99,7 +105,7 @@ export function createDemoServiceProvider(options: DemoServiceProviderOptions): 
     },
     wantAuthnResponseSigned: true,
     wantAssertionsSigned: true,
-    validateInResponseTo: ValidateInResponseTo.always,
+    validateInResponseTo: options.acceptUnsolicited ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
     requestIdExpirationPeriodMs: 15 * 60 * 1000,
     acceptedClockSkewMs: 5_000,
     identifierFormat: EMAIL_FORMAT,

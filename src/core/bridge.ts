@@ -4,8 +4,9 @@ import type { Ports } from './ports.js';
 import { BridgeError, DEFAULT_ATLASSIAN_START_URL, publicError, type BridgeErrorCode } from './errors.js';
 import { htmlHeaders, renderAutoPostPage, renderErrorPage, renderNoticePage, renderProviderChoicePage, type ErrorPageActions } from './html.js';
 import type { Attempt, LoginContext } from './login/attempt.js';
-import type { SpLoginTransaction, TakenLogin, TestLoginTransaction } from './login/transaction.js';
+import type { SamlLoginTransaction, TakenLogin, TestLoginTransaction } from './login/transaction.js';
 import { finishLogin, startLogin, type FinishLoginResult } from './login/sp-login.js';
+import { startIdpLogin } from './login/idp-login.js';
 import { offerAnotherAccount } from './login/steps/offer-another-account.js';
 import { finishTestLogin, readTestStart } from './login/connection-test.js';
 import { takeLoginTransaction } from './login/steps/take-transaction.js';
@@ -14,6 +15,7 @@ import { bindingCookieHeader, browserBindingCookieName, providerChoiceCookie, re
 import { recordTestOutcome, type TestConfig, type TestOutcome } from './test-login.js';
 import { providerById, requireAnyConnection, type BridgeDirectory, type DirectorySource, type TestConfigSource } from './connections/directory.js';
 import { DEFAULT_ID } from './storage-keys.js';
+import { idpInitiatedStartUrl } from './config.js';
 import type { AuditTrail, LoginAuditRecord } from './audit/audit-trail.js';
 import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
@@ -58,7 +60,7 @@ export interface BridgeOptions {
 
 export interface Bridge {
   /**
-   * Serves `/saml/sso` (GET, POST), `/oidc/callback` (GET), `/test/start` (GET),
+   * Serves `/saml/sso` (GET, POST), `/saml/start/<connection>` (GET), `/oidc/callback` (GET), `/test/start` (GET),
    * `/saml/metadata` and `/saml/metadata/<connection>` (GET), and `/healthz`.
    */
   handle(request: BridgeRequest): Promise<BridgeResponse>;
@@ -196,7 +198,7 @@ export function createBridge(options: BridgeOptions): Bridge {
    * to let the user choose, a new login for "Use another account". Preparing them never
    * changes the refusal: a failure here is logged and the page offers less.
    */
-  const prepareWaysOn = async (refusal: unknown, current: BridgeDirectory, transaction: SpLoginTransaction, always: WaysOn): Promise<void> => {
+  const prepareWaysOn = async (refusal: unknown, current: BridgeDirectory, transaction: SamlLoginTransaction, always: WaysOn): Promise<void> => {
     if (!(refusal instanceof BridgeError)) return;
     try {
       always.siteUrl = siteUrlOf(current, transaction.connectionId);
@@ -288,17 +290,18 @@ export function createBridge(options: BridgeOptions): Bridge {
     // The transaction is gone: whatever happens next, this login's cookie has no use left.
     if (transaction.browserHash) always.cookies.push(bindingCookieHeader(baseUrl, { state: taken.state, value: '', maxAge: 0 }));
     if (transaction.kind === 'test') return finishTest(request, attempt, taken as TakenLogin<TestLoginTransaction>);
-    attempt.samlRequestId = transaction.samlRequestId;
+    if (transaction.kind === 'sp') attempt.samlRequestId = transaction.samlRequestId;
     const current = await directory({ revision: transaction.directoryRevision });
     let result: FinishLoginResult;
     try {
-      result = await finishLogin(loginContext, current, request.query, signingCredentials, taken as TakenLogin<SpLoginTransaction>, attempt);
+      result = await finishLogin(loginContext, current, request.query, signingCredentials, taken as TakenLogin<SamlLoginTransaction>, attempt);
     } catch (error) {
-      await prepareWaysOn(error, current, transaction as SpLoginTransaction, always);
+      await prepareWaysOn(error, current, transaction, always);
       throw error;
     }
     ports.logger.log('info', 'login.succeeded', {
       reference: attempt.reference,
+      flow: transaction.kind,
       connection: transaction.connectionId,
       provider: transaction.providerId,
       samlRequestId: result.samlRequestId,
@@ -310,6 +313,67 @@ export function createBridge(options: BridgeOptions): Bridge {
       status: 200,
       headers: htmlHeaders({ nonce, formAction: result.acsUrl }),
       body: renderAutoPostPage({ action: result.acsUrl, fields: { SAMLResponse: result.samlResponse, RelayState: result.relayState }, nonce }),
+    };
+  };
+
+  /**
+   * A connection's start URL (`/saml/start/<connection>`): an IdP-initiated login, when an owner
+   * turned it on. Any `target` is only a path of the connection's own site; the choice page of a
+   * connection with several providers comes back here with the same `target`.
+   */
+  const idpStart = async (request: BridgeRequest, attempt: Attempt, always: WaysOn, connectionId: string): Promise<BridgeResponse> => {
+    // A refused start is recorded; a started one is recorded by the callback that ends it.
+    attempt.record = 'on_refusal';
+    attempt.flow = 'idp';
+    const targetPath = single(request.query, 'target', 'idp_initiated_target_refused');
+    const email = single(request.query, CHOICE_FIELDS.email, 'saml_request_malformed');
+    const providerId = single(request.query, CHOICE_FIELDS.provider, 'saml_request_malformed');
+    const current = await directory();
+    let started: Awaited<ReturnType<typeof startIdpLogin>>;
+    try {
+      started = await startIdpLogin(
+        loginContext,
+        current,
+        { connectionId, targetPath, providerChoice: { email: email || undefined, providerId, remembered: parseCookies(request)[providerChoiceCookie.name(baseUrl)] } },
+        attempt,
+      );
+    } catch (error) {
+      always.siteUrl = siteUrlOf(current, attempt.connectionId);
+      throw error;
+    }
+    const action = idpInitiatedStartUrl(baseUrl, connectionId);
+    if (started.kind === 'choose') {
+      ports.logger.log('info', 'login.choosing', { reference: attempt.reference, connection: started.connection.id, flow: 'idp' });
+      const nonce = ports.random.token(16);
+      return {
+        status: 200,
+        headers: htmlHeaders({ nonce, formAction: action }),
+        body: renderProviderChoicePage({
+          action,
+          method: 'get',
+          fields: { target: targetPath },
+          emailField: CHOICE_FIELDS.email,
+          providerField: CHOICE_FIELDS.provider,
+          providers: started.connection.providers.map((p) => ({ id: p.id, name: p.name })),
+          nonce,
+        }),
+      };
+    }
+    ports.logger.log('info', 'login.started', {
+      reference: attempt.reference,
+      connection: started.connection.id,
+      provider: started.provider.id,
+      flow: 'idp',
+      browserBound: started.browserBinding !== undefined,
+    });
+    const cookies: string[] = [];
+    if (started.browserBinding) cookies.push(bindingCookieHeader(baseUrl, started.browserBinding));
+    if (started.chosen) cookies.push(providerChoiceCookie.header(baseUrl, started.provider.id));
+    return {
+      status: 302,
+      headers: { Location: started.redirectTo, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' },
+      ...(cookies.length ? { cookies } : {}),
+      body: '',
     };
   };
 
@@ -363,7 +427,9 @@ export function createBridge(options: BridgeOptions): Bridge {
     const own = routes[path];
     if (own) return own;
     const connectionMetadata = /^\/saml\/metadata\/([a-z0-9][a-z0-9-]{0,39})$/.exec(path);
-    return connectionMetadata ? { methods: ['GET'], run: () => metadata(connectionMetadata[1]!) } : undefined;
+    if (connectionMetadata) return { methods: ['GET'], run: () => metadata(connectionMetadata[1]!) };
+    const connectionStart = IDP_START_PATH.exec(path);
+    return connectionStart ? { methods: ['GET'], run: (request, attempt, always) => idpStart(request, attempt, always, connectionStart[1]!) } : undefined;
   };
 
   /**
@@ -443,8 +509,10 @@ interface WaysOn {
   anotherAccountUrl?: string;
 }
 
-/** The two routes a user's browser reaches in a login; other addresses are no login to try again. */
+/** The routes a user's browser reaches in a login; other addresses are no login to try again. */
 const LOGIN_PATHS = new Set(['/saml/sso', '/oidc/callback']);
+/** A connection's start URL (IdP-initiated login); the id as connection ids are (`ID_PATTERN`). */
+const IDP_START_PATH = /^\/saml\/start\/([a-z0-9][a-z0-9-]{0,39})$/;
 
 /**
  * The ways on from a login's error page: "Try again" at Atlassian (a new login needs a new
@@ -452,7 +520,8 @@ const LOGIN_PATHS = new Set(['/saml/sso', '/oidc/callback']);
  * was prepared. None for a connection test: the admin returns to the wizard.
  */
 function waysOnFor(request: BridgeRequest, attempt: Attempt, always: WaysOn): ErrorPageActions | undefined {
-  if (attempt.flow === 'test' || !LOGIN_PATHS.has(request.path.replace(/\/+$/, ''))) return undefined;
+  const path = request.path.replace(/\/+$/, '');
+  if (attempt.flow === 'test' || !(LOGIN_PATHS.has(path) || IDP_START_PATH.test(path))) return undefined;
   return { tryAgainUrl: always.siteUrl ?? DEFAULT_ATLASSIAN_START_URL, ...(always.anotherAccountUrl ? { anotherAccountUrl: always.anotherAccountUrl } : {}) };
 }
 

@@ -115,6 +115,9 @@ function urlField(options: ConfigParseOptions, { requireHttps = true } = {}) {
     });
 }
 
+/** An Atlassian Cloud site's host: `<name>.atlassian.net` or the older `<name>.jira.com`. */
+const ATLASSIAN_SITE_HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:atlassian\.net|jira\.com)$/;
+
 /**
  * An Atlassian Cloud site: `https://<name>.atlassian.net` or the older `https://<name>.jira.com`.
  * Only those hosts: the URL becomes a link on the bridge's error pages, which must lead back to
@@ -132,13 +135,57 @@ function atlassianSiteUrl() {
       } catch {
         url = undefined;
       }
-      const site = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:atlassian\.net|jira\.com)$/;
-      if (!url || url.protocol !== 'https:' || url.port || !site.test(url.hostname) || url.username || url.password || url.search || url.hash) {
+      if (!url || url.protocol !== 'https:' || url.port || !ATLASSIAN_SITE_HOST.test(url.hostname) || url.username || url.password || url.search || url.hash) {
         ctx.addIssue({ code: 'custom', message: 'Enter your Atlassian site, such as https://your-company.atlassian.net.' });
         return z.NEVER;
       }
       return url.href.replace(/\/+$/, '');
     });
+}
+
+/**
+ * Where an IdP-initiated login sends the user (its RelayState), as stored: an https URL on an
+ * Atlassian host, without a user name, port or fragment. Whether its host is the connection's
+ * own site is checked where both values are known (`idpInitiatedTarget`), at the save and again
+ * when a login starts.
+ */
+function idpInitiatedRelayState() {
+  return z
+    .string({ error: 'Enter a URL.' })
+    .trim()
+    .max(2048, 'Keep the URL under 2048 characters.')
+    .transform((value, ctx) => {
+      const checked = atlassianTargetUrl(value);
+      if (!checked) {
+        ctx.addIssue({ code: 'custom', message: 'Enter https://start.atlassian.com or a page of your Atlassian site, such as https://your-company.atlassian.net/jira.' });
+        return z.NEVER;
+      }
+      return checked;
+    });
+}
+
+/** Atlassian's own list of a user's sites: the default RelayState of IdP-initiated logins (PLATFORM.md). */
+export const ATLASSIAN_START_HOST = 'start.atlassian.com';
+
+/**
+ * A URL an IdP-initiated login may name as its RelayState, normalized (WHATWG `href`), or
+ * undefined: `https:` only, no user name or password, no port, no fragment (not even an empty
+ * `#`, which `URL.hash` does not show), no backslash or control character (which parsers
+ * disagree about), at most 2048 characters once normalized, and a host that is Atlassian's start
+ * page or an Atlassian site. Which site is allowed is `idpInitiatedTarget`'s decision.
+ */
+export function atlassianTargetUrl(value: string): string | undefined {
+  if (/[\u0000-\u0020\u007f\\]/.test(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' || url.username || url.password || url.port || value.includes('#')) return undefined;
+  if (url.hostname !== ATLASSIAN_START_HOST && !ATLASSIAN_SITE_HOST.test(url.hostname)) return undefined;
+  // Percent-encoding lengthens what it normalizes: the RelayState sent is the normalized form.
+  return url.href.length <= 2048 ? url.href : undefined;
 }
 
 /** Lower-cases and converts an internationalised domain to its ASCII (punycode) form. */
@@ -304,10 +351,35 @@ export const CONFIG_FIELDS = {
   },
   atlassianSiteUrl: {
     label: 'Atlassian site URL',
-    help: "Where a user's error page sends Try again: your site, such as https://your-company.atlassian.net. Default: https://start.atlassian.com, which lists the user's sites.",
+    help: "Your Atlassian site, such as https://your-company.atlassian.net: where Try again on a user's error page leads, and the only site a sign-in from a bookmark may land on. Default: https://start.atlassian.com, which lists the user's sites.",
     readme:
-      "Where *Try again* on a user's error page starts a new login: your site, `https://<name>.atlassian.net` (or `.jira.com`). Default `https://start.atlassian.com`, which lists the user's sites.",
+      "Where *Try again* on a user's error page starts a new login, and the only site an IdP-initiated login (`idpInitiated`) may land on: your site, `https://<name>.atlassian.net` (or `.jira.com`). Default `https://start.atlassian.com`, which lists the user's sites.",
+    level: 'connection',
     file: () => atlassianSiteUrl().optional(),
+    wizard: { step: 'sp-values', settings: url },
+  },
+  idpInitiated: {
+    label: 'Sign-in from a bookmark or dashboard tile (IdP-initiated)',
+    readme:
+      '`{enabled, relayState?}`: sign-in that starts here rather than at Atlassian, at `<baseUrl>/saml/start/<connection>` (a bookmark, an Okta dashboard tile), ending in an unsolicited response (no `InResponseTo`). Off by default. `relayState` is where Atlassian sends the user afterwards: default `https://start.atlassian.com`, or an `https://` URL on the connection\'s own `atlassianSiteUrl` host (no other host, port or user name).',
+    level: 'connection',
+    presence: 'defaulted',
+    fields: {
+      enabled: {
+        label: 'Allow sign-in from a bookmark or dashboard tile (IdP-initiated)',
+        help:
+          'Gives this connection a start URL that signs users in at your provider and sends them to Atlassian without Atlassian asking first. ' +
+          'Anyone who can sign in at your provider can then send a signed-in response of their own to Atlassian from any page, so turn it on only when you use a bookmark or a dashboard tile.',
+        file: () => z.boolean().default(false),
+        wizard: { step: 'sp-values', settings: z.boolean() },
+      },
+      relayState: {
+        label: 'Where users land after signing in',
+        help: 'Default https://start.atlassian.com (the list of their sites). Or a page of your own Atlassian site (the site URL above), such as https://your-company.atlassian.net/jira/your-work.',
+        file: () => idpInitiatedRelayState().optional(),
+        wizard: { step: 'sp-values', settings: url },
+      },
+    },
   },
   nameIdClaim: {
     label: 'NameID claim',

@@ -72,6 +72,14 @@ export function bridgeUrls(baseUrl: string, connectionId: string = DEFAULT_ID) {
   return { sso: `${base}/saml/sso`, callback: `${base}/oidc/callback`, metadata };
 }
 
+/**
+ * A connection's start URL for IdP-initiated login (a bookmark, a dashboard tile), the one
+ * address of the bridge that names its connection in the path: no AuthnRequest says which.
+ */
+export function idpInitiatedStartUrl(baseUrl: string, connectionId: string = DEFAULT_ID): string {
+  return `${baseUrl.replace(/\/+$/, '')}/saml/start/${connectionId}`;
+}
+
 /** Validates and normalizes; throws `ConfigError` listing every problem. */
 export function parseConfig(raw: unknown, options: ConfigParseOptions): BridgeConfig {
   const checked = checkConfig(raw, options);

@@ -18,6 +18,10 @@ const table = {
   saml_nameid_policy_unsupported: [400, 'The sign-in request asks for an unsupported user identifier', 'The SAML sign-in request asks for a NameID format this identity provider cannot give; it sends email addresses only.'],
   saml_subject_mismatch: [403, 'Signed in as a different user', 'The sign-in request was for another account than the one you signed in with at your identity provider. Sign out there, or start again as that user.'],
   relay_state_invalid: [400, 'The sign-in request is not valid', 'The RelayState parameter is too long or not text.'],
+  // A connection's start URL (IdP-initiated login, from a bookmark or a dashboard tile). One code
+  // for a connection that is unknown and one that has it off, so a stranger cannot probe ids.
+  idp_initiated_off: [404, 'This sign-in link is not turned on', 'This bookmark or dashboard tile does not lead to a sign-in that is turned on here. Sign in from your Atlassian site instead, or ask your administrator.'],
+  idp_initiated_target_refused: [400, 'This sign-in link leads somewhere not allowed', 'The page this link would open after signing in is not Atlassian\'s start page nor a page of your organization\'s Atlassian site. Sign in from your Atlassian site instead, or ask your administrator.'],
   // The return from the OpenID provider.
   login_state_missing: [400, 'The sign-in link is incomplete', 'The return from the identity provider carries no state. Start again from your Atlassian product.'],
   login_unknown: [400, 'This sign-in is unknown or already used', 'This sign-in link was already used or never started here. Start again from your Atlassian product.'],

@@ -6,9 +6,14 @@ import { fill } from './xml-template.js';
 import { createHash, sign } from 'node:crypto';
 import { XmlC14NMode, XmlDocument, type C14NOptions, type XmlOutputBufferHandler } from 'libxml2-wasm';
 
-/** What the downstream half needs to answer one AuthnRequest. */
+/** What the downstream half needs to answer one AuthnRequest, or to sign a user in unasked. */
 export interface SamlAssertionInput {
-  inResponseTo: string;
+  /**
+   * The AuthnRequest's ID; undefined for an unsolicited response (IdP-initiated login), which
+   * then carries no `InResponseTo` on the Response nor on SubjectConfirmationData (SAML core
+   * §3.2.2, profiles §4.1.4.2: present only in a response to a request).
+   */
+  inResponseTo: string | undefined;
   nameId: string;
   nameIdFormat: string;
   attributes: readonly SamlAttribute[];
@@ -30,7 +35,7 @@ export interface SignedSamlResponse {
 // schema puts each ds:Signature right after its element's Issuer. `fill` puts the values in.
 const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const RESPONSE_HEAD =
-  `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="${SAML_NS}" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}" InResponseTo="{InResponseTo}">` +
+  `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="${SAML_NS}" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}"@@IN_RESPONSE_TO@@>` +
   '<saml:Issuer>{Issuer}</saml:Issuer>';
 const STATUS = '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>';
 const RESPONSE_TAIL = '</samlp:Response>';
@@ -39,7 +44,7 @@ const ASSERTION_BODY =
   '<saml:Subject>' +
   '<saml:NameID Format="{NameIDFormat}">{NameID}</saml:NameID>' +
   '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">' +
-  '<saml:SubjectConfirmationData NotOnOrAfter="{NotOnOrAfter}" Recipient="{Destination}" InResponseTo="{InResponseTo}"/>' +
+  '<saml:SubjectConfirmationData NotOnOrAfter="{NotOnOrAfter}" Recipient="{Destination}"@@IN_RESPONSE_TO@@/>' +
   '</saml:SubjectConfirmation>' +
   '</saml:Subject>' +
   '<saml:Conditions NotBefore="{NotBefore}" NotOnOrAfter="{NotOnOrAfter}">' +
@@ -79,7 +84,6 @@ export async function createSignedSamlResponse(
     AssertionID: assertionId,
     IssueInstant: iso(input.now),
     Destination: config.serviceProvider.acsUrl,
-    InResponseTo: input.inResponseTo,
     Issuer: config.idpEntityId,
     NameIDFormat: input.nameIdFormat,
     NameID: input.nameId,
@@ -99,9 +103,12 @@ export async function createSignedSamlResponse(
         )
         .join('')}</saml:AttributeStatement>`
     : '';
+  // Into the templates before they are filled, so no value can stand in for the marker.
+  const inResponseTo = input.inResponseTo === undefined ? '' : ' InResponseTo="{InResponseTo}"';
+  if (input.inResponseTo !== undefined) values.InResponseTo = input.inResponseTo;
   const assertionHead = fill(ASSERTION_HEAD, values);
-  const assertionBody = fill(ASSERTION_BODY, values).replace('@@ATTRIBUTES@@', () => attributeXml);
-  const responseHead = fill(RESPONSE_HEAD, values);
+  const assertionBody = fill(ASSERTION_BODY.replace('@@IN_RESPONSE_TO@@', inResponseTo), values).replace('@@ATTRIBUTES@@', () => attributeXml);
+  const responseHead = fill(RESPONSE_HEAD.replace('@@IN_RESPONSE_TO@@', inResponseTo), values);
 
   // The Assertion is signed first, as a document of its own, so that the Response signature
   // covers the Assertion's signature too. Exclusive C14N renders only the namespaces an element

@@ -318,6 +318,12 @@ describe('demo SAML service provider: ACS', () => {
     await expectRefused({ SAMLResponse: encode(signBoth(responseXml({ inResponseTo: '_never-issued' }))) }, /InResponseTo is not valid/);
   });
 
+  it('refuses response.unsolicited (no InResponseTo) unless told to accept IdP-initiated logins', async () => {
+    const unsolicited = signBoth(responseXml({ inResponseTo: '' }).replaceAll(' InResponseTo=""', ''));
+    expect(unsolicited).not.toContain('InResponseTo');
+    await expectRefused({ SAMLResponse: encode(unsolicited) }, /InResponseTo is missing/);
+  });
+
   it('refuses response.replayed', async () => {
     const { id } = await requestViaRedirect();
     const samlResponse = encode(signBoth(responseXml({ inResponseTo: id })));

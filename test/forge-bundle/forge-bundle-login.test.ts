@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { SamlConfig } from '@node-saml/node-saml';
+import { ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
 import type { ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import type { WebTriggerEvent } from '../../src/forge/web-trigger.js';
@@ -202,6 +202,40 @@ describe('the app as Forge builds it, on Node 22', () => {
     expect(page.headers.get('x-bridge-error')).toBe('saml_unknown_sp');
     expect(page.body).toMatch(/Reference/i);
     expect(page.body).not.toContain('SAMLResponse');
+  });
+
+  it('serves a connection\'s start URL under the web trigger: off until an owner turns it on, then an unsolicited response node-saml verifies', async () => {
+    const startUrl = `${TEST_WEB_TRIGGER_URL}/saml/start/default`;
+    const off = await new UserAgent({ stopAt: stopAtAcs }).get(startUrl);
+    expect(off.status).toBe(404);
+    expect(off.headers.get('x-bridge-error')).toBe('idp_initiated_off');
+    expect(off.body).not.toContain('SAMLResponse');
+
+    const turnOn = { settings: { atlassianSiteUrl: 'https://acme.atlassian.net', idpInitiated: { enabled: true, relayState: 'https://acme.atlassian.net/wiki' } } };
+    const saved = await host.adminResolver({ call: { functionKey: 'config/save', payload: turnOn }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } });
+    expect(saved).toMatchObject({ ok: true });
+    const read = (await host.adminResolver({ call: { functionKey: 'config/get', payload: {} }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } })) as { bridge: { idpInitiatedStartUrl: string } };
+    expect(read.bridge.idpInitiatedStartUrl).toBe(startUrl);
+
+    const since = triggerCalls.length;
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const bridgePage = await signInAtProvider(agent, await agent.get(startUrl), alice);
+    const post = readAutoPost(bridgePage);
+    expect(post.action).toBe(ACS_URL);
+    expect(post.RelayState).toBe('https://acme.atlassian.net/wiki');
+    expect(Buffer.from(post.SAMLResponse!, 'base64').toString('utf8')).not.toContain('InResponseTo');
+    const { profile } = await serviceProvider({ validateInResponseTo: ValidateInResponseTo.ifPresent }).validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe(alice.email);
+    expect(triggerCalls.slice(since).map((c) => [c.event.userPath, c.status])).toEqual([
+      ['/saml/start/default', 302],
+      ['/oidc/callback', 200],
+    ]);
+    const foreign = await new UserAgent({ stopAt: stopAtAcs }).get(`${startUrl}?target=${encodeURIComponent('//evil.example/')}`);
+    expect(foreign.headers.get('x-bridge-error')).toBe('idp_initiated_target_refused');
+
+    // Off again, so the connections below are as they were.
+    const turnOff = { settings: { idpInitiated: { enabled: false, relayState: '' }, atlassianSiteUrl: '' } };
+    await expect(host.adminResolver({ call: { functionKey: 'config/save', payload: turnOff }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } })).resolves.toMatchObject({ ok: true });
   });
 
   describe('two connections, one with two providers', () => {

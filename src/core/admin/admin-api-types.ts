@@ -104,6 +104,8 @@ export interface BridgeValues {
   /** IdP SSO URL for Guard. */
   ssoUrl: string;
   metadataUrl: string;
+  /** The connection's start URL for sign-in from a bookmark or dashboard tile (IdP-initiated), when turned on. */
+  idpInitiatedStartUrl: string;
   /** The public signing certificate (PEM, exact line layout to paste into Guard). */
   certificatePem: string;
 }

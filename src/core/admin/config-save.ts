@@ -10,6 +10,7 @@ import type { AdminSettings, ConfigSaveResponse, FieldProblem, WizardStep } from
 import { draftDifferences, forgetDraft, writeDraft } from '../connections/connection-draft.js';
 import { badRequest, fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { guardValueProblems } from './guard-values.js';
+import { IDP_TARGET_MESSAGES, idpInitiatedTarget } from '../login/steps/idp-initiated-target.js';
 import { secretRebindingProblem } from './secret-rebinding.js';
 import { inUse, loadSetupState, progressRecord, scopeOf, settingsWarnings, setupStatus, targetFields, updatedState, WIZARD_STEPS, type SetupState } from './setup-state.js';
 
@@ -60,6 +61,8 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   const guard = guardValueProblems(merged, ctx.baseUrl);
   const guardErrors = guard.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)) && !errors.some((e) => e.path === problem.path));
   errors.push(...guardErrors.map((problem) => ({ ...problem, absent: false })));
+  const landing = idpLandingProblem(merged, touched, errors);
+  if (landing) errors.push(landing);
   if (errors.length) {
     return { ok: false, errors: fieldProblems(errors), warnings, ...(guardErrors.length && guard.swappable ? { swapGuardValues: true as const } : {}) };
   }
@@ -202,6 +205,21 @@ function touchedPaths(patch: AdminSettings): string[] {
 
 function changedPaths(before: AdminSettings, after: AdminSettings): string[] {
   return changedLeafPaths(leafValues(before, { whole: ATOMIC_PATHS }), leafValues(after, { whole: ATOMIC_PATHS }));
+}
+
+/**
+ * The IdP-initiated landing page against the connection's site URL, judged whenever a save
+ * touches either: the file schema checks each alone, and a landing page on another site than
+ * the connection's would be an open redirect through Atlassian (`idpInitiatedTarget`). The
+ * login start checks the stored pair again.
+ */
+function idpLandingProblem(merged: AdminSettings, touched: string[], errors: readonly { path: string }[]): (FieldProblem & { absent: false }) | undefined {
+  const paths = ['idpInitiated', 'atlassianSiteUrl'];
+  if (!touched.some((path) => paths.some((own) => overlaps(own, path)))) return undefined;
+  // A value the schema refused already has its message.
+  if (errors.some((error) => paths.some((own) => overlaps(own, error.path)))) return undefined;
+  const target = idpInitiatedTarget({ relayState: merged.idpInitiated?.relayState, siteUrl: merged.atlassianSiteUrl });
+  return target.ok ? undefined : { path: 'idpInitiated.relayState', message: IDP_TARGET_MESSAGES[target.reason], absent: false };
 }
 
 /** A problem belongs to a patched field when one path contains the other. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
-import { bridgeUrls, type BridgeConfig } from '../config.js';
+import { bridgeUrls, idpInitiatedStartUrl, type BridgeConfig } from '../config.js';
 import { settingsMaskOfStep } from '../config-fields.js';
 import type { Json } from '../ports.js';
 import { storageKeys } from '../storage-keys.js';
@@ -326,6 +326,7 @@ export function bridgeValues(ctx: AdminContext, credentials: SigningCredentials,
     idpEntityId: urls.metadata,
     ssoUrl: urls.sso,
     metadataUrl: urls.metadata,
+    idpInitiatedStartUrl: idpInitiatedStartUrl(ctx.baseUrl, connectionId),
     certificatePem: credentials.certificatePem,
   };
 }

@@ -34,6 +34,8 @@ export interface ConnectionEntry {
   ssoUrl: string;
   /** The Atlassian site the connection names (`atlassianSiteUrl`), for "Try again" on its error pages. */
   siteUrl?: string;
+  /** Sign-in from the connection's start URL (`idpInitiated`): whether it is on, and the RelayState as stored. */
+  idpInitiated: { enabled: boolean; relayState?: string };
   /** How old and how far ahead an AuthnRequest's IssueInstant may be. */
   requestLimits: { maxAgeSeconds: number; maxFutureSeconds: number };
   providers: readonly ProviderEntry[];
@@ -112,6 +114,7 @@ export function directoryFromConfig(config: BridgeConfig): BridgeDirectory {
         metadataUrl: config.urls.metadata,
         ssoUrl: config.urls.sso,
         ...siteUrlOf(config),
+        idpInitiated: idpInitiatedOf(config),
         requestLimits: requestLimits(config),
         providers: [{ id: config.providerId, name: 'Identity provider', domains: config.allowedEmailDomains, config: async () => config }],
       },
@@ -273,6 +276,8 @@ function buildConnection(
     metadataUrl: first!.urls.metadata,
     ssoUrl: first!.urls.sso,
     ...siteUrlOf(first!),
+    // Connection-level settings: every provider's configuration has the same.
+    idpInitiated: idpInitiatedOf(first!),
     requestLimits: requestLimits(first!),
     providers,
   };
@@ -281,6 +286,11 @@ function buildConnection(
 /** Known without the client secret, so an error page never reads secret storage for it. */
 function siteUrlOf(config: BridgeConfig): Pick<ConnectionEntry, 'siteUrl'> {
   return config.atlassianSiteUrl ? { siteUrl: config.atlassianSiteUrl } : {};
+}
+
+function idpInitiatedOf(config: BridgeConfig): ConnectionEntry['idpInitiated'] {
+  const { enabled, relayState } = config.idpInitiated;
+  return { enabled, ...(relayState !== undefined ? { relayState } : {}) };
 }
 
 function requestLimits(config: BridgeConfig): ConnectionEntry['requestLimits'] {

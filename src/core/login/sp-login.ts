@@ -8,7 +8,7 @@ import { samlSubjectFor } from '../../downstream-saml/saml-subject.js';
 import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
 import { userFromClaims } from '../../upstream-oidc/user-from-claims.js';
 import type { Attempt, LoginContext } from './attempt.js';
-import type { SpLoginTransaction, TakenLogin } from './transaction.js';
+import type { SamlLoginTransaction, TakenLogin } from './transaction.js';
 import type { LoginCounter } from './steps/admit-login.js';
 import { checkForceAuthn } from './steps/check-force-authn.js';
 import { checkRelayState } from './steps/check-relay-state.js';
@@ -84,21 +84,24 @@ export interface FinishLoginResult {
   user: AuthenticatedUser;
   responseId: string;
   assertionId: string;
-  samlRequestId: string;
+  /** The AuthnRequest answered; undefined for an IdP-initiated (unsolicited) response. */
+  samlRequestId: string | undefined;
   usedUserinfo: boolean;
 }
 
 /**
- * The rest of an SP-initiated login's callback, after `takeLoginTransaction`: the provider's
- * half (openid-client checks state, PKCE, ID token signature, iss, aud, exp, nonce), ForceAuthn,
- * the user checks against this provider's own domains, and the signed response.
+ * The rest of a login's callback, after `takeLoginTransaction`: the provider's half
+ * (openid-client checks state, PKCE, ID token signature, iss, aud, exp, nonce), ForceAuthn,
+ * the user checks against this provider's own domains, and the signed response. The same for
+ * an IdP-initiated login (`idp-login.ts`), whose response answers no request: no
+ * `InResponseTo`, the RelayState its start chose, and every other part as for an SP-initiated one.
  */
 export async function finishLogin(
   context: LoginContext,
   directory: BridgeDirectory,
   query: Record<string, string[]>,
   credentials: (connectionId: string) => Promise<SigningCredentials>,
-  taken: TakenLogin<SpLoginTransaction>,
+  taken: TakenLogin<SamlLoginTransaction>,
   attempt: Attempt,
 ): Promise<FinishLoginResult> {
   const { transaction } = taken;
@@ -110,17 +113,18 @@ export async function finishLogin(
   const now = context.ports.clock.now();
   const { claims, authTime, usedUserinfo } = await exchangeCode(context, config, taken, query, now);
   noteClaimedUser(attempt, claims);
-  checkForceAuthn(transaction, authTime, config);
+  const solicited = transaction.kind === 'sp' ? transaction : undefined;
+  if (solicited) checkForceAuthn(solicited, authTime, config);
   const user = userFromClaims(claims, config);
   attempt.email = user.email;
   attempt.subject = user.subject;
   const subject = samlSubjectFor(user);
-  checkRequestedSubject(transaction, subject.nameId);
+  if (solicited) checkRequestedSubject(solicited, subject.nameId);
   const signed = await createSignedSamlResponse(config, await credentials(config.connectionId), context.ports.random, {
-    inResponseTo: transaction.samlRequestId,
+    inResponseTo: solicited?.samlRequestId,
     nameId: subject.nameId,
     // SAML core §3.4.1.1: a requested format (emailAddress; anything else was refused) is the one to use; the NameID is an address either way.
-    nameIdFormat: transaction.nameIdFormat ?? subject.nameIdFormat,
+    nameIdFormat: solicited?.nameIdFormat ?? subject.nameIdFormat,
     attributes: subject.attributes,
     authnInstant: authTime && authTime <= now ? authTime : now,
     sessionIndex: `_${context.ports.random.token(16)}`,
@@ -134,7 +138,7 @@ export async function finishLogin(
     user,
     responseId: signed.responseId,
     assertionId: signed.assertionId,
-    samlRequestId: transaction.samlRequestId,
+    samlRequestId: solicited?.samlRequestId,
     usedUserinfo,
   };
 }

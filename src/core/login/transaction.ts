@@ -50,8 +50,23 @@ export interface TestLoginTransaction extends TransactionBase {
   startRedirect: string;
 }
 
-/** A login in flight, as stored. IdP-initiated logins will be a third kind. */
-export type LoginTransaction = SpLoginTransaction | TestLoginTransaction;
+/**
+ * Started at a connection's start URL (`/saml/start/<connection>`), with no AuthnRequest: ends
+ * in an unsolicited SAML response (no `InResponseTo`) with the RelayState chosen when it started.
+ */
+export interface IdpLoginTransaction extends TransactionBase {
+  kind: 'idp';
+  /** Where Atlassian sends the user afterwards, checked when the login started (`idpInitiatedTarget`). */
+  relayState: string;
+  /** The connection's SP when the login started, so a changed connection cannot redirect a login. */
+  spEntityId: string;
+}
+
+/** A login that ends in a SAML response: answering an AuthnRequest, or unsolicited. */
+export type SamlLoginTransaction = SpLoginTransaction | IdpLoginTransaction;
+
+/** A login in flight, as stored. */
+export type LoginTransaction = SpLoginTransaction | IdpLoginTransaction | TestLoginTransaction;
 
 /** Every state the bridge issues: openid-client's randomState(), 32 random bytes in base64url. */
 export const ISSUED_STATE = /^[A-Za-z0-9_-]{43}$/;
@@ -99,6 +114,7 @@ function checkedTransaction(stored: Record<string, unknown>): LoginTransaction |
     const optionalText = (value: unknown) => value === undefined || value === null || typeof value === 'string';
     return optionalText(stored.requestedNameId) && optionalText(stored.nameIdFormat) ? (stored as unknown as SpLoginTransaction) : undefined;
   }
+  if (stored.kind === 'idp' && typeof stored.relayState === 'string' && typeof stored.spEntityId === 'string') return stored as unknown as IdpLoginTransaction;
   // `startRedirect` is checked where it is used (`readTestStart`): the callback needs only the id.
   if (stored.kind === 'test' && typeof stored.testId === 'string') return stored as unknown as TestLoginTransaction;
   return undefined;

@@ -391,13 +391,14 @@ export class WizardHarness {
   }
 
   /** Gives the demo SP the bridge's values of step 5, as the admin gives them to Guard. */
-  startServiceProvider(values: IdpValues): DemoServiceProvider {
+  startServiceProvider(values: IdpValues, options: { acceptUnsolicited?: boolean } = {}): DemoServiceProvider {
     this.#serviceProvider = createDemoServiceProvider({
       baseUrl: this.spUrl,
       entityId: `${this.spUrl}/metadata`,
       idpSsoUrl: values.idpSsoUrl,
       idpIssuer: values.idpEntityId,
       idpCertificate: async () => values.certificatePem,
+      ...(options.acceptUnsolicited ? { acceptUnsolicited: true } : {}),
     });
     return this.#serviceProvider;
   }

@@ -69,11 +69,13 @@ describe('the field table', () => {
       serviceProvider: 'connection',
       nameIdClaim: 'connection',
       attributeClaims: 'connection',
+      atlassianSiteUrl: 'connection',
+      idpInitiated: 'connection',
       requireVerifiedEmail: 'connection',
       allowInternationalEmail: 'connection',
     });
     expect(Object.keys(settingsMaskAt('provider'))).toEqual(['preset', 'oidc', 'allowedEmailDomains']);
-    expect(Object.keys(settingsMaskAt('connection'))).toEqual(['serviceProvider', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail', 'allowInternationalEmail']);
+    expect(Object.keys(settingsMaskAt('connection'))).toEqual(['serviceProvider', 'atlassianSiteUrl', 'idpInitiated', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail', 'allowInternationalEmail']);
   });
 
   it('names the settings of the users step, which users/preview tries unsaved', () => {
@@ -119,6 +121,9 @@ interface FirstReleaseSettings {
   attributeClaims?: { givenName?: string; surname?: string; displayName?: string; stableId?: string };
   requireVerifiedEmail?: boolean;
   allowInternationalEmail?: boolean;
+  // Added with IdP-initiated login (the start URL's switch, its landing page, and the site it may be on).
+  atlassianSiteUrl?: string;
+  idpInitiated?: { enabled?: boolean; relayState?: string };
 }
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const sameShape: Equal<AdminSettings, FirstReleaseSettings> = true;

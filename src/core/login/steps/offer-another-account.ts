@@ -4,8 +4,8 @@ import type { BrowserBinding } from '../../browser-binding.js';
 import { newReference } from '../../reference.js';
 import { supportsSelectAccount } from '../../../upstream-oidc/upstream-oidc.js';
 import { upstreamContext, type Attempt, type LoginContext } from '../attempt.js';
-import type { SpLoginTransaction } from '../transaction.js';
-import { redirectToProvider } from './redirect-to-provider.js';
+import type { SamlLoginTransaction } from '../transaction.js';
+import { redirectToProvider, type NewTransaction } from './redirect-to-provider.js';
 
 /**
  * After a callback refused the account the user signed in with (a domain not allowed, an
@@ -21,7 +21,7 @@ import { redirectToProvider } from './redirect-to-provider.js';
 export async function offerAnotherAccount(
   context: LoginContext,
   config: BridgeConfig,
-  transaction: SpLoginTransaction,
+  transaction: SamlLoginTransaction,
   refusal: BridgeError,
   directoryRevision: string | undefined,
 ): Promise<{ redirectTo: string; browserBinding?: BrowserBinding } | undefined> {
@@ -29,16 +29,21 @@ export async function offerAnotherAccount(
   const now = context.ports.clock.now();
   if (!(await supportsSelectAccount(upstreamContext(context, config), now))) return undefined;
   const attempt: Attempt = { reference: newReference(context.ports), startedAt: now };
-  const started = await redirectToProvider(context, config, attempt, directoryRevision, {
-    kind: 'sp',
-    samlRequestId: transaction.samlRequestId,
-    relayState: transaction.relayState,
-    forceAuthn: transaction.forceAuthn,
-    spEntityId: transaction.spEntityId,
-    // The new login answers the same AuthnRequest: its requested subject and format hold too.
-    ...(transaction.requestedNameId ? { requestedNameId: transaction.requestedNameId } : {}),
-    ...(transaction.nameIdFormat ? { nameIdFormat: transaction.nameIdFormat } : {}),
-    selectAccount: true,
-  });
+  // An IdP-initiated login starts again as one, to the same RelayState.
+  const what: NewTransaction =
+    transaction.kind === 'idp'
+      ? { kind: 'idp', relayState: transaction.relayState, spEntityId: transaction.spEntityId, selectAccount: true }
+      : {
+          kind: 'sp',
+          samlRequestId: transaction.samlRequestId,
+          relayState: transaction.relayState,
+          forceAuthn: transaction.forceAuthn,
+          spEntityId: transaction.spEntityId,
+          // The new login answers the same AuthnRequest: its requested subject and format hold too.
+          ...(transaction.requestedNameId ? { requestedNameId: transaction.requestedNameId } : {}),
+          ...(transaction.nameIdFormat ? { nameIdFormat: transaction.nameIdFormat } : {}),
+          selectAccount: true,
+        };
+  const started = await redirectToProvider(context, config, attempt, directoryRevision, what);
   return { redirectTo: started.redirectTo, ...(started.browserBinding ? { browserBinding: started.browserBinding } : {}) };
 }

@@ -18,6 +18,7 @@ export type NewTransaction =
       requestedNameId?: string;
       nameIdFormat?: string;
     }
+  | { kind: 'idp'; relayState: string; spEntityId: string; loginHint?: string; selectAccount?: boolean }
   | { kind: 'test'; testId: string };
 
 /** Records the login transaction and builds the provider's authorization URL. */
@@ -37,8 +38,8 @@ export async function redirectToProvider(
   const bindingValue = what.kind === 'test' || config.bindLoginToBrowser ? ports.random.token(32) : undefined;
   const redirect = await authorizationUrl(upstreamContext(context, config), now, secrets, {
     forceAuthn: what.kind === 'sp' && what.forceAuthn,
-    ...(what.kind === 'sp' && what.loginHint ? { loginHint: what.loginHint } : {}),
-    ...(what.kind === 'sp' && what.selectAccount ? { selectAccount: true } : {}),
+    ...(what.kind !== 'test' && what.loginHint ? { loginHint: what.loginHint } : {}),
+    ...(what.kind !== 'test' && what.selectAccount ? { selectAccount: true } : {}),
   });
   const base: TransactionBase = {
     v: 2,
@@ -64,12 +65,14 @@ export async function redirectToProvider(
           requestedNameId: what.requestedNameId ?? null,
           nameIdFormat: what.nameIdFormat ?? null,
         }
-      : { ...base, kind: 'test', testId: what.testId, startRedirect: redirect.href };
+      : what.kind === 'idp'
+        ? { ...base, kind: 'idp', relayState: what.relayState, spEntityId: what.spEntityId }
+        : { ...base, kind: 'test', testId: what.testId, startRedirect: redirect.href };
   const stored = await guardStorage(() =>
     ports.store.set(storageKeys.login(secrets.state), { ...transaction }, { ttlSeconds: config.loginTimeoutSeconds + 60, ifAbsent: true }),
   );
   // A fresh 256-bit state cannot collide; if it does, something is wrong with the store.
   if (!stored) throw new BridgeError('storage_unavailable', 'login key already exists');
-  const browserBinding = bindingValue && what.kind === 'sp' ? { state: secrets.state, value: bindingValue, maxAge: config.loginTimeoutSeconds } : undefined;
+  const browserBinding = bindingValue && what.kind !== 'test' ? { state: secrets.state, value: bindingValue, maxAge: config.loginTimeoutSeconds } : undefined;
   return { redirectTo: redirect.href, state: secrets.state, expiresAt: base.expiresAt, ...(browserBinding ? { browserBinding } : {}), ...(bindingValue ? { bindingValue } : {}) };
 }

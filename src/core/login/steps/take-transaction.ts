@@ -11,7 +11,7 @@ export type BindingCookieLookup = (state: string) => string | undefined;
 /**
  * The first step of every callback: burns the login transaction (a replayed callback never
  * reaches the token endpoint), then checks its expiry and the browser binding. What kind of
- * login it was (`sp` or `test`) is known only after this. A state the bridge never issued
+ * login it was (`sp`, `idp` or `test`) is known only after this. A state the bridge never issued
  * (or one used or expired) costs reads and no write: the store's `take` reads before it
  * writes, so an anonymous client cannot make the bridge write for it.
  *
@@ -61,7 +61,7 @@ export async function takeLoginTransaction(
     // Nothing stored: refused on this one read (the take would read again, to the same end).
     if (raw === undefined) throw new BridgeError('login_unknown');
     const peeked = readTransaction(raw);
-    if (peeked && (peeked.kind === 'sp' || testNeedsCookie) && peeked.browserHash && peeked.expiresAt > ports.clock.now()) {
+    if (peeked && (peeked.kind !== 'test' || testNeedsCookie) && peeked.browserHash && peeked.expiresAt > ports.clock.now()) {
       throw new BridgeError('login_browser_mismatch', 'binding cookie missing; the login is kept for its own browser');
     }
   }

@@ -10,6 +10,7 @@ import { messagesFor, WarningList } from '../components/problems.tsx';
 import { StepFooter } from '../components/step-footer.tsx';
 import { useStepSave } from '../components/use-step-save.ts';
 import { checkSpUrl } from '../sp-url-check.ts';
+import { IdpInitiatedSection } from '../components/idp-initiated-section.tsx';
 
 const FIELD_PATHS = ['serviceProvider.entityId', 'serviceProvider.acsUrl'];
 
@@ -146,6 +147,7 @@ export function SpValuesStep(props: StepProps) {
           )
         }
       />
+      <IdpInitiatedSection {...props} />
     </Stack>
   );
 }

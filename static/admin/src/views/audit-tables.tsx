@@ -17,6 +17,11 @@ function Outcome({ record }: { record: AuditRecordView }) {
           {' '}
           <Lozenge appearance="new">Test</Lozenge>
         </>
+      ) : record.flow === 'idp' ? (
+        <>
+          {' '}
+          <Lozenge appearance="inprogress">From a bookmark</Lozenge>
+        </>
       ) : null}
     </>
   );
