@@ -22,6 +22,7 @@ const connection = (providers: ProviderEntry[]): ConnectionEntry => ({
   metadataUrl: 'https://bridge.example/metadata',
   ssoUrl: 'https://bridge.example/sso',
   requestLimits: { maxAgeSeconds: 300, maxFutureSeconds: 60 },
+  idpInitiated: { enabled: false },
   providers,
 });
 const two = connection([okta, entra]);
