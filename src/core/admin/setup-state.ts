@@ -317,7 +317,7 @@ export function settingsWarnings(settings: AdminSettings): FieldProblem[] {
 }
 
 /** The bridge's own values of one connection, for the provider and for Guard; only the public certificate. */
-export function bridgeValues(ctx: AdminContext, credentials: SigningCredentials, connectionId: string = DEFAULT_ID): BridgeValues {
+export function bridgeValues(ctx: AdminContext, certificatePem: string, connectionId: string = DEFAULT_ID): BridgeValues {
   const urls = bridgeUrls(ctx.baseUrl, connectionId);
   return {
     baseUrl: ctx.baseUrl.replace(/\/+$/, ''),
@@ -326,6 +326,6 @@ export function bridgeValues(ctx: AdminContext, credentials: SigningCredentials,
     idpEntityId: urls.metadata,
     ssoUrl: urls.sso,
     metadataUrl: urls.metadata,
-    certificatePem: credentials.certificatePem,
+    certificatePem,
   };
 }
