@@ -181,6 +181,19 @@ describe('the signing key ring', () => {
     expect(await ports.secrets.getSecret(keySecretName('default', first.active.id))).toBeUndefined();
   });
 
+  it('forgets a previous key whose seven days are over at the next change, key and all', async () => {
+    const ports = ringPorts();
+    const old = await ensureKeyRing(ports, 'default');
+    const prepared = await prepareNextKey(ports, 'default');
+    if (!prepared.ok) throw new Error('prepare refused');
+    await activateNextKey(ports, 'default', prepared.ring.next!.fingerprint);
+    ports.time.now += UNDO_WINDOW_MS;
+    const again = await prepareNextKey(ports, 'default');
+    if (!again.ok) throw new Error('prepare refused');
+    expect(again.ring.previous).toBeUndefined();
+    expect(await ports.secrets.getSecret(keySecretName('default', old.active.id))).toBeUndefined();
+  });
+
   it('discards the next key', async () => {
     const ports = ringPorts();
     const prepared = await prepareNextKey(ports, 'default');
