@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { SamlConfig } from '@node-saml/node-saml';
+import { ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
 import type { ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import type { WebTriggerEvent } from '../../src/forge/web-trigger.js';
@@ -12,7 +12,7 @@ import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHt
 import { ACS_URL, alice, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
 import { Page, UserAgent } from '../support/user-agent.js';
 import type { DemoUser } from '../../dev/demo/demo-provider.js';
-import type { AuditQueryResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
+import type { AuditQueryResponse, CertificateChangeResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
 
 // What ships is what is tested: the handler file Forge's own bundler (@forge/bundler, the
 // webpack build of `forge deploy`) wrote from manifest.yml, loaded under Node 22 in a process of
@@ -202,6 +202,24 @@ describe('the app as Forge builds it, on Node 22', () => {
     expect(page.headers.get('x-bridge-error')).toBe('saml_unknown_sp');
     expect(page.body).toMatch(/Reference/i);
     expect(page.body).not.toContain('SAMLResponse');
+  });
+
+  it('rotates the signing certificate through the bundled resolvers: the next login verifies with the new certificate only', async () => {
+    const admin = (functionKey: string, payload: unknown) =>
+      host.adminResolver({ call: { functionKey, payload }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } }) as Promise<CertificateChangeResponse>;
+    const prepared = await admin('certificate/prepare', {});
+    if (!prepared.ok) throw new Error(prepared.message);
+    const activated = await admin('certificate/activate', { fingerprint: prepared.certificate.next!.fingerprint });
+    expect(activated).toMatchObject({ ok: true });
+    const old = certificate;
+    certificate = metadataCertificate(await (await fetch(`${TEST_WEB_TRIGGER_URL}/saml/metadata`)).text())!;
+    expect(certificate).toBe(prepared.certificate.next!.certificatePem.replace(/-----[^-]+-----|\s+/g, ''));
+    const sp = serviceProvider();
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const post = readAutoPost(await signInAtProvider(agent, await agent.get(await sp.getAuthorizeUrlAsync('relay', undefined, {})), alice));
+    await expect(sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).resolves.toMatchObject({ loggedOut: false });
+    const withOld = guardServiceProvider(TEST_WEB_TRIGGER_URL, old, { validateInResponseTo: ValidateInResponseTo.never });
+    await expect(withOld.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).rejects.toThrow(/signature/i);
   });
 
   describe('two connections, one with two providers', () => {
