@@ -17,7 +17,8 @@ import { providerById, requireAnyConnection, type BridgeDirectory, type Director
 import { DEFAULT_ID } from './storage-keys.js';
 import { idpInitiatedStartUrl } from './config.js';
 import type { AuditTrail, LoginAuditRecord } from './audit/audit-trail.js';
-import { loadOrCreateSigningKey, type SigningCredentials } from '../downstream-saml/signing-key.js';
+import type { SigningCredentials } from '../downstream-saml/signing-key.js';
+import { ensureKeyRing, loadRingKey, type KeyRing, type KeyRingEntry } from '../downstream-saml/signing-key-ring.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
 import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
 
@@ -28,6 +29,11 @@ import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
  */
 export class BridgeCaches {
   readonly provider = new ProviderConfigurationCache();
+  /**
+   * Parsed signing keys by connection, key id and certificate fingerprint: what a key ring entry
+   * names can never change under the same cache key, and which entry signs is read from the ring
+   * on every use, so a warm instance signs with the new key right after another one activated it.
+   */
   readonly credentials = new Map<string, Promise<SigningCredentials>>();
   /** The last directory built from storage, by revision (see `connections/directory.ts`). */
   directory: BridgeDirectory | undefined;
@@ -64,8 +70,10 @@ export interface Bridge {
    * `/saml/metadata` and `/saml/metadata/<connection>` (GET), and `/healthz`.
    */
   handle(request: BridgeRequest): Promise<BridgeResponse>;
-  /** The signing credentials of a connection (created on first use). */
+  /** The signing credentials of a connection's active key (created on first use). */
   signingCredentials(connectionId?: string): Promise<SigningCredentials>;
+  /** A connection's key ring (created on first use): which key signs, which is prepared next. */
+  signingKeyRing(connectionId?: string): Promise<KeyRing>;
 }
 
 /** Largest request body the SSO URL reads; an HTTP-POST AuthnRequest is a few kilobytes. */
@@ -79,15 +87,24 @@ export function createBridge(options: BridgeOptions): Bridge {
   const { ports } = options;
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
 
-  const signingCredentials = (connectionId: string = DEFAULT_ID): Promise<SigningCredentials> => {
-    let credentials = caches.credentials.get(connectionId);
+  const keyRingPorts = { ...ports, commonName: new URL(baseUrl).host };
+  const signingKeyRing = (connectionId: string = DEFAULT_ID): Promise<KeyRing> => ensureKeyRing(keyRingPorts, connectionId);
+  const credentialsOf = (connectionId: string, entry: KeyRingEntry): Promise<SigningCredentials> => {
+    const cacheKey = `${connectionId}\n${entry.id}\n${entry.fingerprint}`;
+    let credentials = caches.credentials.get(cacheKey);
     if (!credentials) {
-      credentials = loadOrCreateSigningKey(ports.secrets, ports.clock, new URL(baseUrl).host, connectionId);
-      caches.credentials.set(connectionId, credentials);
-      credentials.catch(() => caches.credentials.delete(connectionId));
+      // A connection's keys that the ring no longer makes active are of no more use here.
+      for (const key of caches.credentials.keys()) if (key.startsWith(`${connectionId}\n`)) caches.credentials.delete(key);
+      credentials = loadRingKey(ports.secrets, connectionId, entry);
+      caches.credentials.set(cacheKey, credentials);
+      credentials.catch(() => caches.credentials.delete(cacheKey));
     }
     return credentials;
   };
+  // The ring is read on every use (one key-value read): the parsed key is cached, the choice of
+  // which key signs never is.
+  const signingCredentials = async (connectionId: string = DEFAULT_ID): Promise<SigningCredentials> =>
+    credentialsOf(connectionId, (await signingKeyRing(connectionId)).active);
 
   /** The directory; a stored value that cannot be read at all is the configuration's fault. */
   const directory = async (hint?: { revision?: string | null }): Promise<BridgeDirectory> => {
@@ -384,7 +401,8 @@ export function createBridge(options: BridgeOptions): Bridge {
     const known = connection ?? current?.unready.find((c) => c.id === connectionId);
     if (!known && connectionId !== DEFAULT_ID) throw new BridgeError('not_found', `no connection ${connectionId.slice(0, 40)}`);
     const metadataUrl = connectionId === DEFAULT_ID ? `${baseUrl}/saml/metadata` : `${baseUrl}/saml/metadata/${connectionId}`;
-    const xml = idpMetadataXml({ entityId: connection?.idpEntityId ?? metadataUrl, ssoUrl: `${baseUrl}/saml/sso` }, await signingCredentials(connectionId));
+    const ring = await signingKeyRing(connectionId);
+    const xml = idpMetadataXml({ entityId: connection?.idpEntityId ?? metadataUrl, ssoUrl: `${baseUrl}/saml/sso` }, ring);
     return {
       status: 200,
       headers: { 'Content-Type': 'application/samlmetadata+xml; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' },
@@ -494,7 +512,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     return withCookies(response, always.cookies);
   };
 
-  return { handle, signingCredentials };
+  return { handle, signingCredentials, signingKeyRing };
 }
 
 /**

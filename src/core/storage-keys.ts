@@ -41,6 +41,14 @@ export const storageKeys = {
   draftTestPassed: (connectionId = DEFAULT_ID, providerId = DEFAULT_ID) => `v2:wizard:draft-test-passed:${connectionId}:${providerId}`,
   /** The SAML signing key pair and certificate of one connection (secret storage). */
   signingKey: (connectionId = DEFAULT_ID) => scoped('signing-key', connectionId),
+  /**
+   * The signing key ring of one connection (`KeyRing`, under compare-and-set): which key signs,
+   * the next one being prepared, the previous one kept for undo. Public values only; the keys
+   * themselves stay in secret storage (`signingKeyOf`, the ring's first key at `signingKey`).
+   */
+  signingKeyRing: (connectionId = DEFAULT_ID) => `v2:signing-key-ring:${connectionId}`,
+  /** One key of a connection's ring (secret storage), by its id; written once, never overwritten. */
+  signingKeyOf: (connectionId: string, keyId: string) => `v2:signing-key-of:${connectionId}:${keyId}`,
   /** Provider metadata and JWKS fetched from the issuer, cached between logins. */
   providerCache: () => `${VERSION}:provider-cache`,
   /** A login in flight, keyed by its OIDC `state`. */

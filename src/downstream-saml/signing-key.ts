@@ -18,6 +18,8 @@ export interface SigningCredentials {
   certificatePem: string;
   /** Base64 DER of the certificate, as it goes into KeyInfo and metadata. */
   certificateBase64: string;
+  /** SHA-256 of the DER certificate (`AA:BB:…`), what the key ring names a key by. */
+  fingerprint: string;
 }
 
 export const SIGNING_KEY_BITS = 2048;
@@ -28,7 +30,13 @@ const CERTIFICATE_YEARS = 10;
  * certificate come back on every later call, across restarts, until an admin rotates them:
  * the certificate is what the admin pasted into Atlassian Guard.
  */
-export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock, commonName: string, connectionId?: string): Promise<SigningCredentials> {
+export async function loadOrCreateSigningKey(
+  secrets: SecretStore,
+  clock: Clock,
+  commonName: string,
+  connectionId?: string,
+  createKey: (clock: Clock, commonName: string) => Promise<SigningKey> = createSigningKey,
+): Promise<SigningCredentials> {
   const key = storageKeys.signingKey(connectionId);
   const stored = await secrets.getSecret<SigningKey & Record<string, string>>(key);
   if (stored) {
@@ -40,7 +48,7 @@ export async function loadOrCreateSigningKey(secrets: SecretStore, clock: Clock,
       throw new BridgeError('config_invalid', `stored signing key: ${(error as Error).message}`.slice(0, 200), { cause: error });
     }
   }
-  const created = await createSigningKey(clock, commonName);
+  const created = await createKey(clock, commonName);
   await secrets.setSecret(key, { ...created });
   // Two first uses at once each create a key and the last write wins: read back what is stored,
   // so every caller signs with the key whose certificate the metadata publishes.
@@ -100,12 +108,17 @@ export function toCredentials(key: SigningKey): SigningCredentials {
     privateKey,
     certificatePem: normalizePem(key.certificatePem),
     certificateBase64: certificate.raw.toString('base64'),
+    fingerprint: certificate.fingerprint256,
   };
 }
 
-/** PEM with the exact line layout admins paste into Guard: no stray whitespace. */
-function normalizePem(pem: string): string {
+/**
+ * PEM with the exact line layout admins paste into Guard (RFC 7468 §2): the BEGIN line, base64 in
+ * lines of 64, the END line, `\n` between them and nothing after. Stray whitespace in a pasted
+ * certificate is a known cause of Guard's "certificate does not match" (PLATFORM.md).
+ */
+export function normalizePem(pem: string): string {
   const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   const lines = body.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----`;
 }

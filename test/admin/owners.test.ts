@@ -69,6 +69,12 @@ function ownerPayloads(config: ConfigGetResponse, providerId: string): Record<st
     // owner's apply and discard of a real draft are in draft-apply.test.ts.
     'draft/apply': { confirmUntested: 'APPLY UNTESTED' },
     'draft/discard': {},
+    // Nothing prepared here: an owner's activate, undo and discard of a real next certificate are
+    // in certificate-resolvers.test.ts.
+    'certificate/prepare': {},
+    'certificate/activate': { fingerprint: config.certificate.active.fingerprint },
+    'certificate/undo': { fingerprint: config.certificate.active.fingerprint },
+    'certificate/discard-next': { fingerprint: config.certificate.active.fingerprint },
   };
 }
 
@@ -81,7 +87,23 @@ describe('which resolvers only an owner may call', () => {
   it('makes exactly the calls that change who signs in, or as whom, owner-only', () => {
     const ownerOnly = ADMIN_RESOLVER_KEYS.filter((key) => RESOLVER_ACCESS[key] === 'owner').sort();
     expect(ownerOnly).toEqual(
-      ['config/save', 'connections/delete', 'connections/save', 'draft/apply', 'draft/discard', 'owners/add', 'owners/remove', 'ownership/cancel', 'providers/delete', 'providers/save', 'rollout/save'].sort(),
+      [
+        'config/save',
+        'connections/delete',
+        'connections/save',
+        'draft/apply',
+        'draft/discard',
+        'owners/add',
+        'owners/remove',
+        'ownership/cancel',
+        'providers/delete',
+        'providers/save',
+        'rollout/save',
+        'certificate/prepare',
+        'certificate/activate',
+        'certificate/undo',
+        'certificate/discard-next',
+      ].sort(),
     );
   });
 
@@ -98,7 +120,7 @@ describe('which resolvers only an owner may call', () => {
     expect(await changes(admin)).toHaveLength(recorded);
   });
 
-  const withoutDraft = ownerOnlyKeys.filter((key) => !key.startsWith('draft/'));
+  const withoutDraft = ownerOnlyKeys.filter((key) => !key.startsWith('draft/') && !['certificate/activate', 'certificate/undo', 'certificate/discard-next'].includes(key));
   it.each(withoutDraft)('lets an owner call %s (the payloads above are real changes)', async (key) => {
     const { as, config, secondProviderId } = await configuredInstallation();
     const answer = await call<{ error?: string; ok?: boolean }>(as('owner-c'), key, ownerPayloads(config, secondProviderId)[key]);

@@ -59,6 +59,17 @@ describe('an admin who is not an SSO owner', () => {
     await expect(page.getByRole('button', { name: 'Rename' }).count()).resolves.toBe(0);
   }, TEST_TIMEOUT);
 
+  it('sees the signing certificate, and cannot prepare, activate or undo one', async () => {
+    const { page } = admin;
+    await admin.open('#idp-values');
+    const prepare = page.getByRole('button', { name: 'Prepare next certificate' });
+    await prepare.waitFor();
+    await expect(prepare.isDisabled()).resolves.toBe(true);
+    await page.getByText('Only an SSO owner can prepare, activate or undo a certificate.').waitFor();
+    await expect(page.locator('#certificate-active-fingerprint').textContent()).resolves.toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+    expect(admin.pageErrors).toEqual([]);
+  }, TEST_TIMEOUT);
+
   it('can still start the connection test', async () => {
     const { page } = admin;
     await admin.open('#test');

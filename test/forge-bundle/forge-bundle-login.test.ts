@@ -12,7 +12,7 @@ import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHt
 import { ACS_URL, alice, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
 import { Page, UserAgent } from '../support/user-agent.js';
 import type { DemoUser } from '../../dev/demo/demo-provider.js';
-import type { AuditQueryResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
+import type { AuditQueryResponse, CertificateChangeResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
 
 // What ships is what is tested: the handler file Forge's own bundler (@forge/bundler, the
 // webpack build of `forge deploy`) wrote from manifest.yml, loaded under Node 22 in a process of
@@ -236,6 +236,24 @@ describe('the app as Forge builds it, on Node 22', () => {
     // Off again, so the connections below are as they were.
     const turnOff = { settings: { idpInitiated: { enabled: false, relayState: '' }, atlassianSiteUrl: '' } };
     await expect(host.adminResolver({ call: { functionKey: 'config/save', payload: turnOff }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('rotates the signing certificate through the bundled resolvers: the next login verifies with the new certificate only', async () => {
+    const admin = (functionKey: string, payload: unknown) =>
+      host.adminResolver({ call: { functionKey, payload }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } }) as Promise<CertificateChangeResponse>;
+    const prepared = await admin('certificate/prepare', {});
+    if (!prepared.ok) throw new Error(prepared.message);
+    const activated = await admin('certificate/activate', { fingerprint: prepared.certificate.next!.fingerprint });
+    expect(activated).toMatchObject({ ok: true });
+    const old = certificate;
+    certificate = metadataCertificate(await (await fetch(`${TEST_WEB_TRIGGER_URL}/saml/metadata`)).text())!;
+    expect(certificate).toBe(prepared.certificate.next!.certificatePem.replace(/-----[^-]+-----|\s+/g, ''));
+    const sp = serviceProvider();
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const post = readAutoPost(await signInAtProvider(agent, await agent.get(await sp.getAuthorizeUrlAsync('relay', undefined, {})), alice));
+    await expect(sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).resolves.toMatchObject({ loggedOut: false });
+    const withOld = guardServiceProvider(TEST_WEB_TRIGGER_URL, old, { validateInResponseTo: ValidateInResponseTo.never });
+    await expect(withOld.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).rejects.toThrow(/signature/i);
   });
 
   describe('two connections, one with two providers', () => {

@@ -129,6 +129,12 @@ describe('admin resolver on Forge', () => {
       'ownership/cancel': [{}],
       'draft/apply': [{ confirmUntested: 'APPLY UNTESTED' }],
       'draft/discard': [{}],
+      'certificate/prepare': [{}],
+      // The fingerprint of the next certificate is not known here: refused as changed, which
+      // still answers the status (with the next certificate's PEM, never its key).
+      'certificate/activate': [{ fingerprint: '00:'.repeat(31) + '00' }],
+      'certificate/discard-next': [{ fingerprint: '00:'.repeat(31) + '00' }],
+      'certificate/undo': [{ fingerprint: '00:'.repeat(31) + '00' }],
     };
     expect(Object.keys(payloads).sort()).toEqual([...ADMIN_RESOLVER_KEYS].sort());
     const answers: unknown[] = [];
@@ -142,6 +148,13 @@ describe('admin resolver on Forge', () => {
     const keyBody = privateKey!.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
     expect(serialized.replace(/\\n/g, '')).not.toContain(keyBody.slice(0, 64));
     expect(serialized).not.toContain('PRIVATE KEY');
+    // The prepared next key's private half stays in secret storage too.
+    const ring = platform.kvs.data.get(storageKeys.signingKeyRing())?.value as { v?: { next?: { id: string } } } | undefined;
+    const nextId = ring?.v?.next?.id;
+    expect(nextId).toBeDefined();
+    const nextKey = (platform.kvs.secrets.get(storageKeys.signingKeyOf('default', nextId!))?.value as { v?: { privateKeyPem?: string } } | undefined)?.v?.privateKeyPem;
+    expect(nextKey).toMatch(/PRIVATE KEY/);
+    expect(serialized.replace(/\\n/g, '')).not.toContain(nextKey!.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '').slice(0, 64));
   });
 
   it.each(ADMIN_RESOLVER_KEYS)('refuses %s to a Jira user without ADMINISTER, before reading storage', async (key) => {

@@ -138,6 +138,7 @@ describe('web trigger handler', () => {
           return answer(request, options);
         },
         signingCredentials: () => Promise.reject(new Error('not used')),
+        signingKeyRing: () => Promise.reject(new Error('not used')),
       };
     };
     return { seen, create };

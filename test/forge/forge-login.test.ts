@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
+import { ValidateInResponseTo } from '@node-saml/node-saml';
+import type { CertificateChangeResponse, ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import type { WebTriggerEvent } from '../../src/forge/web-trigger.js';
 import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHttpsFetch, providerStepSave, selfSignedCertificate, startHttpsDemoProvider, webTriggerFetch } from '../support/forge-login-support.js';
@@ -117,5 +118,33 @@ describe('a whole login through the Forge web trigger', () => {
     const again = await agent.get(bridgePage.url);
     expect(again.status).toBe(400);
     expect(again.headers.get('x-bridge-error')).toBe('login_unknown');
+  });
+
+  it('after a certificate rotation through the Forge resolvers, the warm instance signs with the new key only', async () => {
+    const admin = (functionKey: string, payload: unknown) =>
+      forgeApp.adminResolver({ call: { functionKey, payload }, context: { extension: { type: 'jira:adminPage' } } }, { principal: { accountId: 'admin-1' } }) as Promise<CertificateChangeResponse>;
+    const metadataCertificates = async () => [...(await (await fetch(`${TEST_WEB_TRIGGER_URL}/saml/metadata`)).text()).matchAll(/<(?:\w+:)?X509Certificate>([^<]+)</g)].map((m) => m[1]!);
+    const [oldCertificate] = await metadataCertificates();
+
+    const prepared = await admin('certificate/prepare', {});
+    if (!prepared.ok) throw new Error(prepared.message);
+    const base64 = (pem: string) => pem.replace(/-----[^-]+-----|\s+/g, '');
+    const newCertificate = base64(prepared.certificate.next!.certificatePem);
+    expect(await metadataCertificates()).toEqual([oldCertificate, newCertificate]);
+    const activated = await admin('certificate/activate', { fingerprint: prepared.certificate.next!.fingerprint });
+    expect(activated).toMatchObject({ ok: true });
+    expect(await metadataCertificates()).toEqual([newCertificate]);
+
+    // The same module instance (warm: its caches signed the login above with the old key).
+    const sp = guardServiceProvider(TEST_WEB_TRIGGER_URL, newCertificate);
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const loginPage = await agent.get(await sp.getAuthorizeUrlAsync('relay', undefined, {}));
+    const post = readAutoPost(await signInAtProvider(agent, loginPage, alice));
+    const xml = Buffer.from(post.SAMLResponse!, 'base64').toString('utf8');
+    expect([...xml.matchAll(/<(?:\w+:)?X509Certificate>([^<]+)</g)].map((m) => m[1]!.replace(/\s+/g, ''))).toEqual([newCertificate, newCertificate]);
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe('alice@example.com');
+    const withOld = guardServiceProvider(TEST_WEB_TRIGGER_URL, oldCertificate!, { validateInResponseTo: ValidateInResponseTo.never });
+    await expect(withOld.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).rejects.toThrow(/signature/i);
   });
 });

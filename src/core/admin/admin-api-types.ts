@@ -32,7 +32,11 @@ export type AdminResolverKey =
   | 'ownership/request'
   | 'ownership/cancel'
   | 'draft/apply'
-  | 'draft/discard';
+  | 'draft/discard'
+  | 'certificate/prepare'
+  | 'certificate/activate'
+  | 'certificate/undo'
+  | 'certificate/discard-next';
 
 /**
  * Which connection, and which provider of it, a wizard call is about. Omitted: the first
@@ -201,6 +205,8 @@ export interface ConfigGetResponse {
   warnings: FieldProblem[];
   /** The latest connection test this admin started and can still read with `test/result`. */
   lastTestId?: string;
+  /** The connection's signing certificates (`certificate/*`). */
+  certificate: CertificateStatus;
 }
 
 export interface ConfigSaveRequest extends ConnectionTarget {
@@ -397,6 +403,47 @@ export interface IdpMetadataResponse {
   fileName: string;
 }
 
+/** Days before a signing certificate's expiry from which the admin page warns (Guard warns from 30). */
+export const CERTIFICATE_WARNING_DAYS = 60;
+
+/** One signing certificate as the admin page shows it: public values only. */
+export interface CertificateSummary {
+  /** SHA-256 of the DER certificate, `AA:BB:…`. */
+  fingerprint: string;
+  /** ISO time the certificate expires. */
+  notAfter: string;
+  /** Whole days until `notAfter` (negative once expired). */
+  daysLeft: number;
+  /** Exactly `-----BEGIN CERTIFICATE-----\n`, base64 in lines of 64, `\n-----END CERTIFICATE-----`. */
+  certificatePem: string;
+}
+
+/** A connection's signing certificates: the active one, a next one being prepared, and undo. */
+export interface CertificateStatus {
+  active: CertificateSummary & {
+    /** When it became active by a switch (absent for the first key). */
+    activatedAt?: string;
+    /** Within `CERTIFICATE_WARNING_DAYS` of expiry, or expired. */
+    expiresSoon: boolean;
+  };
+  /** Prepared with `certificate/prepare`, published as a second signing key until activated or discarded. */
+  next?: CertificateSummary & { preparedAt: string };
+  /** The certificate `certificate/undo` restores, until when. */
+  undo?: { fingerprint: string; notAfter: string; until: string };
+}
+
+/** `certificate/activate`, `certificate/undo`, `certificate/discard-next`: the fingerprint the page showed. */
+export interface CertificateChangeRequest extends ConnectionTarget {
+  fingerprint: string;
+}
+
+/** Why a certificate change was not made; the status is the current one either way. */
+export type CertificateRefusalReason = 'conflict' | 'no_next' | 'next_changed' | 'no_previous' | 'previous_changed' | 'undo_expired';
+
+export type CertificateChangeResponse =
+  | { ok: true; certificate: CertificateStatus }
+  | { ok: false; reason: CertificateRefusalReason; message: string; certificate: CertificateStatus };
+
 /** `connections/save`: a new connection (no `connectionId`; it gets one provider), or a new name. */
 export interface ConnectionSaveRequest {
   connectionId?: string;
@@ -549,4 +596,8 @@ export interface AdminResolverMap {
   'ownership/cancel': { request: Record<string, never>; response: OwnersResponse };
   'draft/apply': { request: DraftApplyRequest; response: DraftApplyResponse };
   'draft/discard': { request: ConnectionTarget; response: DraftDiscardResponse };
+  'certificate/prepare': { request: ConnectionTarget; response: CertificateChangeResponse };
+  'certificate/activate': { request: CertificateChangeRequest; response: CertificateChangeResponse };
+  'certificate/undo': { request: CertificateChangeRequest; response: CertificateChangeResponse };
+  'certificate/discard-next': { request: CertificateChangeRequest; response: CertificateChangeResponse };
 }

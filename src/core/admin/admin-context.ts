@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
+import type { SigningCredentials, SigningKey } from '../../downstream-saml/signing-key.js';
+import type { Clock } from '../ports.js';
 import type { ProviderConfigurationCache } from '../../upstream-oidc/upstream-oidc.js';
 import type { Ports } from '../ports.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
@@ -24,6 +25,8 @@ export interface AdminContext {
   audit?: AuditTrail;
   /** Who is calling, for the audit log and to keep one admin's tests apart from another's. */
   actor: string;
+  /** Makes a signing key for the key ring; absent, `createSigningKey` (tests pass a faster one). */
+  createSigningKey?: (clock: Clock, commonName: string) => Promise<SigningKey>;
   /** Provider discovery shared with the bridge when the host has one; else a fresh one per call. */
   providerCache?: ProviderConfigurationCache;
 }

@@ -16,6 +16,7 @@ import { usersPreview } from './users-preview.js';
 import { connectionDelete, connectionSave, providerDelete, providerSave } from './connections.js';
 import { auditExport, auditQuery } from './audit.js';
 import { draftApply, draftDiscard } from './draft-apply.js';
+import { certificateActivate, certificateDiscardNext, certificatePrepare, certificateUndo } from './certificates.js';
 import { checkOwner, currentOwners, ownersAdd, ownersGet, ownershipCancel, ownershipRequest, ownersRemove, settleClaim, type OwnerClaim } from './owners.js';
 
 export type AdminResolver<K extends AdminResolverKey> = (ctx: AdminContext, payload: unknown) => Promise<AdminAnswer<AdminResolverMap[K]['response']>>;
@@ -49,6 +50,10 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'ownership/cancel': ownershipCancel,
   'draft/apply': draftApply,
   'draft/discard': draftDiscard,
+  'certificate/prepare': certificatePrepare,
+  'certificate/activate': certificateActivate,
+  'certificate/undo': certificateUndo,
+  'certificate/discard-next': certificateDiscardNext,
 };
 
 /**
@@ -83,6 +88,12 @@ export const RESOLVER_ACCESS: { readonly [K in AdminResolverKey]: 'owner' | 'any
   // Applying a draft changes what users sign in with; discarding one throws away an owner's change.
   'draft/apply': 'owner',
   'draft/discard': 'owner',
+  // The signing key decides whether Guard accepts the logins at all: a switch to a certificate
+  // not saved in Guard locks everyone out.
+  'certificate/prepare': 'owner',
+  'certificate/activate': 'owner',
+  'certificate/undo': 'owner',
+  'certificate/discard-next': 'owner',
 };
 
 export const ADMIN_RESOLVER_KEYS = Object.keys(adminResolvers) as AdminResolverKey[];

@@ -7,6 +7,7 @@ import { badRequest, parsePayload, type AdminAnswer, type AdminContext } from '.
 import { bridgeValues, loadSetupState, settingsWarnings, setupStatus, targetFields } from './setup-state.js';
 import { summarizeConnections } from './connection-changes.js';
 import { newConnection } from '../connections/connections-document.js';
+import { certificateStatus, connectionKeyRing } from './certificates.js';
 
 const latestTestSchema = z.object({ testId: z.string(), expiresAt: z.number() });
 
@@ -21,8 +22,8 @@ export async function configGet(ctx: AdminContext, payload: unknown): Promise<Ad
   const state = await loadSetupState(ctx, parsed.value);
   if (parsed.value.connectionId && !state.connection) return badRequest('There is no such connection. Reload the page.');
   if (state.connection && !state.connection.providers.some((p) => p.id === state.providerId)) return badRequest('There is no such provider in this connection. Reload the page.');
-  const [credentials, latest] = await Promise.all([
-    ctx.signingCredentials(state.connectionId),
+  const [ring, latest] = await Promise.all([
+    connectionKeyRing(ctx, state.connectionId),
     ctx.ports.store.get(storageKeys.wizardLatestTest(actorHash(ctx.actor), state.connectionId, state.providerId)),
   ]);
   const latestTest = latestTestSchema.safeParse(latest);
@@ -36,7 +37,8 @@ export async function configGet(ctx: AdminContext, payload: unknown): Promise<Ad
     providerId: state.providerId,
     connections,
     settings: copySettings(state.settings),
-    bridge: bridgeValues(ctx, credentials, state.connectionId),
+    bridge: bridgeValues(ctx, ring.active.certificatePem, state.connectionId),
+    certificate: certificateStatus(ring, ctx.ports.clock.now()),
     status: setupStatus(state),
     rollout: state.rollout,
     fieldHelp: describeConfigFields(),

@@ -1,3 +1,4 @@
+import { deleteKeyRing } from '../../downstream-saml/signing-key-ring.js';
 import { z } from 'zod';
 import { forgetDraft } from '../connections/connection-draft.js';
 import {
@@ -135,7 +136,7 @@ export async function providerDelete(ctx: AdminContext, payload: unknown): Promi
 /** A deleted connection's secrets and wizard state: nothing of it may sign or be shown again. */
 async function forgetConnection(ctx: AdminContext, connection: ConnectionRecord): Promise<void> {
   const { secrets, store } = ctx.ports;
-  await secrets.deleteSecret(storageKeys.signingKey(connection.id));
+  await deleteKeyRing(ctx.ports, connection.id);
   for (const provider of connection.providers) await forgetProvider(ctx, connection.id, provider.id);
   await store.delete(storageKeys.wizardProgress(connection.id));
   await store.delete(storageKeys.wizardRollout(connection.id));

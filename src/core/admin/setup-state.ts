@@ -317,7 +317,7 @@ export function settingsWarnings(settings: AdminSettings): FieldProblem[] {
 }
 
 /** The bridge's own values of one connection, for the provider and for Guard; only the public certificate. */
-export function bridgeValues(ctx: AdminContext, credentials: SigningCredentials, connectionId: string = DEFAULT_ID): BridgeValues {
+export function bridgeValues(ctx: AdminContext, certificatePem: string, connectionId: string = DEFAULT_ID): BridgeValues {
   const urls = bridgeUrls(ctx.baseUrl, connectionId);
   return {
     baseUrl: ctx.baseUrl.replace(/\/+$/, ''),
@@ -327,6 +327,6 @@ export function bridgeValues(ctx: AdminContext, credentials: SigningCredentials,
     ssoUrl: urls.sso,
     metadataUrl: urls.metadata,
     idpInitiatedStartUrl: idpInitiatedStartUrl(ctx.baseUrl, connectionId),
-    certificatePem: credentials.certificatePem,
+    certificatePem,
   };
 }

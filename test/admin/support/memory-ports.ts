@@ -2,13 +2,14 @@ import type { AdminHost } from '../../../src/core/admin/admin-api-types.js';
 import type { AdminContext } from '../../../src/core/admin/admin-context.js';
 import { cryptoRandom } from '../../../src/core/default-ports.js';
 import type { Fetch, Logger, Ports } from '../../../src/core/ports.js';
-import { createSigningKey, toCredentials, type SigningCredentials } from '../../../src/downstream-saml/signing-key.js';
+import { createSigningKey, toCredentials, type SigningCredentials, type SigningKey } from '../../../src/downstream-saml/signing-key.js';
 import type { LogRecord } from '../../support/login-harness.js';
 import { MemoryStore } from '../../support/memory-ports.js';
 import { MemoryAuditTrail } from '../../support/memory-audit-trail.js';
 
 export { MemoryStore };
 
+let sharedKey: Promise<SigningKey> | undefined;
 let sharedCredentials: Promise<SigningCredentials> | undefined;
 
 export interface MemoryAdmin {
@@ -22,7 +23,15 @@ export interface MemoryAdmin {
 /** An admin context on memory ports; `fetch` fails unless given. The host is the standalone
  * server when loopback http is allowed (as there), else Forge, unless given. */
 export function memoryAdmin(
-  options: { allowLoopbackHttp?: boolean; fetch?: Fetch; actor?: string; baseUrl?: string; host?: AdminHost } = {},
+  options: {
+    allowLoopbackHttp?: boolean;
+    fetch?: Fetch;
+    actor?: string;
+    baseUrl?: string;
+    host?: AdminHost;
+    /** Makes the key ring's keys (default: the one shared key, which suits only a ring's first key). */
+    createSigningKey?: AdminContext['createSigningKey'];
+  } = {},
 ): MemoryAdmin {
   const clock = { now: Date.parse('2030-01-01T00:00:00Z') };
   // The resolvers' unit tests need nothing but memory ports, with a clock the test sets.
@@ -38,7 +47,9 @@ export function memoryAdmin(
     logger,
     fetch: options.fetch ?? (async () => Promise.reject(new TypeError('fetch failed'))),
   };
-  sharedCredentials ??= createSigningKey({ now: () => Date.now() }, 'bridge.example.net').then(toCredentials);
+  // One key made per test file: the key ring's first key and what `signingCredentials` answers.
+  sharedKey ??= createSigningKey({ now: () => Date.now() }, 'bridge.example.net');
+  sharedCredentials ??= sharedKey.then(toCredentials);
   return {
     ctx: {
       ports,
@@ -47,6 +58,7 @@ export function memoryAdmin(
       host: options.host ?? (options.allowLoopbackHttp ? 'standalone' : 'forge'),
       actor: options.actor ?? 'admin-1',
       signingCredentials: () => sharedCredentials!,
+      createSigningKey: options.createSigningKey ?? (() => sharedKey!),
       audit,
     },
     audit,

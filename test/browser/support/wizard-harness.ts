@@ -381,6 +381,13 @@ export class WizardHarness {
     return this.page;
   }
 
+  /** Opens the wizard at `step` as the steps stand now (nothing seeded), in a tab that gave the token. */
+  async showStep(step: WizardStep): Promise<Page> {
+    await this.page.goto(`${this.app.baseUrl}/admin/?${SIGNED_IN}#${step}`);
+    await this.onStep(STEP_TITLES[step]);
+    return this.page;
+  }
+
   /** A connection test of step 4 without a browser: test/start, the provider's sign-in, the callback. */
   async testLoginWithoutBrowser(user: { email: string; password: string }): Promise<void> {
     const { testId, startUrl } = await this.api<TestStartResponse>('test/start');

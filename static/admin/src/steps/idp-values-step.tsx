@@ -9,6 +9,7 @@ import { CopyButton } from '../components/copy-button.tsx';
 import { ContinueButton } from '../components/continue-button.tsx';
 import { ExternalLink } from '../components/external-link.tsx';
 import { downloadText } from '../download.ts';
+import { SigningCertificate } from '../components/signing-certificate.tsx';
 
 const GUARD_IDP_URL = 'https://admin.atlassian.com/';
 const GUARD_DOC_URL = 'https://support.atlassian.com/security-and-access-policies/docs/configure-saml-single-sign-on-with-an-identity-provider/';
@@ -70,6 +71,7 @@ export function IdpValuesStep(props: StepProps) {
           </SectionMessage>
         ) : null}
       </Stack>
+      <SigningCertificate {...props} />
       <SectionMessage appearance="discovery" title="Where in Atlassian Guard">
         <p>
           <ExternalLink href={GUARD_IDP_URL}>Atlassian Administration</ExternalLink> → Security → Identity providers → Other provider →

@@ -62,6 +62,10 @@ const ACTIONS: Record<string, string> = {
   'ownership.request': 'Requested ownership',
   'ownership.cancel': 'Cancelled ownership request',
   'ownership.granted': 'Ownership request took effect',
+  'certificate.prepare': 'Prepared the next signing certificate',
+  'certificate.activate': 'Switched signing to the next certificate',
+  'certificate.undo': 'Undid the signing certificate switch',
+  'certificate.discard-next': 'Discarded the next signing certificate',
 };
 
 export function actionName(action: string | undefined): string {
