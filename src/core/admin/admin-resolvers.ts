@@ -16,6 +16,7 @@ import { usersPreview } from './users-preview.js';
 import { connectionDelete, connectionSave, providerDelete, providerSave } from './connections.js';
 import { auditExport, auditQuery } from './audit.js';
 import { draftApply, draftDiscard } from './draft-apply.js';
+import { errorsExplain } from './errors-explain.js';
 import { checkOwner, currentOwners, ownersAdd, ownersGet, ownershipCancel, ownershipRequest, ownersRemove, settleClaim, type OwnerClaim } from './owners.js';
 
 export type AdminResolver<K extends AdminResolverKey> = (ctx: AdminContext, payload: unknown) => Promise<AdminAnswer<AdminResolverMap[K]['response']>>;
@@ -49,6 +50,7 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'ownership/cancel': ownershipCancel,
   'draft/apply': draftApply,
   'draft/discard': draftDiscard,
+  'errors/explain': errorsExplain,
 };
 
 /**
@@ -83,6 +85,8 @@ export const RESOLVER_ACCESS: { readonly [K in AdminResolverKey]: 'owner' | 'any
   // Applying a draft changes what users sign in with; discarding one throws away an owner's change.
   'draft/apply': 'owner',
   'draft/discard': 'owner',
+  // Reads the connection and what the admin pasted; changes nothing, so nothing to record either.
+  'errors/explain': 'any',
 };
 
 export const ADMIN_RESOLVER_KEYS = Object.keys(adminResolvers) as AdminResolverKey[];
