@@ -218,10 +218,10 @@ export function atlassianError(id: AtlassianErrorId): KnownAtlassianError {
 function pastedUrl(input: string): URL | undefined {
   const trimmed = input.trim();
   const candidate = /^https?:\/\/\S+$/i.test(trimmed) ? trimmed : /\bhttps?:\/\/[^\s"'<>]+/i.exec(trimmed)?.[0];
+  // Only an http(s) candidate gets this far, so no other scheme (javascript:, data:) is ever read as the address.
   if (!candidate) return undefined;
   try {
-    const url = new URL(candidate);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+    return new URL(candidate);
   } catch {
     return undefined;
   }
