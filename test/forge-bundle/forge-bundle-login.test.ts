@@ -150,6 +150,24 @@ describe('the app as Forge builds it, on Node 22', () => {
     expect(certificate.length).toBeGreaterThan(500);
   });
 
+  it('explains a pasted Atlassian error through the bundled admin resolver, against the certificate it signs with', async () => {
+    const explain = (guardCertificate: string) =>
+      host.adminResolver(
+        {
+          call: {
+            functionKey: 'errors/explain',
+            payload: { text: 'https://id.atlassian.com/error?error=access_denied&error_description=Certificate%20in%20SAML%20Response%20does%20not%20match', guardCertificate },
+          },
+          context: JIRA_ADMIN_PAGE,
+        },
+        { principal: { accountId: 'admin-1' } },
+      );
+    // The metadata's certificate (the test above), as an admin would have pasted it into Guard.
+    const pem = `-----BEGIN CERTIFICATE-----\n${certificate}\n-----END CERTIFICATE-----`;
+    await expect(explain(pem)).resolves.toMatchObject({ recognised: true, explanations: [{ id: 'certificate_mismatch', checks: [{ id: 'certificate_match', result: 'ok' }, { id: 'certificate_expiry', result: 'ok' }] }] });
+    await expect(explain('MIIB')).resolves.toMatchObject({ explanations: [{ checks: [{ id: 'certificate_match', result: 'problem' }, { id: 'certificate_expiry' }] }] });
+  });
+
   it('logs a user in with the HTTP-Redirect binding, verified by node-saml; a replayed callback is refused', async () => {
     const sp = serviceProvider();
     const relayState = 'https://start.atlassian.com/?a=1&b="<x>"';

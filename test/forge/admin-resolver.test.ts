@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { ConfigGetResponse, ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
+import type { ConfigGetResponse, ConfigSaveResponse, ErrorsExplainResponse } from '../../src/core/admin/admin-api-types.js';
 import { ADMIN_RESOLVER_KEYS } from '../../src/core/admin/admin-resolvers.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { actorHash, writeTestRecord } from '../../src/core/test-login.js';
@@ -97,6 +97,21 @@ describe('admin resolver on Forge', () => {
     });
   });
 
+  it('explains a pasted Atlassian error on Forge, against the certificate in Forge\'s secret storage', async () => {
+    const { bridge } = (await invoke('config/get', JIRA)) as ConfigGetResponse;
+    const before = platform.kvs.requests.length;
+    const explained = (await invoke('errors/explain', CONFLUENCE, {
+      text: 'https://id.atlassian.com/error?error=access_denied&error_description=Certificate%20in%20SAML%20Response%20does%20not%20match',
+      guardCertificate: bridge.certificatePem,
+    })) as ErrorsExplainResponse;
+    expect(explained).toMatchObject({ recognised: true, explanations: [{ id: 'certificate_mismatch', checks: [{ id: 'certificate_match', result: 'ok' }, { id: 'certificate_expiry', result: 'ok' }] }] });
+    // Read-only: it reads Forge storage and writes nothing.
+    const made = platform.kvs.requests.slice(before).map((r) => r.path);
+    expect(made.length).toBeGreaterThan(0);
+    expect(made.filter((path) => !/\/(get|query)$/.test(path))).toEqual([]);
+    await expect(invoke('errors/explain', JIRA, { text: 7 })).resolves.toMatchObject({ error: 'bad_request' });
+  });
+
   it('never accepts a loopback http issuer on Forge', async () => {
     const saved = (await invoke('config/save', JIRA, { settings: { oidc: { issuer: 'http://127.0.0.1:3000' } } })) as ConfigSaveResponse;
     expect(saved.ok).toBe(false);
@@ -135,6 +150,7 @@ describe('admin resolver on Forge', () => {
       'certificate/activate': [{ fingerprint: '00:'.repeat(31) + '00' }],
       'certificate/discard-next': [{ fingerprint: '00:'.repeat(31) + '00' }],
       'certificate/undo': [{ fingerprint: '00:'.repeat(31) + '00' }],
+      'errors/explain': [{ text: 'https://id.atlassian.com/error?error=access_denied&error_description=assertion%20has%20expired' }],
     };
     expect(Object.keys(payloads).sort()).toEqual([...ADMIN_RESOLVER_KEYS].sort());
     const answers: unknown[] = [];

@@ -36,7 +36,8 @@ export type AdminResolverKey =
   | 'certificate/prepare'
   | 'certificate/activate'
   | 'certificate/undo'
-  | 'certificate/discard-next';
+  | 'certificate/discard-next'
+  | 'errors/explain';
 
 /**
  * Which connection, and which provider of it, a wizard call is about. Omitted: the first
@@ -600,4 +601,60 @@ export interface AdminResolverMap {
   'certificate/activate': { request: CertificateChangeRequest; response: CertificateChangeResponse };
   'certificate/undo': { request: CertificateChangeRequest; response: CertificateChangeResponse };
   'certificate/discard-next': { request: CertificateChangeRequest; response: CertificateChangeResponse };
+  'errors/explain': { request: ErrorsExplainRequest; response: ErrorsExplainResponse };
+}
+
+/** The facts of a connection an explained Atlassian error is checked against (`connection-checks.ts`). */
+export type ConnectionCheckId =
+  | 'clock_provider'
+  | 'clock_browser'
+  | 'assertion_window'
+  | 'name_id_claim'
+  | 'name_id_value'
+  | 'rollout'
+  | 'certificate_match'
+  | 'certificate_expiry'
+  | 'stable_id';
+
+/** One check of one cause: `unknown` when the connection holds nothing to decide it by (no test yet, nothing pasted). */
+export interface ConnectionCheck {
+  id: ConnectionCheckId;
+  label: string;
+  result: 'ok' | 'problem' | 'unknown';
+  /** One line, for the admin. */
+  reason: string;
+  /** Values the reason is about (both certificates' fingerprints, the NameID), shown as text. */
+  values?: { label: string; value: string }[];
+}
+
+/** `errors/explain`: what an admin pasted from Atlassian's error page, and optionally the certificate in Guard. */
+export interface ErrorsExplainRequest extends ConnectionTarget {
+  /** The error page's URL or its message, at most 4096 characters. */
+  text: string;
+  /** The certificate now in Guard's "Public X509 certificate" field, to compare with the active one. */
+  guardCertificate?: string;
+  /** The admin's browser clock (ms since 1970) when the request left, to compare with the bridge's. */
+  browserTime?: number;
+}
+
+export interface ErrorsExplainResponse {
+  recognised: boolean;
+  pasted: {
+    kind: 'url' | 'text';
+    host?: string;
+    atlassian?: boolean;
+    parameters: { name: string; value: string }[];
+    reference?: string;
+  };
+  /** One per matching entry of the table (`atlassian-errors.ts`); the general checks when none matches. */
+  explanations: {
+    id: string;
+    title: string;
+    causes: string[];
+    checks: ConnectionCheck[];
+    nextStep: string;
+    learnMore?: string;
+  }[];
+  /** The bridge's clock when it answered (ISO 8601). */
+  bridgeTime: string;
 }

@@ -17,6 +17,7 @@ import { connectionDelete, connectionSave, providerDelete, providerSave } from '
 import { auditExport, auditQuery } from './audit.js';
 import { draftApply, draftDiscard } from './draft-apply.js';
 import { certificateActivate, certificateDiscardNext, certificatePrepare, certificateUndo } from './certificates.js';
+import { errorsExplain } from './errors-explain.js';
 import { checkOwner, currentOwners, ownersAdd, ownersGet, ownershipCancel, ownershipRequest, ownersRemove, settleClaim, type OwnerClaim } from './owners.js';
 
 export type AdminResolver<K extends AdminResolverKey> = (ctx: AdminContext, payload: unknown) => Promise<AdminAnswer<AdminResolverMap[K]['response']>>;
@@ -54,6 +55,7 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'certificate/activate': certificateActivate,
   'certificate/undo': certificateUndo,
   'certificate/discard-next': certificateDiscardNext,
+  'errors/explain': errorsExplain,
 };
 
 /**
@@ -94,6 +96,8 @@ export const RESOLVER_ACCESS: { readonly [K in AdminResolverKey]: 'owner' | 'any
   'certificate/activate': 'owner',
   'certificate/undo': 'owner',
   'certificate/discard-next': 'owner',
+  // Reads the connection and what the admin pasted; changes nothing, so nothing to record either.
+  'errors/explain': 'any',
 };
 
 export const ADMIN_RESOLVER_KEYS = Object.keys(adminResolvers) as AdminResolverKey[];

@@ -16,6 +16,7 @@ import { ActivityView } from './views/activity-view.tsx';
 import { ConnectionsView } from './views/connections-view.tsx';
 import { WizardPage } from './views/wizard-page.tsx';
 import { OwnersNotice, OwnersView } from './views/owners-view.tsx';
+import { TroubleshootView } from './views/troubleshoot-view.tsx';
 import { ReadOnlyContext } from './access.ts';
 import { LeaveDialog } from './components/leave-dialog.tsx';
 import { UnsavedEditsContext, type UnsavedEdits } from './unsaved-edits.ts';
@@ -315,6 +316,8 @@ export function App() {
           </ReadOnlyContext.Provider>
         ) : route.page === 'activity' ? (
           <ActivityView connections={data.connections} />
+        ) : route.page === 'troubleshoot' ? (
+          <TroubleshootView target={target} connectionName={data.connection.name} />
         ) : (
           <ReadOnlyContext.Provider value={readOnly}>
           <WizardPage
@@ -368,6 +371,7 @@ function pageTitle(route: Route): string {
   if (route.page === 'connections') return 'Connections';
   if (route.page === 'activity') return 'Sign-in activity';
   if (route.page === 'owners') return 'SSO owners';
+  if (route.page === 'troubleshoot') return 'Troubleshoot a sign-in error';
   return stepInfo(route.step ?? 'overview').title;
 }
 

@@ -3,12 +3,12 @@ import { isWizardStep } from './wizard-steps.ts';
 
 /**
  * Where the admin is, kept in the URL hash so that a reload (or a link sent to another admin)
- * opens the same page, connection, provider and step: `#<step>`, `#connections`, `#activity` or `#owners`,
+ * opens the same page, connection, provider and step: `#<step>`, `#connections`, `#activity`, `#owners` or `#troubleshoot`,
  * then `?connection=<id>&provider=<id>` once there is more than one to choose from. The first
  * release's `#<step>` still opens that step of the only connection.
  */
 
-export type AdminPage = 'wizard' | 'connections' | 'activity' | 'owners';
+export type AdminPage = 'wizard' | 'connections' | 'activity' | 'owners' | 'troubleshoot';
 
 export interface Route extends ConnectionTarget {
   page: AdminPage;
@@ -16,7 +16,7 @@ export interface Route extends ConnectionTarget {
   step?: WizardStep;
 }
 
-const PAGES: readonly AdminPage[] = ['connections', 'activity', 'owners'];
+const PAGES: readonly AdminPage[] = ['connections', 'activity', 'owners', 'troubleshoot'];
 
 export function parseRoute(hash: string): Route {
   const [head = '', query = ''] = hash.replace(/^#/, '').split('?', 2);

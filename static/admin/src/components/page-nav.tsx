@@ -7,6 +7,7 @@ const PAGES: readonly { page: AdminPage; label: string }[] = [
   { page: 'connections', label: 'Connections' },
   { page: 'activity', label: 'Sign-in activity' },
   { page: 'owners', label: 'Owners' },
+  { page: 'troubleshoot', label: 'Troubleshoot' },
 ];
 
 /** The admin page's parts, at the top of every page. */

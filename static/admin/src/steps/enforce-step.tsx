@@ -10,6 +10,7 @@ import { ExternalLink } from '../components/external-link.tsx';
 import { fieldName } from '../components/problems.tsx';
 import { ReinstallWarning } from '../components/reinstall-warning.tsx';
 import { BrowserBindingNotice } from '../components/browser-binding-notice.tsx';
+import { TroubleshootLink } from '../components/troubleshoot-link.tsx';
 
 const ADMIN = 'https://admin.atlassian.com/';
 
@@ -113,6 +114,7 @@ export function EnforceStep(props: StepProps) {
       </ol>
       {status.browserBinding.bound ? null : <BrowserBindingNotice binding={status.browserBinding} />}
       <ReinstallWarning />
+      {rollout.enforced || rollout.testPolicyCreated ? <TroubleshootLink /> : null}
       {failure ? (
         <SectionMessage appearance="error" title="Not saved">
           <p>{failure}</p>

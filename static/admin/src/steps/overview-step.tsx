@@ -8,6 +8,7 @@ import type { StepProps } from '../wizard-context.ts';
 import { fieldName, WarningList } from '../components/problems.tsx';
 import { BrowserBindingNotice } from '../components/browser-binding-notice.tsx';
 import { ReinstallWarning } from '../components/reinstall-warning.tsx';
+import { TroubleshootLink } from '../components/troubleshoot-link.tsx';
 import { stepForPath, stepInfo, stepNumber } from '../wizard-steps.ts';
 
 /** Step 1: what is configured, what is missing, whether SSO is live, and the next step. */
@@ -127,6 +128,7 @@ export function OverviewStep(props: StepProps) {
         </SectionMessage>
       ) : null}
 
+      {status.configured || status.live ? <TroubleshootLink /> : null}
       <WarningList warnings={warnings} />
       {status.browserBinding.bound ? null : <BrowserBindingNotice binding={status.browserBinding} />}
       <ReinstallWarning />
