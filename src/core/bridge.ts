@@ -13,7 +13,7 @@ import { takeLoginTransaction } from './login/steps/take-transaction.js';
 import { LoginCounter } from './login/steps/admit-login.js';
 import { bindingCookieHeader, browserBindingCookieName, providerChoiceCookie, readBindingCookieCheck } from './browser-binding.js';
 import { recordTestOutcome, type TestConfig, type TestOutcome } from './test-login.js';
-import { providerById, requireAnyConnection, type BridgeDirectory, type DirectorySource, type TestConfigSource } from './connections/directory.js';
+import { providerById, requireAnyConnection, type BridgeDirectory, type ConnectionEntry, type DirectorySource, type TestConfigSource } from './connections/directory.js';
 import { DEFAULT_ID } from './storage-keys.js';
 import { idpInitiatedStartUrl } from './config.js';
 import type { AuditTrail, LoginAuditRecord } from './audit/audit-trail.js';
@@ -105,6 +105,22 @@ export function createBridge(options: BridgeOptions): Bridge {
   // which key signs never is.
   const signingCredentials = async (connectionId: string = DEFAULT_ID): Promise<SigningCredentials> =>
     credentialsOf(connectionId, (await signingKeyRing(connectionId)).active);
+
+  /** The page that asks which provider to sign in with; its form comes back to the route that showed it. */
+  const providerChoicePage = (connection: ConnectionEntry, form: { action: string; method: 'get' | 'post'; fields: Record<string, string | undefined> }): BridgeResponse => {
+    const nonce = ports.random.token(16);
+    return {
+      status: 200,
+      headers: htmlHeaders({ nonce, formAction: form.action }),
+      body: renderProviderChoicePage({
+        ...form,
+        emailField: CHOICE_FIELDS.email,
+        providerField: CHOICE_FIELDS.provider,
+        providers: connection.providers.map((p) => ({ id: p.id, name: p.name })),
+        nonce,
+      }),
+    };
+  };
 
   /** The directory; a stored value that cannot be read at all is the configuration's fault. */
   const directory = async (hint?: { revision?: string | null }): Promise<BridgeDirectory> => {
@@ -260,20 +276,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     }
     if (started.kind === 'choose') {
       ports.logger.log('info', 'login.choosing', { reference: attempt.reference, connection: started.connection.id });
-      const nonce = ports.random.token(16);
-      return {
-        status: 200,
-        headers: htmlHeaders({ nonce, formAction: `${baseUrl}/saml/sso` }),
-        body: renderProviderChoicePage({
-          action: `${baseUrl}/saml/sso`,
-          method: binding === 'post' ? 'post' : 'get',
-          fields: { SAMLRequest: samlRequest, RelayState: relayState },
-          emailField: CHOICE_FIELDS.email,
-          providerField: CHOICE_FIELDS.provider,
-          providers: started.connection.providers.map((p) => ({ id: p.id, name: p.name })),
-          nonce,
-        }),
-      };
+      return providerChoicePage(started.connection, { action: `${baseUrl}/saml/sso`, method: binding === 'post' ? 'post' : 'get', fields: { SAMLRequest: samlRequest, RelayState: relayState } });
     }
     ports.logger.log('info', 'login.started', {
       reference: attempt.reference,
@@ -361,20 +364,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     const action = idpInitiatedStartUrl(baseUrl, connectionId);
     if (started.kind === 'choose') {
       ports.logger.log('info', 'login.choosing', { reference: attempt.reference, connection: started.connection.id, flow: 'idp' });
-      const nonce = ports.random.token(16);
-      return {
-        status: 200,
-        headers: htmlHeaders({ nonce, formAction: action }),
-        body: renderProviderChoicePage({
-          action,
-          method: 'get',
-          fields: { target: targetPath },
-          emailField: CHOICE_FIELDS.email,
-          providerField: CHOICE_FIELDS.provider,
-          providers: started.connection.providers.map((p) => ({ id: p.id, name: p.name })),
-          nonce,
-        }),
-      };
+      return providerChoicePage(started.connection, { action, method: 'get', fields: { target: targetPath } });
     }
     ports.logger.log('info', 'login.started', {
       reference: attempt.reference,

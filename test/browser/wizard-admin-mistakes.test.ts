@@ -46,6 +46,8 @@ describe("an admin's mistakes, caught where they are made", () => {
     await page.getByLabel('SP Entity ID').fill(bridge.metadataUrl);
     await page.getByLabel('ACS URL').fill(GUARD_ACS_URL);
     await page.getByRole('button', { name: 'Save', exact: true }).click();
+    // The field's message is tied to it once the refusal is back.
+    await page.getByLabel('SP Entity ID').and(page.locator('[aria-invalid="true"]')).waitFor();
     const describedBy = (await page.getByLabel('SP Entity ID').getAttribute('aria-describedby'))!.split(' ').pop();
     await page.locator(`[id="${describedBy}"]`, { hasText: "this app's own address" }).waitFor();
     await expect(page.getByRole('button', { name: 'Swap them' }).count()).resolves.toBe(0);
