@@ -79,6 +79,8 @@ export async function measureColdStarts(bundle: ForgeBundle, runs: number, setti
     format: 'esm',
     target: 'node22',
     logLevel: 'warning',
+    // CommonJS packages bundled into an ES module (yaml) require Node's built-ins.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   const seed = path.join(BUILD_DIR, 'cold-start-seed.json');
   const signingKey = await createSigningKey({ now: () => Date.now() }, new URL('https://bridge.webtrigger.atlassian.app').host);
@@ -87,7 +89,9 @@ export async function measureColdStarts(bundle: ForgeBundle, runs: number, setti
   for (let i = 0; i < runs; i++) {
     const profiling = profile && i === runs - 1 ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-name=cold-start.cpuprofile'] : [];
     const started = performance.now();
-    const { stdout } = await promisify(execFile)(node22Path({ install: true }), [...profiling, entry, bundle.file, seed]);
+    const { stdout } = await promisify(execFile)(node22Path({ install: true }), [...profiling, entry, bundle.file, seed], {
+      env: { ...process.env, FORGE_MANIFEST: fileURLToPath(new URL('../manifest.yml', import.meta.url)) },
+    });
     const wallMs = performance.now() - started;
     results.push({ ...(JSON.parse(stdout) as Omit<ColdStart, 'wallMs'>), wallMs });
   }

@@ -1,6 +1,7 @@
 import { webTrigger } from '@forge/api';
 import { composeBridge } from '../src/core/composition.js';
 import { storageKeys } from '../src/core/storage-keys.js';
+import { documentJson, migrateSettings } from '../src/core/connections/connections-document.js';
 import type { Ports } from '../src/core/ports.js';
 import { createForgePorts } from '../src/forge/forge-ports.js';
 import { createWebTriggerHandler, type WebTriggerEvent } from '../src/forge/web-trigger.js';
@@ -77,9 +78,10 @@ serveRequests({
       logins: number;
       serviceProvider: { entityId: string; acsUrl: string };
     };
-    // What the setup wizard stores: the settings without the secret and the base URL, and the secret apart.
+    // What the setup wizard stores: the connections document (the settings without the secret
+    // and the base URL), and the secret apart.
     const settings = { oidc: { issuer, clientId: FORGE_CLIENT.id, scopes: ['openid', 'email', 'profile'] }, serviceProvider, allowedEmailDomains: ['example.com'] };
-    platform.kvs.data.set(storageKeys.config(), { value: { v: settings }, createdAt: Date.now(), updatedAt: Date.now() });
+    platform.kvs.data.set(storageKeys.connections(), { value: { v: documentJson(migrateSettings(settings)) }, createdAt: Date.now(), updatedAt: Date.now() });
     platform.kvs.secrets.set(storageKeys.clientSecret(), { value: { v: FORGE_CLIENT.secret }, createdAt: Date.now(), updatedAt: Date.now() });
 
     const alice = demoUsers.find((u) => u.email === 'alice@example.com')!;

@@ -59,7 +59,8 @@ export async function startHelper(script: string, options: HelperOptions = {}): 
   const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${options.profile}.cpuprofile`] : [];
   const child: ChildProcess = fork(compiled, [], {
     execArgv: [...(options.nodeFlags ?? []), ...profiling],
-    env: { ...process.env, ...options.env },
+    // Compiled into the cache directory, a helper cannot find the manifest next to its source.
+    env: { FORGE_MANIFEST: fileURLToPath(new URL('../manifest.yml', import.meta.url)), ...process.env, ...options.env },
     // The standalone server writes a JSON log line per request, as in production; nobody reads it here.
     stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'],
   });

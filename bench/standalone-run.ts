@@ -227,12 +227,12 @@ async function loginsInFlight(browsers: Browser[], total: number, ssoUrl: string
 }
 
 /**
- * The Node flags `npm start` runs the standalone server with (V8 heap limits), read from
- * package.json's start script so that what is measured is what starts.
+ * The Node flags `npm start` runs the standalone server with (V8 heap limits), read from the
+ * start script (`scripts/start.mjs`, its `SERVER_ARGS`) so that what is measured is what starts.
  */
 function startFlags(): string[] {
-  const manifest = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-  const command = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/src\/standalone\/main\.js/.exec(manifest.scripts.start);
-  if (!command) throw new Error('package.json: the start script does not run node dist/src/standalone/main.js');
-  return command[1]!.trim().split(/\s+/).filter(Boolean);
+  const script = fs.readFileSync(new URL('../scripts/start.mjs', import.meta.url), 'utf8');
+  const args = /const SERVER_ARGS = \[([^\]]*)\]/.exec(script);
+  if (!args || !args[1]!.includes('dist/src/standalone/main.js')) throw new Error('scripts/start.mjs: SERVER_ARGS does not run dist/src/standalone/main.js');
+  return [...args[1]!.matchAll(/'(--[\w-]+(?:=[^']*)?)'/g)].map((m) => m[1]!);
 }

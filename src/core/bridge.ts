@@ -19,6 +19,7 @@ import { idpInitiatedStartUrl } from './config.js';
 import type { AuditTrail, LoginAuditRecord } from './audit/audit-trail.js';
 import type { SigningCredentials } from '../downstream-saml/signing-key.js';
 import { ensureKeyRing, loadRingKey, type KeyRing, type KeyRingEntry } from '../downstream-saml/signing-key-ring.js';
+import { raiseSigningKeyRevision } from './connections/connections-document.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
 import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
 
@@ -35,6 +36,11 @@ export class BridgeCaches {
    * on every use, so a warm instance signs with the new key right after another one activated it.
    */
   readonly credentials = new Map<string, Promise<SigningCredentials>>();
+  /**
+   * Each connection's key ring as last read, used only while the directory's record of the
+   * connection announces the same revision (`signingKeyRevision`): a login then reads no ring.
+   */
+  readonly keyRings = new Map<string, KeyRing>();
   /** The last directory built from storage, by revision (see `connections/directory.ts`). */
   directory: BridgeDirectory | undefined;
   /** This instance's share of the per-installation login count (`admit-login.ts`). */
@@ -101,10 +107,33 @@ export function createBridge(options: BridgeOptions): Bridge {
     }
     return credentials;
   };
-  // The ring is read on every use (one key-value read): the parsed key is cached, the choice of
-  // which key signs never is.
+  // Read on every use (one key-value read): the parsed key is cached, the choice of which key
+  // signs is not. The admin page and the error explainer use this one.
   const signingCredentials = async (connectionId: string = DEFAULT_ID): Promise<SigningCredentials> =>
     credentialsOf(connectionId, (await signingKeyRing(connectionId)).active);
+
+  /**
+   * The key a login signs with. The ring is cached, and trusted only while the connection's
+   * record announces the cached ring's revision: every ring change announces its revision there
+   * before it is written (`signing-key-ring.ts`), and every SSO request reads the record, so a
+   * login that starts after a change never signs with the replaced key, on any instance.
+   */
+  const activeSigningKey = async (connection: Pick<ConnectionEntry, 'id' | 'signingKeyRevision'>): Promise<SigningCredentials> => {
+    const announced = connection.signingKeyRevision;
+    const cached = caches.keyRings.get(connection.id);
+    if (announced !== undefined && cached?.revision === announced) return credentialsOf(connection.id, cached.active);
+    const ring = await signingKeyRing(connection.id);
+    if (announced === ring.revision) caches.keyRings.set(connection.id, ring);
+    else caches.keyRings.delete(connection.id);
+    if (announced !== undefined && announced < ring.revision) {
+      // A stored record from before rings announced their revision (an upgrade): announce it
+      // once, so that later logins read no ring. Raising it to a revision the ring already has
+      // is safe (no instance trusts a cache the record does not name); a failure only leaves
+      // caching off.
+      await raiseSigningKeyRevision(ports.store, connection.id, ring.revision).catch(() => false);
+    }
+    return credentialsOf(connection.id, ring.active);
+  };
 
   /** The page that asks which provider to sign in with; its form comes back to the route that showed it. */
   const providerChoicePage = (connection: ConnectionEntry, form: { action: string; method: 'get' | 'post'; fields: Record<string, string | undefined> }): BridgeResponse => {
@@ -314,7 +343,8 @@ export function createBridge(options: BridgeOptions): Bridge {
     const current = await directory({ revision: transaction.directoryRevision });
     let result: FinishLoginResult;
     try {
-      result = await finishLogin(loginContext, current, request.query, signingCredentials, taken as TakenLogin<SamlLoginTransaction>, attempt);
+      const signingKeyOf = (connectionId: string) => activeSigningKey(current.connections.find((c) => c.id === connectionId) ?? { id: connectionId });
+      result = await finishLogin(loginContext, current, request.query, signingKeyOf, taken as TakenLogin<SamlLoginTransaction>, attempt);
     } catch (error) {
       await prepareWaysOn(error, current, transaction, always);
       throw error;

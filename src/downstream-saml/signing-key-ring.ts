@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BridgeError } from '../core/errors.js';
 import type { Clock, KeyValueStore, RandomSource, RevisedValue, SecretStore } from '../core/ports.js';
 import { storageKeys } from '../core/storage-keys.js';
+import { raiseSigningKeyRevision } from '../core/connections/connections-document.js';
 import { createSigningKey, loadOrCreateSigningKey, normalizePem, toCredentials, type SigningCredentials, type SigningKey } from './signing-key.js';
 
 /**
@@ -18,6 +19,12 @@ import { createSigningKey, loadOrCreateSigningKey, normalizePem, toCredentials, 
  * in secret storage at its own key, written once and never overwritten. So two admins preparing
  * or activating at once cannot lose a key: the loser's write of the ring is refused, and what it
  * wrote to secret storage is a key nobody references, which it deletes.
+ *
+ * Warm instances cache the ring by revision and read it again only when the connection's record
+ * in the connections document (read by every SSO request anyway) announces a newer one. So every
+ * change announces its revision there *before* writing the ring, and a change whose announcement
+ * fails is not made: the ring's revision is never ahead of the announced one, and an instance
+ * never keeps signing with a key that was replaced (see `bridge.ts`, `activeSigningKey`).
  */
 
 /** One key of the ring, as the ring records it: its id and public certificate, never the private key. */
@@ -60,6 +67,14 @@ const ringSchema = z.object({
   next: entrySchema.optional(),
   previous: entrySchema.extend({ retiredAt: z.number(), undoUntil: z.number() }).optional(),
 });
+/**
+ * What a deleted connection's ring leaves: its last revision, so a ring made later under the same
+ * id (the first connection is always `default`) goes on from there. Revisions never repeat for an
+ * id, so an instance's ring cached by revision can never pass for a later ring.
+ */
+const deletedRingSchema = z.strictObject({ revision: z.number().int().min(1), deleted: z.literal(true) });
+
+type StoredRing = { ring?: KeyRing; deletedAt?: number };
 
 /** What the ring functions need: the ports, and the common name a new certificate gets. */
 export interface KeyRingPorts {
@@ -92,11 +107,18 @@ export function entryOf(id: string, certificatePem: string, createdAt: number): 
 
 /** The stored ring, or nothing; a ring that does not parse is the configuration's fault. */
 export async function readKeyRing(store: KeyValueStore, connectionId: string): Promise<KeyRing | undefined> {
+  return (await readStoredRing(store, connectionId)).ring;
+}
+
+/** The stored ring, or the revision a deleted one reached (`deletedAt`), or nothing. */
+async function readStoredRing(store: KeyValueStore, connectionId: string): Promise<StoredRing> {
   const raw = await store.get(storageKeys.signingKeyRing(connectionId));
-  if (raw === undefined) return undefined;
+  if (raw === undefined) return {};
+  const deleted = deletedRingSchema.safeParse(raw);
+  if (deleted.success) return { deletedAt: deleted.data.revision };
   const parsed = ringSchema.safeParse(raw);
   if (!parsed.success) throw new BridgeError('config_invalid', 'stored signing key ring does not parse');
-  return parsed.data as KeyRing;
+  return { ring: parsed.data as KeyRing };
 }
 
 /**
@@ -105,17 +127,38 @@ export async function readKeyRing(store: KeyValueStore, connectionId: string): P
  * where it is. A fresh one gets its first key the same way (`loadOrCreateSigningKey`).
  */
 export async function ensureKeyRing(ports: KeyRingPorts, connectionId: string): Promise<KeyRing> {
-  const stored = await readKeyRing(ports.store, connectionId);
-  if (stored) return stored;
+  const stored = await readStoredRing(ports.store, connectionId);
+  if (stored.ring) return stored.ring;
   const credentials = await loadOrCreateSigningKey(ports.secrets, ports.clock, ports.commonName, connectionId, ports.createKey);
   const legacy = await ports.secrets.getSecret<SigningKey & Record<string, string>>(storageKeys.signingKey(connectionId));
   const createdAt = legacy?.createdAt ? Date.parse(legacy.createdAt) : ports.clock.now();
-  const ring: KeyRing = { revision: 1, active: entryOf(INITIAL_KEY_ID, credentials.certificatePem, Number.isFinite(createdAt) ? createdAt : ports.clock.now()) };
-  if (await ports.store.compareAndSet(storageKeys.signingKeyRing(connectionId), null, toRevised(ring))) return ring;
-  // Another first use made the ring meanwhile; both read the same first key, so theirs is ours.
-  const winner = await readKeyRing(ports.store, connectionId);
-  if (!winner) throw new BridgeError('storage_unavailable', 'signing key ring vanished while being created');
-  return winner;
+  const ring: KeyRing = {
+    revision: (stored.deletedAt ?? 0) + 1,
+    active: entryOf(INITIAL_KEY_ID, credentials.certificatePem, Number.isFinite(createdAt) ? createdAt : ports.clock.now()),
+  };
+  let made = ring;
+  if (!(await ports.store.compareAndSet(storageKeys.signingKeyRing(connectionId), stored.deletedAt ?? null, toRevised(ring)))) {
+    // Another first use made the ring meanwhile; both read the same first key, so theirs is ours.
+    const winner = await readKeyRing(ports.store, connectionId);
+    if (!winner) throw new BridgeError('storage_unavailable', 'signing key ring vanished while being created');
+    made = winner;
+  }
+  // Announced after the write, unlike a change: until now no record named a revision of this
+  // ring, so no instance can have cached it. Failing to announce only leaves caching off.
+  await announceRevision(ports, connectionId, made.revision);
+  return made;
+}
+
+/**
+ * Raises the revision the connection's record announces (`raiseSigningKeyRevision`); false if the
+ * connections document could not be written (store down, or other changes kept winning).
+ */
+async function announceRevision(ports: KeyRingPorts, connectionId: string, revision: number): Promise<boolean> {
+  try {
+    return await raiseSigningKeyRevision(ports.store, connectionId, revision);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -218,12 +261,17 @@ export async function discardNextKey(ports: KeyRingPorts, connectionId: string, 
 
 /** Every key of a deleted connection: nothing of it may sign again. */
 export async function deleteKeyRing(ports: { store: KeyValueStore; secrets: SecretStore }, connectionId: string): Promise<void> {
-  const ring = await readKeyRing(ports.store, connectionId).catch(() => undefined);
+  const raw = await ports.store.get(storageKeys.signingKeyRing(connectionId));
+  const ring = ringSchema.safeParse(raw).data as KeyRing | undefined;
   for (const entry of [ring?.active, ring?.next, ring?.previous]) {
     if (entry) await ports.secrets.deleteSecret(keySecretName(connectionId, entry.id));
   }
   await ports.secrets.deleteSecret(storageKeys.signingKey(connectionId));
-  await ports.store.delete(storageKeys.signingKeyRing(connectionId));
+  // Not deleted: the revision stays (even of a ring that no longer parses), so a later ring under
+  // this id is never taken for this one.
+  const last = (raw as { revision?: unknown } | undefined)?.revision;
+  const revision = (typeof last === 'number' && Number.isSafeInteger(last) && last > 0 ? last : 0) + 1;
+  await ports.store.set(storageKeys.signingKeyRing(connectionId), { revision, deleted: true });
 }
 
 /** The ring without a previous key whose undo time is over. */
@@ -235,6 +283,8 @@ function pruned(ring: KeyRing, now: number): Omit<KeyRing, 'revision'> {
 
 async function writeRing(ports: KeyRingPorts, connectionId: string, before: KeyRing, after: Omit<KeyRing, 'revision'>): Promise<KeyRingChange> {
   const ring: KeyRing = { revision: before.revision + 1, ...after };
+  // Announced first: from here on no instance takes its cached ring (revision `before`) as current.
+  if (!(await announceRevision(ports, connectionId, ring.revision))) return { ok: false, reason: 'conflict', ring: before };
   const written = await ports.store.compareAndSet(storageKeys.signingKeyRing(connectionId), before.revision, toRevised(ring));
   if (written) return { ok: true, ring };
   return { ok: false, reason: 'conflict', ring: (await readKeyRing(ports.store, connectionId)) ?? before };

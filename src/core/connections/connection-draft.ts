@@ -70,7 +70,7 @@ function canonical(value: unknown): string {
  * any later change to the draft asks for a new test before it can be applied as tested.
  */
 export function draftFingerprint(testFingerprint: string, draft: ConnectionRecord): string {
-  const { revision: _revision, ...record } = draft;
+  const { revision: _revision, signingKeyRevision: _ring, ...record } = draft;
   return createHash('sha256').update(canonical([testFingerprint, record])).digest('base64url');
 }
 
@@ -117,7 +117,8 @@ export function draftDifferences(applied: ConnectionRecord | undefined, draft: C
   const leaves = (record: ConnectionRecord | undefined): Map<string, string> => {
     const out = new Map<string, string>();
     if (!record) return out;
-    const { revision: _revision, providers, ...connection } = record;
+    // Revisions are bookkeeping, not settings (the key ring's is raised by certificate changes).
+    const { revision: _revision, signingKeyRevision: _ring, providers, ...connection } = record;
     leafValues(connection, { into: out });
     for (const { id, secretRevision, ...provider } of providers) {
       leafValues(provider, { prefix: `providers.${id}`, into: out });

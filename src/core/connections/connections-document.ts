@@ -46,6 +46,13 @@ export const connectionRecordSchema = z.object({
   revision: z.number().int().min(1),
   ...settings.pick(settingsMaskAt('connection')).shape,
   providers: z.array(providerRecordSchema).min(1).max(MAX_PROVIDERS_PER_CONNECTION),
+  /**
+   * The revision of the connection's signing key ring, raised *before* the ring changes
+   * (`raiseSigningKeyRevision`): a warm instance may sign with a ring it cached only while this
+   * equals the cached ring's revision, so the ring is not read on every login. Never lowered, and
+   * never taken from an admin's edited record (`withConnection` keeps the stored one).
+   */
+  signingKeyRevision: z.number().int().min(1).optional(),
 });
 
 /** Unknown fields are dropped: a document written by a later release stays readable. */
@@ -158,13 +165,46 @@ function copy<T>(value: T): T {
 
 /** The document with one connection replaced (or added), the connection's and document's revisions raised. */
 export function withConnection(document: ConnectionsDocument, connection: ConnectionRecord): ConnectionsDocument {
-  const exists = document.connections.some((c) => c.id === connection.id);
-  const updated = { ...connection, revision: exists ? connection.revision + 1 : 1 };
+  const existing = document.connections.find((c) => c.id === connection.id);
+  // The key ring's revision is the stored one, whatever the edited record (a draft made before a
+  // rotation) says: lowering it would let warm instances sign with a replaced key.
+  const { signingKeyRevision: _edited, ...edited } = connection;
+  const updated: ConnectionRecord = {
+    ...edited,
+    revision: existing ? connection.revision + 1 : 1,
+    ...(existing?.signingKeyRevision !== undefined ? { signingKeyRevision: existing.signingKeyRevision } : {}),
+  };
   return {
     v: CONNECTIONS_DOCUMENT_VERSION,
     revision: document.revision + 1,
-    connections: exists ? document.connections.map((c) => (c.id === connection.id ? updated : c)) : [...document.connections, updated],
+    connections: existing ? document.connections.map((c) => (c.id === connection.id ? updated : c)) : [...document.connections, updated],
   };
+}
+
+/** How often raising the key ring's revision is tried again after losing the write to another change. */
+const RAISE_ATTEMPTS = 5;
+
+/**
+ * Raises the key ring revision a connection's record announces to at least `revision`; false if
+ * another change kept winning the write. Neither the connection's own revision (an admin's open
+ * form stays current) nor anything else changes. Where no stored document holds the connection,
+ * no instance can have cached its ring by revision, so there is nothing to announce (true).
+ */
+export async function raiseSigningKeyRevision(store: KeyValueStore, connectionId: string, revision: number): Promise<boolean> {
+  for (let attempt = 0; attempt < RAISE_ATTEMPTS; attempt++) {
+    const read = await readConnections(store);
+    if (read.state !== 'ok' || read.migrated) return true;
+    const { document } = read;
+    const connection = document.connections.find((c) => c.id === connectionId);
+    if (!connection || (connection.signingKeyRevision ?? 0) >= revision) return true;
+    const next: ConnectionsDocument = {
+      ...document,
+      revision: document.revision + 1,
+      connections: document.connections.map((c) => (c.id === connectionId ? { ...c, signingKeyRevision: revision } : c)),
+    };
+    if (await writeConnections(store, next, { revision: document.revision, stored: true })) return true;
+  }
+  return false;
 }
 
 export function withoutConnection(document: ConnectionsDocument, connectionId: string): ConnectionsDocument {

@@ -38,6 +38,12 @@ export interface ConnectionEntry {
   idpInitiated: { enabled: boolean; relayState?: string };
   /** How old and how far ahead an AuthnRequest's IssueInstant may be. */
   requestLimits: { maxAgeSeconds: number; maxFutureSeconds: number };
+  /**
+   * The key ring revision the stored record announces (see `activeSigningKey` in `bridge.ts`);
+   * 0 for a stored record that announces none yet (rings are revision 1 up); absent for a
+   * connection from a configuration file, whose ring is read on every login.
+   */
+  signingKeyRevision?: number;
   providers: readonly ProviderEntry[];
 }
 
@@ -279,6 +285,7 @@ function buildConnection(
     // Connection-level settings: every provider's configuration has the same.
     idpInitiated: idpInitiatedOf(first!),
     requestLimits: requestLimits(first!),
+    signingKeyRevision: record.signingKeyRevision ?? 0,
     providers,
   };
 }
