@@ -35,7 +35,7 @@ const ADVICE: Partial<Record<BridgeErrorCode, TestAdvice>> = {
     field: 'Groups claim',
     step: 'users',
     message:
-      'The provider sent no groups claim under this name. Okta: add a groups claim (Sign On › OpenID Connect ID Token › Groups claim filter, or a claim on the authorization server) and note that Okta leaves it out when the user is in no group the filter matches. ' +
+      'Providers send a groups claim only once set up to. Okta: add a groups claim (Sign On › OpenID Connect ID Token › Groups claim filter, or a claim on the authorization server) and note that Okta leaves it out when the user is in no group the filter matches. ' +
       'Entra ID: Token configuration › Add groups claim. Keycloak: a Group Membership mapper on the client with "Add to ID token" or "Add to userinfo" on.',
   },
   user_groups_claim_invalid: {
