@@ -122,6 +122,19 @@ describe('access rule: allowed groups', () => {
     expect(refusal({ ...alice, email_verified: false, groups: ['Engineering'] }, ruled(['Engineering']))).toBe('user_email_unverified');
   });
 
+  it('says in the log detail which claim was refused and why, for whoever holds the reference', () => {
+    const detail = (claims: Record<string, unknown>) => {
+      const decision = accessDecision(claims, ruled(['Engineering']));
+      return decision.kind === 'refused' ? decision.detail : '';
+    };
+    expect(detail({ ...alice, _claim_names: { groups: 'src1' } })).toContain('_claim_names');
+    expect(detail({ ...alice, hasgroups: true })).toContain('hasgroups');
+    expect(detail({ ...alice, groups: null })).toContain('groups claim is null');
+    expect(detail({ ...alice, groups: 'Engineering' })).toContain('groups claim is string');
+    expect(detail({ ...alice, groups: ['Engineering', 1] })).toContain('not a string');
+    expect(detail({ ...alice, groups: ['Sales', 'Ops'] })).toContain('none of the 2 groups in groups');
+  });
+
   it('never names a group in the refusal detail (it goes to the log)', () => {
     for (const claims of [{ ...alice, groups: ['Secret-Project-X'] }, { ...alice, groups: ['Secret-Project-X', 3] }]) {
       const decision = accessDecision(claims, ruled(['Secret-Project-Y']));
