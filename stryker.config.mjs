@@ -61,6 +61,7 @@ const config = {
   coverageAnalysis: 'perTest',
   mutate: [
     'src/upstream-oidc/user-from-claims.ts',
+    'src/upstream-oidc/access-rule.ts',
     'src/downstream-saml/authn-request.ts',
     'src/core/login/steps/*.ts',
     'src/core/login/transaction.ts',

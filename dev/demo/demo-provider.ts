@@ -30,6 +30,16 @@ export interface DemoUser {
   given_name: string;
   family_name: string;
   name: string;
+  /**
+   * Group names, sent as the `groups` claim (in the ID token and userinfo, as an Okta
+   * authorization server with a groups claim does) when the client asks for the `groups` scope.
+   */
+  groups?: readonly string[];
+  /**
+   * Entra ID's group overage instead of the list: `_claim_names.groups` pointing into
+   * `_claim_sources` (an endpoint nothing should call), and no `groups`.
+   */
+  groupsOverage?: true;
 }
 
 /**
@@ -116,6 +126,14 @@ export type DemoJwk = JsonWebKey & { kid?: string };
 
 const FORM_LIMIT = 16 * 1024;
 
+/** The groups claim of a user, or Entra ID's overage reference in its place, or nothing. */
+function groupClaims(user: DemoUser): Record<string, unknown> {
+  if (user.groupsOverage) {
+    return { _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint: 'https://graph.windows.net/demo-tenant/users/demo/getMemberObjects' } } };
+  }
+  return user.groups ? { groups: [...user.groups] } : {};
+}
+
 export async function createDemoProvider(options: DemoProviderOptions): Promise<DemoProvider> {
   const issuerUrl = new URL(options.issuer);
   if (issuerUrl.search || issuerUrl.hash) throw new TypeError('The issuer must not have a query or fragment.');
@@ -152,6 +170,7 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
       openid: ['sub'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name'],
+      groups: ['groups'],
     },
     // With conformIdTokenClaims (the default) a code-flow ID token carries no scope claims at
     // all; Okta's carries email but not the names. So the filter is off and `findAccount`
@@ -211,8 +230,8 @@ ${form}
       return {
         accountId: user.sub,
         // oidc-provider masks the result by the granted scopes and claims.
-        claims: (use) =>
-          use === 'id_token'
+        claims: (use) => ({
+          ...(use === 'id_token'
             ? { sub: user.sub, email: user.email, email_verified: user.email_verified }
             : {
                 sub: user.sub,
@@ -221,7 +240,9 @@ ${form}
                 name: user.name,
                 given_name: user.given_name,
                 family_name: user.family_name,
-              },
+              }),
+          ...groupClaims(user),
+        }),
       };
     },
     renderError: (ctx, out) => {

@@ -202,6 +202,12 @@ export function normalizeDomain(domain: string): string | undefined {
 
 const claimName = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'Use a claim name such as given_name.');
 
+/** The most groups an access rule may list, and the longest group name (Keycloak's full paths are the long ones). */
+export const ALLOWED_GROUPS_MAX = 100;
+export const GROUP_NAME_MAX = 256;
+/** Control and format characters (bidi overrides, zero-width): never meant in a group name, and invisible in the wizard. */
+const NOT_IN_GROUP_NAME = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 
 export const PROVIDER_PRESETS = ['okta', 'entra', 'google', 'auth0', 'keycloak', 'other'] as const;
@@ -445,6 +451,39 @@ export const CONFIG_FIELDS = {
     level: 'connection',
     file: () => z.boolean().default(false),
     wizard: { step: 'users', settings: z.boolean() },
+  },
+  groupsClaim: {
+    label: 'Groups claim',
+    help:
+      'The claim that lists the groups a user is in (default groups), checked only when Allowed groups lists any. It must be a JSON array of strings: ' +
+      'a missing claim, a single string or an array holding anything else is refused. Taken from the ID token, else from userinfo (as the names are).',
+    readme:
+      'The claim listing the user\'s groups, default `groups`; read only when `allowedGroups` lists any. It must be a JSON array of strings (a missing claim is `user_groups_missing`, a single string, `null` or an array holding a non-string `user_groups_claim_invalid`). Taken from the ID token, else from userinfo, which the bridge then asks. Entra ID\'s group overage (`_claim_names` naming the claim, or `hasgroups`) is refused as `user_groups_overage`; the `_claim_sources` endpoint is never called.',
+    level: 'provider',
+    file: () => claimName.default('groups'),
+    wizard: { step: 'users', settings: claim },
+  },
+  allowedGroups: {
+    label: 'Allowed groups',
+    help:
+      'Only users in at least one of these groups may sign in; leave empty to let in everyone the checks above allow. Each name must equal a value of the groups claim exactly: ' +
+      'letter case, spaces and a leading / count (Keycloak sends /team with full group paths on, team without). Entra ID sends group object IDs, not names.',
+    readme:
+      'Let a user in only when the groups claim (`groupsClaim`) lists at least one of these, compared exactly (case-sensitive, no trimming or normalization); refusals are `user_not_in_allowed_group`. At most 100, each 1 to 256 characters with no leading or trailing space or control character. Default `[]`: no group rule.',
+    level: 'provider',
+    file: () =>
+      z
+        .array(
+          z.string().superRefine((group, ctx) => {
+            if (!group || group.length > GROUP_NAME_MAX) ctx.addIssue({ code: 'custom', message: `A group name is 1 to ${GROUP_NAME_MAX} characters.` });
+            else if (group.trim() !== group || NOT_IN_GROUP_NAME.test(group)) {
+              ctx.addIssue({ code: 'custom', message: `"${group.slice(0, 64)}" starts or ends with a space, or holds a control character: groups are compared exactly.` });
+            }
+          }),
+        )
+        .max(ALLOWED_GROUPS_MAX, `List at most ${ALLOWED_GROUPS_MAX} groups.`)
+        .default([]),
+    wizard: { step: 'users', settings: z.array(text(1024)).max(500) },
   },
   assertionLifetimeSeconds: {
     label: 'Assertion lifetime (seconds)',

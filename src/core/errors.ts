@@ -48,6 +48,11 @@ const table = {
   user_email_invalid: [403, 'Email address not usable', 'The email address your identity provider sent is not a valid address.'],
   user_email_unverified: [403, 'Email address not verified', 'Your identity provider says your email address is not verified.'],
   user_domain_not_allowed: [403, 'Email domain not allowed', 'Accounts with your email domain may not sign in here.'],
+  // The access rule (allowed groups, `access-rule.ts`).
+  user_not_in_allowed_group: [403, 'Your account is not in an allowed group', 'Only members of certain groups may sign in here, and your identity provider does not list your account in any of them. Ask your administrator for access, or sign in with another account.'],
+  user_groups_missing: [403, 'Your groups were not sent', 'Only members of certain groups may sign in here, and your identity provider did not say which groups your account is in. Ask your administrator; they can look up the reference below.'],
+  user_groups_claim_invalid: [403, 'Your groups could not be read', 'Only members of certain groups may sign in here, and your identity provider sent your groups in a form this sign-in service does not accept. Your administrator can look up the reference below.'],
+  user_groups_overage: [403, 'Your account is in too many groups to check', 'Only members of certain groups may sign in here, and your identity provider left your groups out because your account is in too many. Your administrator must change what the provider sends; they can look up the reference below.'],
   // The bridge itself.
   config_missing: [503, 'Single sign-on is not set up yet', 'An administrator has not finished setting up single sign-on.'],
   config_invalid: [503, 'Single sign-on is misconfigured', 'The single sign-on configuration is not valid. An administrator must correct it.'],
@@ -71,6 +76,8 @@ export const ANOTHER_ACCOUNT_MAY_HELP: ReadonlySet<BridgeErrorCode> = new Set<Br
   'user_email_invalid',
   'user_email_unverified',
   'user_domain_not_allowed',
+  'user_not_in_allowed_group',
+  'user_groups_missing',
 ]);
 
 /** Where "Try again" starts a new login when the connection names no site: Atlassian's own list of the user's sites. */

@@ -123,6 +123,16 @@ export const TEST_STORAGE_LIMITS = {
   attributesChars: 32 * 1024,
 } as const;
 
+/** What a stored test keeps of a claim too large to keep (`storableClaims`). */
+function tooLargeMarker(length: number): string {
+  return `(${length} characters, too large to show)`;
+}
+
+/** Whether a stored claim is the marker of one too large to keep, not what the provider sent. */
+export function isTooLargeMarker(value: unknown): boolean {
+  return typeof value === 'string' && /^\(\d+ characters, too large to show\)$/.test(value);
+}
+
 /** JSON-safe, bounded copy of the claims (never mutates the input). */
 export function storableClaims(claims: Readonly<Record<string, unknown>>): Record<string, Json> {
   const out: Record<string, Json> = {};
@@ -138,7 +148,7 @@ export function storableClaims(claims: Readonly<Record<string, unknown>>): Recor
     if (json === undefined) continue;
     const key = name.slice(0, 200);
     const fits = json.length <= TEST_STORAGE_LIMITS.claimChars && total + key.length + json.length <= TEST_STORAGE_LIMITS.claimsChars;
-    out[key] = fits ? (JSON.parse(json) as Json) : `(${json.length} characters, too large to show)`;
+    out[key] = fits ? (JSON.parse(json) as Json) : tooLargeMarker(json.length);
     total += key.length + (fits ? json.length : 50);
   }
   return out;

@@ -236,8 +236,9 @@ export async function completeAuthorization(
   if (typeof idClaims.iat === 'number' && idClaims.iat * 1000 > now + context.config.clockSkewSeconds * 1000) {
     throw new BridgeError('oidc_id_token_invalid', 'iat is in the future');
   }
-  const { attributeClaims, nameIdClaim } = context.config;
-  const wanted = [nameIdClaim, 'email', attributeClaims.givenName, attributeClaims.surname, attributeClaims.displayName];
+  const { attributeClaims, nameIdClaim, groupsClaim, allowedGroups } = context.config;
+  // The groups claim only counts with an access rule; Okta sends it in userinfo only, unless set to "Always".
+  const wanted = [nameIdClaim, 'email', attributeClaims.givenName, attributeClaims.surname, attributeClaims.displayName, ...(allowedGroups.length ? [groupsClaim] : [])];
   const missing = wanted.some((claim) => idClaims[claim] === undefined);
   let claims: ProviderClaims = idClaims as ProviderClaims;
   let usedUserinfo = false;

@@ -2,6 +2,7 @@ import { domainToUnicode } from 'node:url';
 import { normalizeDomain, type BridgeConfig } from '../core/config.js';
 import { BridgeError } from '../core/errors.js';
 import type { AuthenticatedUser } from '../core/authenticated-user.js';
+import { checkAccessRule } from './access-rule.js';
 
 /** Characters XML 1.0 cannot carry (§2.2), lone surrogates included: a claim holding one would make the signed response unparseable. */
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\p{Cs}]/u;
@@ -33,7 +34,10 @@ function missingOrUnusable(raw: unknown): 'user_email_invalid' | 'user_email_mis
 }
 
 /** What of the configuration decides who may sign in and how claims map: the provider's policy. */
-export type ClaimsPolicy = Pick<BridgeConfig, 'allowedEmailDomains' | 'requireVerifiedEmail' | 'allowInternationalEmail' | 'nameIdClaim' | 'attributeClaims'>;
+export type ClaimsPolicy = Pick<
+  BridgeConfig,
+  'allowedEmailDomains' | 'requireVerifiedEmail' | 'allowInternationalEmail' | 'nameIdClaim' | 'attributeClaims' | 'groupsClaim' | 'allowedGroups'
+>;
 
 /**
  * Whether the provider vouches for a claim: JSON `true`, or the string `"true"` (Cognito sends
@@ -63,7 +67,9 @@ function verificationOf(claims: Readonly<Record<string, unknown>>, claim: string
  * Checks the provider's claims against the policy and builds the neutral user, or refuses: no
  * email, an email that is not one plain address (see `checkedAddress`), an email the provider
  * does not vouch for with `email_verified: true` (when required), a domain outside the allowed
- * list, or a NameID claim (other than the email) that fails any of the same checks.
+ * list, or a NameID claim (other than the email) that fails any of the same checks; then, with
+ * the user known, the provider's access rule (`access-rule.ts`: allowed groups). Every login,
+ * connection test and users-step preview comes through here, so none can skip a check.
  */
 export function userFromClaims(claims: Readonly<Record<string, unknown>>, policy: ClaimsPolicy): AuthenticatedUser {
   const subject = text(claims.sub);
@@ -82,7 +88,7 @@ export function userFromClaims(claims: Readonly<Record<string, unknown>>, policy
     throw new BridgeError('user_domain_not_allowed', `domain ${address.domain}`);
   }
   const { attributeClaims } = policy;
-  return {
+  const user: AuthenticatedUser = {
     subject,
     email: address.value,
     givenName: text(claims[attributeClaims.givenName]),
@@ -92,6 +98,8 @@ export function userFromClaims(claims: Readonly<Record<string, unknown>>, policy
     nameId: nameIdFrom(claims, policy, address.value),
     claims,
   };
+  checkAccessRule(claims, policy);
+  return user;
 }
 
 /**

@@ -2,8 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { AdminSettings, ConfigGetResponse, ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import type { ChangeAuditRecord } from '../../src/core/audit/audit-trail.js';
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
-import { createStoredDirectorySources } from '../../src/core/connections/directory.js';
-import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
+import { COMPLETE_SETTINGS as COMPLETE, memoryAdmin, servedConnection, type MemoryAdmin } from './support/memory-ports.js';
 
 /**
  * The IdP-initiated settings through the admin API (`config/save`, owner-only, audited): off by
@@ -13,15 +12,6 @@ import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
  */
 
 const SITE = 'https://acme.atlassian.net';
-const COMPLETE: AdminSettings = {
-  preset: 'okta',
-  oidc: { issuer: 'https://dev-123.okta.com/oauth2/default', clientId: '0oa123' },
-  serviceProvider: {
-    entityId: 'https://auth.atlassian.com/saml/6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
-    acsUrl: 'https://auth.atlassian.com/login/callback?connection=saml-6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
-  },
-  allowedEmailDomains: ['example.com'],
-};
 
 async function call<T>(admin: MemoryAdmin, key: string, payload: unknown): Promise<T> {
   const outcome: AdminOutcome = await runAdminResolver(key, admin.ctx, payload);
@@ -38,11 +28,7 @@ async function configured(): Promise<MemoryAdmin> {
 }
 
 /** What the login pipeline reads of the default connection. */
-async function served(admin: MemoryAdmin) {
-  const { directory } = createStoredDirectorySources({ store: admin.store, secrets: admin.store, baseUrl: admin.ctx.baseUrl, allowLoopbackHttp: false });
-  const current = await directory();
-  return current.connections.find((c) => c.id === 'default');
-}
+const served = (admin: MemoryAdmin) => servedConnection(admin);
 
 describe('IdP-initiated settings', () => {
   it('are off by default, and config/get names the start URL to copy', async () => {

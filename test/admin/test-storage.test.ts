@@ -4,7 +4,7 @@ import { runAdminResolver } from '../../src/core/admin/admin-resolvers.js';
 import { BridgeError } from '../../src/core/errors.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { actorHash, readTestRecord, recordTestOutcome, writeTestRecord } from '../../src/core/test-login.js';
-import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
+import { finishTest, memoryAdmin } from './support/memory-ports.js';
 
 /**
  * What a connection test leaves in storage: bounded (a provider sending megabytes of claims or
@@ -13,27 +13,6 @@ import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
  */
 
 const KVS_VALUE_LIMIT = 240 * 1024;
-
-async function finishTest(admin: MemoryAdmin, actor: string, claims: Record<string, unknown>, groups: string[] = []) {
-  const testId = `test-${actor}-0001`;
-  const now = admin.clock.now;
-  await writeTestRecord(admin.store, testId, { v: 1, state: 'pending', actorHash: actorHash(actor), createdAt: now, expiresAt: now + 600_000 });
-  await recordTestOutcome(admin.store, {
-    testId,
-    connectionId: 'default',
-    providerId: 'default',
-    reference: 'REF1',
-    fingerprint: 'fp',
-    now,
-    outcome: {
-      ok: true,
-      claims,
-      subject: { nameId: 'user@example.com', nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', attributes: [{ name: 'groups', values: groups }] },
-      warnings: [],
-    },
-  });
-  return testId;
-}
 
 const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 

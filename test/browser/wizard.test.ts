@@ -190,6 +190,25 @@ describe('the setup wizard in Chromium, standalone server', () => {
     await wizard.shoot(page, '07b-users-identity-warnings');
   });
 
+  it('step 7 · users and attributes: allowed groups, previewed on the test login (no groups claim: refused), saved only as typed', async () => {
+    const page = await wizard.openStep('users');
+    await page.getByLabel('Allowed email domains').fill('example.com');
+    await page.locator('#preview-name-id', { hasText: alice.email }).waitFor();
+    await expect(page.getByTestId('access-rule-preview').count()).resolves.toBe(0);
+    // The seeded test user's provider sends no groups claim: the preview says she would be refused, and why.
+    await page.getByLabel('Allowed groups').fill('  jira-users  \n\n/engineering/platform');
+    await page.getByTestId('access-rule-preview').getByText('user_groups_missing').waitFor();
+    await page.getByText('This user would be refused: Your groups were not sent').waitFor();
+    await page.getByTestId('groups-claim-note').getByText('test login in step 4').waitFor();
+    await wizard.shoot(page, '07c-users-allowed-groups');
+    await wizard.save();
+    expect((await wizard.config()).settings).toEqual({ ...wizard.settingsThrough('users'), allowedGroups: ['jira-users', '/engineering/platform'] });
+    // Emptied, the rule is gone and the preview accepts her again.
+    await page.getByLabel('Allowed groups').fill('');
+    await page.locator('#preview-name-id', { hasText: alice.email }).waitFor();
+    await expect(page.getByTestId('access-rule-preview').count()).resolves.toBe(0);
+  });
+
   it('step 8 · enforce: the rollout checklist in Atlassian’s admin makes SSO live, and a reload comes back to it', async () => {
     const page = await wizard.openStep('enforce');
     await page.getByRole('heading', { name: 'Uninstalling or reinstalling breaks single sign-on' }).waitFor();

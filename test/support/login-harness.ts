@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
-import { createDemoProvider, demoUsers, type DemoProvider } from '../../dev/demo/demo-provider.js';
+import { createDemoProvider, demoUsers, type DemoProvider, type DemoUser } from '../../dev/demo/demo-provider.js';
 import { startStandalone, type StandaloneApp, type StandaloneOptions } from '../../src/standalone/standalone-app.js';
 import type { RawConfig } from '../../src/core/config.js';
 import type { Fetch, Logger, LogLevel } from '../../src/core/ports.js';
@@ -63,6 +63,8 @@ export interface HarnessOptions {
   config?: (base: RawConfig) => RawConfig;
   standalone?: Partial<StandaloneOptions>;
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  /** The provider's accounts; default `demoUsers`. */
+  users?: readonly DemoUser[];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -124,6 +126,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         token_endpoint_auth_method: options.tokenEndpointAuthMethod ?? 'client_secret_basic',
       },
     ],
+    ...(options.users ? { users: options.users } : {}),
   });
   providerServer.on('request', provider.handle);
 

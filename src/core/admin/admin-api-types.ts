@@ -394,9 +394,21 @@ export type UsersPreviewResponse =
       attributes: { name: string; values: string[] }[];
       /** Checks the preview could not make, e.g. no `allowedEmailDomains` yet. */
       warnings?: FieldProblem[];
+      access?: AccessRulePreview;
     }
   /** This user would be refused at login (`code` as on the end-user page, e.g. user_domain_not_allowed). */
-  | { state: 'refused'; claims: Record<string, unknown>; code: string; title: string; message: string };
+  | { state: 'refused'; claims: Record<string, unknown>; code: string; title: string; message: string; access?: AccessRulePreview };
+
+/**
+ * What the access rule (allowed groups) alone says of the test user, when the settings have one;
+ * `message` is for the admin ("would be allowed because …"). Judged even when another check
+ * refuses the user first.
+ */
+export type AccessRulePreview =
+  | { verdict: 'allowed'; group: string; message: string }
+  | { verdict: 'refused'; code: string; message: string }
+  /** The test kept no usable copy of the groups claim (too large to store): the rule was not applied to the preview. */
+  | { verdict: 'not_checked'; message: string };
 
 /** Step 5: the IdP metadata XML to download and upload to Guard (or keep). */
 export interface IdpMetadataResponse {

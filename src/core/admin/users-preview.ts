@@ -5,8 +5,11 @@ import { storageKeys } from '../storage-keys.js';
 import { adminSettingsSchema, settingsMaskOfStep } from '../config-fields.js';
 import { checkRawConfig, PLACEHOLDERS, settingsToRawConfig } from '../stored-config.js';
 import { loadSetupState, scopeOf, targetFields, type SetupState } from './setup-state.js';
-import { actorHash, type LastTestClaims } from '../test-login.js';
-import type { AdminSettings, UsersPreviewResponse } from './admin-api-types.js';
+import { actorHash, isTooLargeMarker, type LastTestClaims } from '../test-login.js';
+import type { AccessRulePreview, AdminSettings, UsersPreviewResponse } from './admin-api-types.js';
+import { adviceFor } from './test-advice.js';
+import { accessDecision, type AccessRefusalCode, type AccessRule } from '../../upstream-oidc/access-rule.js';
+import type { ConfigProblem } from '../config.js';
 import { fieldProblems, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { mergeSettings } from './config-save.js';
 
@@ -53,21 +56,60 @@ export function previewClaims(
 ): Exclude<UsersPreviewResponse, { state: 'no_test' }> {
   const { checksDomains, checked } = userSettingsConfig(ctx, state, settings);
   if (!checked.ok) return { state: 'invalid', errors: fieldProblems(checked.problems) };
+  let config = checked.config;
+  const extraWarnings: ConfigProblem[] = [];
+  const access = accessRulePreview(claims, config);
+  if (access?.verdict === 'not_checked') {
+    // The test judged the whole claim; the stored copy is only a marker, so the preview leaves the rule out and says so.
+    config = { ...config, allowedGroups: [] };
+    extraWarnings.push({ path: 'allowedGroups', message: access.message });
+  }
+  const extra = access ? { access } : {};
   try {
-    const { subject, warnings } = mapTestUser(claims, checked.config, checksDomains);
+    const mapped = mapTestUser(claims, config, checksDomains);
+    const warnings = [...mapped.warnings, ...extraWarnings];
     return {
       state: 'accepted',
       claims,
-      nameId: subject.nameId,
-      nameIdFormat: subject.nameIdFormat,
-      attributes: subject.attributes.map((a) => ({ name: a.name, values: [...a.values] })),
+      nameId: mapped.subject.nameId,
+      nameIdFormat: mapped.subject.nameIdFormat,
+      attributes: mapped.subject.attributes.map((a) => ({ name: a.name, values: [...a.values] })),
       ...(warnings.length ? { warnings: fieldProblems(warnings) } : {}),
+      ...extra,
     };
   } catch (error) {
     if (!(error instanceof BridgeError)) throw error;
     const { title, message } = publicError(error.code);
-    return { state: 'refused', claims, code: error.code, title, message };
+    return { state: 'refused', claims, code: error.code, title, message, ...extra };
   }
+}
+
+/**
+ * The access rule alone on the test's claims, with the same `accessDecision` a login runs, in
+ * words for the admin; undefined without a rule. Group names appear here (the admin's own test
+ * user and their own list), never in a log line.
+ */
+export function accessRulePreview(claims: LastTestClaims['claims'], rule: AccessRule): AccessRulePreview | undefined {
+  const claim = rule.groupsClaim;
+  if (rule.allowedGroups.length > 0 && isTooLargeMarker(Object.hasOwn(claims, claim) ? claims[claim] : undefined)) {
+    return {
+      verdict: 'not_checked',
+      message: `The last test's ${claim} claim was too large to keep, so this preview could not apply the group rule; the test itself did (see its result), and every login does.`,
+    };
+  }
+  const decision = accessDecision(claims, rule);
+  if (decision.kind === 'no_rule') return undefined;
+  if (decision.kind === 'allowed') {
+    return { verdict: 'allowed', group: decision.group, message: `This test user would be allowed: their ${claim} claim lists "${decision.group}", one of the allowed groups.` };
+  }
+  const why: Record<AccessRefusalCode, string> = {
+    user_not_in_allowed_group: `their ${claim} claim lists ${decision.groupCount ?? 0} group${decision.groupCount === 1 ? '' : 's'}, and none of them is exactly one of the allowed groups (letter case, spaces and a leading / count).`,
+    user_groups_missing: `the last test's claims have no ${claim} claim.`,
+    user_groups_claim_invalid: `${decision.detail}; it must be a list of group names.`,
+    user_groups_overage: 'the provider left the groups out (Entra ID group overage).',
+  };
+  const advice = adviceFor(decision.code)?.message;
+  return { verdict: 'refused', code: decision.code, message: `This test user would be refused (${decision.code}): ${why[decision.code]}${advice ? ` ${advice}` : ''}` };
 }
 
 /**

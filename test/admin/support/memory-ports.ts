@@ -1,4 +1,4 @@
-import type { AdminHost } from '../../../src/core/admin/admin-api-types.js';
+import type { AdminHost, AdminSettings } from '../../../src/core/admin/admin-api-types.js';
 import type { AdminContext } from '../../../src/core/admin/admin-context.js';
 import { cryptoRandom } from '../../../src/core/default-ports.js';
 import type { Fetch, Logger, Ports } from '../../../src/core/ports.js';
@@ -6,6 +6,8 @@ import { createSigningKey, toCredentials, type SigningCredentials, type SigningK
 import type { LogRecord } from '../../support/login-harness.js';
 import { MemoryStore } from '../../support/memory-ports.js';
 import { MemoryAuditTrail } from '../../support/memory-audit-trail.js';
+import { createStoredDirectorySources } from '../../../src/core/connections/directory.js';
+import { actorHash, recordTestOutcome, writeTestRecord } from '../../../src/core/test-login.js';
 
 export { MemoryStore };
 
@@ -67,3 +69,42 @@ export function memoryAdmin(
     clock,
   };
 }
+
+/** A connection test of the default provider that `actor` started and that finished with these claims (what `users/preview` reads). */
+export async function finishTest(admin: MemoryAdmin, actor: string, claims: Record<string, unknown>, groups: string[] = []): Promise<string> {
+  const testId = `test-${actor}-0001`;
+  const now = admin.clock.now;
+  await writeTestRecord(admin.store, testId, { v: 1, state: 'pending', actorHash: actorHash(actor), createdAt: now, expiresAt: now + 600_000 });
+  await recordTestOutcome(admin.store, {
+    testId,
+    connectionId: 'default',
+    providerId: 'default',
+    reference: 'REF1',
+    fingerprint: 'fp',
+    now,
+    outcome: {
+      ok: true,
+      claims,
+      subject: { nameId: 'user@example.com', nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', attributes: [{ name: 'groups', values: groups }] },
+      warnings: [],
+    },
+  });
+  return testId;
+}
+
+/** A connection as the login pipeline reads it from what the admin saved. */
+export async function servedConnection(admin: MemoryAdmin, connectionId = 'default') {
+  const { directory } = createStoredDirectorySources({ store: admin.store, secrets: admin.store, baseUrl: admin.ctx.baseUrl, allowLoopbackHttp: false });
+  return (await directory()).connections.find((c) => c.id === connectionId);
+}
+
+/** Settings of one provider complete enough to save as a whole connection (Okta, example.com). */
+export const COMPLETE_SETTINGS: AdminSettings = {
+  preset: 'okta',
+  oidc: { issuer: 'https://dev-123.okta.com/oauth2/default', clientId: '0oa123' },
+  serviceProvider: {
+    entityId: 'https://auth.atlassian.com/saml/6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+    acsUrl: 'https://auth.atlassian.com/login/callback?connection=saml-6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+  },
+  allowedEmailDomains: ['example.com'],
+};

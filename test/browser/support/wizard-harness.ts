@@ -346,6 +346,8 @@ export class WizardHarness {
           allowedEmailDomains: ['example.com'],
           requireVerifiedEmail: true,
           allowInternationalEmail: false,
+          groupsClaim: 'groups',
+          allowedGroups: [],
         };
       default:
         return {};

@@ -73,13 +73,15 @@ describe('the field table', () => {
       idpInitiated: 'connection',
       requireVerifiedEmail: 'connection',
       allowInternationalEmail: 'connection',
+      groupsClaim: 'provider',
+      allowedGroups: 'provider',
     });
-    expect(Object.keys(settingsMaskAt('provider'))).toEqual(['preset', 'oidc', 'allowedEmailDomains']);
+    expect(Object.keys(settingsMaskAt('provider'))).toEqual(['preset', 'oidc', 'allowedEmailDomains', 'groupsClaim', 'allowedGroups']);
     expect(Object.keys(settingsMaskAt('connection'))).toEqual(['serviceProvider', 'atlassianSiteUrl', 'idpInitiated', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail', 'allowInternationalEmail']);
   });
 
   it('names the settings of the users step, which users/preview tries unsaved', () => {
-    expect(Object.keys(settingsMaskOfStep('users'))).toEqual(['allowedEmailDomains', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail', 'allowInternationalEmail']);
+    expect(Object.keys(settingsMaskOfStep('users'))).toEqual(['allowedEmailDomains', 'nameIdClaim', 'attributeClaims', 'requireVerifiedEmail', 'allowInternationalEmail', 'groupsClaim', 'allowedGroups']);
   });
 
   it('covers every field of the file in a README row, its own or its group\'s', () => {
@@ -124,9 +126,12 @@ interface FirstReleaseSettings {
   // Added with IdP-initiated login (the start URL's switch, its landing page, and the site it may be on).
   atlassianSiteUrl?: string;
   idpInitiated?: { enabled?: boolean; relayState?: string };
+  // Added with access rules (issue 13, item 4): the groups claim and the groups allowed in, per provider.
+  groupsClaim?: string;
+  allowedGroups?: string[];
 }
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const sameShape: Equal<AdminSettings, FirstReleaseSettings> = true;
-const usersStep: Equal<SettingsKeyOfStep<'users'>, 'nameIdClaim' | 'attributeClaims' | 'allowedEmailDomains' | 'requireVerifiedEmail' | 'allowInternationalEmail'> = true;
-const providerLevel: Equal<SettingsKeyAt<'provider'>, 'preset' | 'oidc' | 'allowedEmailDomains'> = true;
+const usersStep: Equal<SettingsKeyOfStep<'users'>, 'nameIdClaim' | 'attributeClaims' | 'allowedEmailDomains' | 'requireVerifiedEmail' | 'allowInternationalEmail' | 'groupsClaim' | 'allowedGroups'> = true;
+const providerLevel: Equal<SettingsKeyAt<'provider'>, 'preset' | 'oidc' | 'allowedEmailDomains' | 'groupsClaim' | 'allowedGroups'> = true;
 void [sameShape, usersStep, providerLevel];

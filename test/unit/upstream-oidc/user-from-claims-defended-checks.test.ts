@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig, type RawConfig } from '../../../src/core/config.js';
-import { BridgeError, type BridgeErrorCode } from '../../../src/core/errors.js';
+import type { BridgeErrorCode } from '../../../src/core/errors.js';
 import { NAMEID_FORMAT, SAML_ATTRIBUTE } from '../../../src/downstream-saml/saml-attributes.js';
 import { samlSubjectFor } from '../../../src/downstream-saml/saml-subject.js';
 import { userFromClaims, type ClaimsPolicy } from '../../../src/upstream-oidc/user-from-claims.js';
+import { claimsRefusal } from '../../support/claims-refusal.js';
 
 /**
  * The user mapping, one named case per check it makes: who may sign in (email, domain,
@@ -20,15 +21,7 @@ const base: RawConfig = {
 const policy = (extra: Partial<RawConfig> = {}): ClaimsPolicy => parseConfig({ ...base, ...extra } as RawConfig, { allowLoopbackHttp: false });
 const alice = { sub: 'alice-sub-1', email: 'alice@example.com', email_verified: true, given_name: 'Alice', family_name: 'Liddell', name: 'Alice L.' };
 
-function refusal(claims: Record<string, unknown>, p: ClaimsPolicy = policy()): BridgeErrorCode {
-  try {
-    userFromClaims(claims, p);
-  } catch (error) {
-    expect(error).toBeInstanceOf(BridgeError);
-    return (error as BridgeError).code;
-  }
-  throw new Error('the claims were accepted');
-}
+const refusal = (claims: Record<string, unknown>, p: ClaimsPolicy = policy()): BridgeErrorCode => claimsRefusal(claims, p);
 
 describe('userFromClaims: who may sign in', () => {
   it('maps an allowed, verified user to the neutral user with the email as NameID', () => {

@@ -16,6 +16,8 @@ const policy: ClaimsPolicy = {
   allowInternationalEmail: false,
   nameIdClaim: 'email',
   attributeClaims: { givenName: 'given_name', surname: 'family_name', displayName: 'name', stableId: 'sub' },
+  groupsClaim: 'groups',
+  allowedGroups: [],
 };
 
 const alice = { sub: 'alice-sub', email: 'alice@example.com', email_verified: true };

@@ -68,6 +68,8 @@ const FIELD_NAMES: Record<string, string> = {
   'attributeClaims.stableId': 'Stable ID claim',
   requireVerifiedEmail: 'Refuse unverified emails',
   allowInternationalEmail: 'Internationalised email addresses',
+  groupsClaim: 'Groups claim',
+  allowedGroups: 'Allowed groups',
   baseUrl: 'Bridge URL',
 };
 

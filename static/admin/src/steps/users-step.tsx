@@ -4,17 +4,17 @@ import Heading from '@atlaskit/heading';
 import SectionMessage from '@atlaskit/section-message';
 import { Stack, Text } from '@atlaskit/primitives';
 import type { StepProps } from '../wizard-context.ts';
-import { TextInput, fieldLabel } from '../components/field.tsx';
+import { TextArea, TextInput, fieldLabel } from '../components/field.tsx';
 import { messagesFor } from '../components/problems.tsx';
 import { StepFooter } from '../components/step-footer.tsx';
 import { useStepSave } from '../components/use-step-save.ts';
-import type { UsersPreviewRequest, UsersPreviewResponse } from '../../../../src/core/admin/admin-api-types.ts';
+import type { AccessRulePreview, UsersPreviewRequest, UsersPreviewResponse } from '../../../../src/core/admin/admin-api-types.ts';
 import { invokeResolver } from '../api.ts';
 import { ClaimsTable } from '../components/test-result-view.tsx';
 import { WarningList, ErrorList } from '../components/problems.tsx';
 import { presetInfo } from '../presets.ts';
 
-const FIELD_PATHS = ['nameIdClaim', 'attributeClaims', 'allowedEmailDomains', 'requireVerifiedEmail', 'allowInternationalEmail'];
+const FIELD_PATHS = ['nameIdClaim', 'attributeClaims', 'allowedEmailDomains', 'requireVerifiedEmail', 'allowInternationalEmail', 'groupsClaim', 'allowedGroups'];
 
 /** Step 7: who may sign in and what Atlassian learns about them, previewed on the last test's claims. */
 export function UsersStep(props: StepProps) {
@@ -28,7 +28,9 @@ export function UsersStep(props: StepProps) {
   const [domains, setDomains] = useState((saved.allowedEmailDomains ?? []).join(', '));
   const [requireVerified, setRequireVerified] = useState(saved.requireVerifiedEmail ?? true);
   const [allowInternational, setAllowInternational] = useState(saved.allowInternationalEmail ?? false);
-  const emailVerification = presetInfo(saved.preset).emailVerification;
+  const [groupsClaim, setGroupsClaim] = useState(saved.groupsClaim ?? 'groups');
+  const [groups, setGroups] = useState((saved.allowedGroups ?? []).join('\n'));
+  const { emailVerification, groups: groupsHint } = presetInfo(saved.preset);
   const { state, save, touched } = useStepSave(props, 'users');
   const edit = (setter: (v: string) => void) => (value: string) => {
     setter(value);
@@ -41,6 +43,8 @@ export function UsersStep(props: StepProps) {
     allowedEmailDomains: splitDomains(domains),
     requireVerifiedEmail: requireVerified,
     allowInternationalEmail: allowInternational,
+    groupsClaim: groupsClaim.trim(),
+    allowedGroups: splitGroups(groups),
   };
   const draftKey = JSON.stringify(draft);
   const [preview, setPreview] = useState<{ forKey: string; response?: UsersPreviewResponse; failure?: string }>();
@@ -75,6 +79,8 @@ export function UsersStep(props: StepProps) {
         allowedEmailDomains: list,
         requireVerifiedEmail: requireVerified,
         allowInternationalEmail: allowInternational,
+        groupsClaim: groupsClaim.trim(),
+        allowedGroups: splitGroups(groups),
       },
       {
         localErrors: list.length
@@ -138,6 +144,31 @@ export function UsersStep(props: StepProps) {
           {m}
         </Text>
       ))}
+      <fieldset className="bridge-fieldset" data-testid="access-rule">
+        <legend>Allowed groups (optional)</legend>
+        <Stack space="space.150">
+          <TextArea
+            label={fieldLabel(props.data, 'allowedGroups')}
+            value={groups}
+            onChange={edit(setGroups)}
+            rows={4}
+            placeholder={'jira-users\n/engineering/platform'}
+            helper={`${help.allowedGroups ?? ''} One group per line; spaces at the ends of a line are dropped. Empty: no group rule.`}
+            errors={messagesFor(state.errors, 'allowedGroups')}
+          />
+          <TextInput
+            label={fieldLabel(props.data, 'groupsClaim')}
+            value={groupsClaim}
+            onChange={edit(setGroupsClaim)}
+            monospace
+            helper={help.groupsClaim ?? 'Default groups.'}
+            errors={messagesFor(state.errors, 'groupsClaim')}
+          />
+          <Text as="p" color="color.text.subtle" testId="groups-claim-note">
+            {groupsHint}
+          </Text>
+        </Stack>
+      </fieldset>
       <fieldset className="bridge-fieldset">
         <legend>Claims to send</legend>
         <Stack space="space.150">
@@ -227,6 +258,7 @@ function PreviewView(props: { preview: UsersPreviewResponse | undefined; failure
         <SectionMessage appearance="warning" title={`This user would be refused: ${preview.title}`}>
           <p>{preview.message}</p>
         </SectionMessage>
+        <AccessRuleView access={preview.access} />
         <ClaimsTable claims={preview.claims} />
       </Stack>
     );
@@ -234,6 +266,7 @@ function PreviewView(props: { preview: UsersPreviewResponse | undefined; failure
   return (
     <Stack space="space.150">
       {preview.warnings?.length ? <WarningList title="Not checked yet" warnings={preview.warnings} /> : null}
+      <AccessRuleView access={preview.access} />
       <table className="bridge-table" aria-label="Preview with the last test login" aria-busy={props.stale || undefined}>
         <tbody>
           <tr>
@@ -266,6 +299,26 @@ function PreviewView(props: { preview: UsersPreviewResponse | undefined; failure
       </details>
     </Stack>
   );
+}
+
+/** What the group rule alone says of the test user, in the server's words (`users/preview`). */
+function AccessRuleView(props: { access: AccessRulePreview | undefined; refused?: boolean }) {
+  const { access } = props;
+  if (!access || access.verdict === 'not_checked') return null;
+  const title = access.verdict === 'allowed' && props.refused ? 'Allowed groups: this rule alone would let the user in' : 'Allowed groups';
+  return (
+    <SectionMessage appearance={access.verdict === 'allowed' ? 'success' : 'warning'} title={title} testId="access-rule-preview">
+      <p>{access.message}</p>
+    </SectionMessage>
+  );
+}
+
+/** One group per line (names may hold spaces and commas); the ends of each line trimmed, empty lines dropped. */
+function splitGroups(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((g) => g.trim())
+    .filter(Boolean);
 }
 
 /** "example.com, example.org" or one per line → ["example.com", "example.org"]. */
