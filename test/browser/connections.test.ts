@@ -142,8 +142,11 @@ describe('connections on the admin page', () => {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('heading', { name: 'Saved', exact: true }).waitFor();
     await admin.shoot('provider-added');
+    // The users step previews this provider's mapping (after its debounce) before anything is typed.
+    const previewed = page.waitForRequest((r) => r.url().endsWith('/admin/api/users/preview') && (r.postDataJSON() as { providerId?: string }).providerId === subsidiaryId);
     await goToStep('Users and attributes');
     await page.getByRole('region', { name: 'Provider of the connection' }).getByText('Subsidiary (no domains yet)').waitFor();
+    await previewed;
     await page.getByLabel('Allowed email domains').fill('subsidiary.test');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('heading', { name: 'Saved', exact: true }).waitFor();
