@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SAML } from '@node-saml/node-saml';
+import { ValidateInResponseTo, type SAML, type SamlConfig } from '@node-saml/node-saml';
 import { guardServiceProvider, metadataCertificate } from '../support/forge-login-support.js';
 import type { AuditExportResponse, AuditQueryResponse, ConfigGetResponse, ConfigSaveResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
 import { createDemoProvider, demoUsers, type DemoProvider, type DemoUser } from '../../dev/demo/demo-provider.js';
@@ -37,10 +37,10 @@ let subsidiaryProviderId: string;
 /** The reference on the page that refused eve: the end user reads it out to the admin. */
 let refusedReference: string;
 
-async function guardFor(entityId: string, acsUrl: string, metadataPath: string): Promise<SAML> {
+async function guardFor(entityId: string, acsUrl: string, metadataPath: string, options: Partial<SamlConfig> = {}): Promise<SAML> {
   const metadataUrl = `${harness.app.baseUrl}${metadataPath}`;
   const certificate = metadataCertificate(await (await fetch(metadataUrl)).text())!;
-  return guardServiceProvider(harness.app.baseUrl, certificate, { issuer: entityId, callbackUrl: acsUrl, audience: entityId, idpIssuer: metadataUrl });
+  return guardServiceProvider(harness.app.baseUrl, certificate, { issuer: entityId, callbackUrl: acsUrl, audience: entityId, idpIssuer: metadataUrl, ...options });
 }
 
 async function expectOk<T extends { ok: boolean }>(answer: Promise<{ body: T }>): Promise<T & { ok: true }> {
@@ -294,5 +294,82 @@ describe('the audit trail of those logins and changes', () => {
     expect(body).toMatchObject({ rows: 4, truncated: false, fileName: expect.stringMatching(/^sso-audit-\d{4}-\d{2}-\d{2}\.csv$/) });
     expect(body.csv).toContain(refusedReference);
     expect(body.csv).toContain(eve.email);
+  });
+});
+
+/**
+ * Sign-in from a bookmark (IdP-initiated) on the connection with two providers: the start URL has
+ * no AuthnRequest to route by, so it asks for the email as the SSO URL does, and the same rules
+ * hold from there (routing by domain, no provider vouching for another's domain, only the
+ * connection's own providers). Runs last: it turns the start URL on, and the counts above are of
+ * SP-initiated logins only.
+ */
+describe('the start URL of the connection with two providers', () => {
+  const startUrl = () => `${harness.app.baseUrl}/saml/start/default`;
+  /** Production's Guard as it accepts sign-in from a bookmark (`ifPresent`), and as it accepts only answers to its own requests. */
+  const unsolicitedGuard = async () => ({
+    accepting: await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata', { validateInResponseTo: ValidateInResponseTo.ifPresent }),
+    strict: await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata'),
+  });
+
+  beforeAll(async () => {
+    await expectOk(harness.api<ConfigSaveResponse>('config/save', { connectionId: 'default', settings: { idpInitiated: { enabled: true } } }));
+  });
+
+  it('asks for the email, routes carol to the subsidiary and ends in an unsolicited response to the production Guard', async () => {
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await agent.get(startUrl());
+    expect(choice.status).toBe(200);
+    const loginPage = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_email: carol.email } });
+    expect(loginPage.url.startsWith(subsidiaryUrl)).toBe(true);
+    const post = readAutoPost(await signIn(agent, loginPage, carol));
+    expect(post.action).toBe(ACS_URL);
+    expect(post.RelayState).toBe('https://start.atlassian.com');
+    const { strict, accepting } = await unsolicitedGuard();
+    const { profile } = await accepting.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe(carol.email);
+    // It answers no request: a Guard that accepts only answers to its own requests refuses it.
+    await expect(strict.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).rejects.toThrow();
+    const [latest] = (await harness.api<AuditQueryResponse>('audit/query', { kind: 'login', limit: 1 })).body.records;
+    expect(latest).toMatchObject({ flow: 'idp', outcome: 'ok', connectionId: 'default', providerId: subsidiaryProviderId });
+  });
+
+  it('routes an example.com address to the parent provider', async () => {
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await agent.get(startUrl());
+    const loginPage = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_email: alice.email } });
+    expect(loginPage.url.startsWith(harness.providerUrl)).toBe(true);
+    const post = readAutoPost(await signIn(agent, loginPage, alice));
+    const { accepting } = await unsolicitedGuard();
+    const { profile } = await accepting.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+    expect(profile?.nameID).toBe(alice.email);
+  });
+
+  it('never lets the subsidiary vouch for example.com, even when the user picks it', async () => {
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await agent.get(startUrl());
+    const loginPage = await agent.submit(choice, { form: '#provider-choice', button: 'Subsidiary (Entra ID)' });
+    expect(loginPage.url.startsWith(subsidiaryUrl)).toBe(true);
+    const refused = await signIn(agent, loginPage, eve);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
+    expect(refused.text()).not.toContain('SAMLResponse');
+  });
+
+  it('refuses an address no provider serves, and a provider id that is not one of the connection\'s', async () => {
+    const agent = new UserAgent({ stopAt: stopAtGuard });
+    const choice = await agent.get(startUrl());
+    const unserved = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_email: 'someone@elsewhere.test' } });
+    expect(unserved.status).toBe(403);
+    expect(unserved.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
+    const foreign = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_provider: 'not-a-provider' } });
+    expect(foreign.status).toBe(400);
+    expect(foreign.text()).not.toContain('SAMLResponse');
+  });
+
+  it('stays off on the sandbox, whose owner did not turn it on', async () => {
+    const page = await new UserAgent({ stopAt: stopAtGuard }).get(`${harness.app.baseUrl}/saml/start/${sandboxId}`);
+    expect(page.status).toBe(404);
+    expect(page.headers.get('x-bridge-error')).toBe('idp_initiated_off');
   });
 });
