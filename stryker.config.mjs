@@ -66,6 +66,7 @@ const config = {
     'src/core/login/steps/*.ts',
     'src/core/login/transaction.ts',
     'src/core/login/sp-login.ts',
+    'src/core/login/idp-login.ts',
     'src/core/admin/config-save.ts',
     'src/forge/require-admin.ts',
   ],

@@ -1,5 +1,5 @@
 import { BridgeCaches, createBridge, type Bridge } from '../../src/core/bridge.js';
-import { directoryFromConfig } from '../../src/core/connections/directory.js';
+import { directoryFromConfig, type BridgeDirectory } from '../../src/core/connections/directory.js';
 import type { AuditTrail } from '../../src/core/audit/audit-trail.js';
 import { MemoryAuditTrail } from './memory-audit-trail.js';
 import { parseConfig, type BridgeConfig, type RawConfig } from '../../src/core/config.js';
@@ -39,6 +39,11 @@ export interface InProcessBridge {
    * logins in flight too; the provider stays the same.
    */
   reconfigure(change: (base: RawConfig) => RawConfig): void;
+  /**
+   * Serves a directory reshaped from the configuration's (a second provider, a connection that
+   * is not ready): what a stored connections document gives, without building one.
+   */
+  reshapeDirectory(change: (directory: BridgeDirectory, config: BridgeConfig) => BridgeDirectory): void;
   /** Starts a valid login at the SSO URL; returns the redirect, its state and the binding cookie. */
   startLogin(relayState?: string): Promise<{ response: BridgeResponse; location: string; state: string; cookie: string | undefined }>;
 }
@@ -110,6 +115,9 @@ export async function inProcessBridge(
     handle,
     reconfigure(change) {
       directory = directoryFromConfig(parseConfig(change(initial), { allowLoopbackHttp: false }));
+    },
+    reshapeDirectory(change) {
+      directory = change(directoryFromConfig(config), config);
     },
     async startLogin(relayState) {
       const query: Record<string, string[]> = { SAMLRequest: [redirectEncode(authnRequestXml())] };

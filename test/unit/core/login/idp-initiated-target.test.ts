@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { idpInitiatedTarget } from '../../../../src/core/login/steps/idp-initiated-target.js';
+import { IDP_TARGET_MESSAGES, idpInitiatedTarget } from '../../../../src/core/login/steps/idp-initiated-target.js';
 
 /**
  * The RelayState an IdP-initiated login names (no service provider asked for it): Atlassian's
@@ -64,5 +64,22 @@ describe('idpInitiatedTarget', () => {
 
   it('refuses any target path while the connection names no site', () => {
     expect(idpInitiatedTarget({}, '/jira')).toEqual({ ok: false, reason: 'no_site' });
+  });
+});
+
+describe('edges of the stored values', () => {
+  it('takes a landing page of only spaces as none: the default start page', () => {
+    expect(idpInitiatedTarget({ relayState: '   ' })).toEqual({ ok: true, relayState: 'https://start.atlassian.com' });
+  });
+
+  it('does not take https://start.atlassian.com as the connection\'s site: no target path lands there', () => {
+    expect(idpInitiatedTarget({ siteUrl: 'https://start.atlassian.com' }, '/jira')).toEqual({ ok: false, reason: 'no_site' });
+  });
+
+  it('has a message for the admin for every refusal, naming what is allowed', () => {
+    for (const message of Object.values(IDP_TARGET_MESSAGES)) expect(message).toMatch(/allowed|Enter https:\/\/start\.atlassian\.com/);
+    expect(IDP_TARGET_MESSAGES.foreign_site).toContain('not on your Atlassian site');
+    expect(IDP_TARGET_MESSAGES.no_site).toContain('Atlassian site URL');
+    expect(IDP_TARGET_MESSAGES.path_invalid).toContain('path');
   });
 });
