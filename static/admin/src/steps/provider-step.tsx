@@ -33,6 +33,8 @@ const DISCOVERY_ADVICE: Record<Extract<DiscoverResponse, { ok: false }>['failure
     'The discovery document names a different issuer. Use exactly the issuer it names, including any trailing slash: ID tokens are checked against it.',
   missing_endpoints: 'The discovery document lacks endpoints the bridge needs. Enter them by hand.',
   http_error: 'The provider answered the discovery request with an error. Check the issuer, or enter the endpoints by hand.',
+  dns_failure: 'Check the host name of the issuer for typing mistakes: no DNS server knows it.',
+  tls_failure: 'The provider’s HTTPS certificate was not accepted. Check the issuer’s host; a provider of your own needs a certificate from a public authority.',
   egress_not_approved:
     'Forge lets the app call this host only once a site administrator approves it (customer-managed egress, early access on Forge). Approve access, then press Discover again.',
   private_address:
