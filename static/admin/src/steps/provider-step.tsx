@@ -19,7 +19,7 @@ type Endpoints = { authorizationEndpoint: string; tokenEndpoint: string; userinf
 
 const EMPTY_ENDPOINTS: Endpoints = { authorizationEndpoint: '', tokenEndpoint: '', userinfoEndpoint: '', jwksUri: '' };
 
-const FIELD_PATHS = ['preset', 'oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'oidc.scopes', 'oidc.clientAuthMethod', 'oidc.endpoints'];
+const FIELD_PATHS = ['preset', 'oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'oidc.clientSecretExpiresAt', 'oidc.scopes', 'oidc.clientAuthMethod', 'oidc.endpoints'];
 
 /** What to do about each way discovery can fail; the server's message says what happened. */
 const DISCOVERY_ADVICE: Record<Extract<DiscoverResponse, { ok: false }>['failure'], string> = {
@@ -49,6 +49,7 @@ export function ProviderStep(props: StepProps) {
   const [issuer, setIssuer] = useState(saved.oidc?.issuer ?? '');
   const [clientId, setClientId] = useState(saved.oidc?.clientId ?? '');
   const [clientSecret, setClientSecret] = useState('');
+  const [secretExpiresAt, setSecretExpiresAt] = useState(saved.oidc?.clientSecretExpiresAt ?? '');
   const [scopes, setScopes] = useState((saved.oidc?.scopes ?? ['openid', 'email', 'profile']).join(' '));
   const [authMethod, setAuthMethod] = useState<AuthMethod>(saved.oidc?.clientAuthMethod ?? 'client_secret_basic');
   const [manual, setManual] = useState(Boolean(saved.oidc?.endpoints));
@@ -148,6 +149,8 @@ export function ProviderStep(props: StepProps) {
     const oidc: NonNullable<AdminSettings['oidc']> = {
       issuer: issuer.trim(),
       clientId: clientId.trim(),
+      // Empty removes a saved date.
+      clientSecretExpiresAt: secretExpiresAt.trim(),
       scopes: scopes.split(/[\s,]+/).filter(Boolean),
       clientAuthMethod: authMethod,
     };
@@ -322,6 +325,15 @@ export function ProviderStep(props: StepProps) {
             : 'Stored encrypted; never shown again, never sent back to the browser.'
         }
         errors={messagesFor(state.errors, 'oidc.clientSecret')}
+      />
+      <TextInput
+        label={fieldLabel(props.data, 'oidc.clientSecretExpiresAt')}
+        value={secretExpiresAt}
+        onChange={edit(setSecretExpiresAt)}
+        placeholder="YYYY-MM-DD"
+        monospace
+        helper={help['oidc.clientSecretExpiresAt']}
+        errors={messagesFor(state.errors, 'oidc.clientSecretExpiresAt')}
       />
       <TextInput
         label={fieldLabel(props.data, 'oidc.scopes')}
