@@ -271,7 +271,7 @@ export const CONFIG_FIELDS = {
         secret: true,
       },
       clientSecretExpiresAt: {
-        label: 'Client secret expires on',
+        label: 'Secret expires on',
         help:
           'Optional: the day the client secret expires, as YYYY-MM-DD. Microsoft Entra ID shows it beside the secret when you create one (Certificates & secrets, Expires); ' +
           'the admin page warns from 30 days before, so a new secret is in place before logins fail. Not a secret itself.',

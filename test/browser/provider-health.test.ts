@@ -49,7 +49,7 @@ describe('provider health on the admin page', () => {
     const { page } = admin;
     await admin.open('#provider');
     await page.getByRole('heading', { level: 2, name: 'OIDC provider', exact: true }).waitFor();
-    const field = page.getByLabel('Client secret expires on');
+    const field = page.getByLabel('Secret expires on');
     await page.getByText(/Microsoft Entra ID shows it beside the secret when you create one/).waitFor();
     await field.fill(inDays(12));
     await page.getByRole('button', { name: 'Save', exact: true }).click();
