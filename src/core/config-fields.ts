@@ -200,6 +200,20 @@ export function normalizeDomain(domain: string): string | undefined {
   }
 }
 
+/** A calendar day as `YYYY-MM-DD` that exists (no 2026-02-30). */
+export function isCalendarDay(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === value;
+}
+
+function secretExpiryDate() {
+  return z
+    .string({ error: 'Enter a date as YYYY-MM-DD.' })
+    .trim()
+    .refine(isCalendarDay, 'Enter the date as YYYY-MM-DD, such as 2027-06-30.');
+}
+
 const claimName = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'Use a claim name such as given_name.');
 
 /** The most groups an access rule may list, and the longest group name (Keycloak's full paths are the long ones). */
@@ -255,6 +269,16 @@ export const CONFIG_FIELDS = {
         file: () => z.string().min(1, 'Enter the client secret.').max(4096),
         wizard: { step: 'provider' },
         secret: true,
+      },
+      clientSecretExpiresAt: {
+        label: 'Secret expires on',
+        help:
+          'Optional: the day the client secret expires, as YYYY-MM-DD. Microsoft Entra ID shows it beside the secret when you create one (Certificates & secrets, Expires); ' +
+          'the admin page warns from 30 days before, so a new secret is in place before logins fail. Not a secret itself.',
+        readme:
+          'Optional `YYYY-MM-DD`: the day the client secret expires (Entra ID shows it when the secret is created). Not a secret; *Provider health* warns from 30 days before and says "expired" after.',
+        file: () => secretExpiryDate().optional(),
+        wizard: { step: 'provider', settings: text(10) },
       },
       scopes: {
         label: 'Scopes',

@@ -51,6 +51,13 @@ export const storageKeys = {
   signingKeyOf: (connectionId: string, keyId: string) => `v2:signing-key-of:${connectionId}:${keyId}`,
   /** Provider metadata and JWKS fetched from the issuer, cached between logins. */
   providerCache: () => `${VERSION}:provider-cache`,
+  /**
+   * The last health check of one provider's discovery document and JWKS (`providers/health`):
+   * public values only, no secret, no user; kept a few minutes, fresh for one.
+   */
+  providerHealth: (connectionId: string, providerId: string) => `v2:provider-health:${connectionId}:${providerId}`,
+  /** How many provider health checks fetched in one minute (the window's number since the epoch, TTL): the rate limit. */
+  providerHealthChecks: (window: number) => `v2:provider-health-checks:${window}`,
   /** A login in flight, keyed by its OIDC `state`. */
   login: (state: string) => `${VERSION}:login:${state}`,
   /**

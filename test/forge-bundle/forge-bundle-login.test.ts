@@ -12,7 +12,7 @@ import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHt
 import { ACS_URL, alice, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
 import { Page, UserAgent } from '../support/user-agent.js';
 import type { DemoUser } from '../../dev/demo/demo-provider.js';
-import type { AuditQueryResponse, CertificateChangeResponse, ConnectionChangeResponse } from '../../src/core/admin/admin-api-types.js';
+import type { AuditQueryResponse, CertificateChangeResponse, ConnectionChangeResponse, ProviderHealthResponse } from '../../src/core/admin/admin-api-types.js';
 
 // What ships is what is tested: the handler file Forge's own bundler (@forge/bundler, the
 // webpack build of `forge deploy`) wrote from manifest.yml, loaded under Node 22 in a process of
@@ -337,6 +337,22 @@ describe('the app as Forge builds it, on Node 22', () => {
       ]);
       const logins = await admin<AuditQueryResponse>('audit/query', { kind: 'login', outcome: 'ok' });
       expect(logins.records.map((r) => r.email)).toEqual(expect.arrayContaining([carol.email, alice.email]));
+    });
+
+    it('answers providers/health through the bundled resolver: both providers read through Forge\'s fetch, their last sign-ins from the trail, no user named', async () => {
+      const answer = await admin<ProviderHealthResponse>('providers/health', { connectionId: 'default' });
+      const byId = Object.fromEntries(answer.providers.map((p) => [p.providerId, p]));
+      expect(byId.default).toMatchObject({ state: 'checked', discovery: { status: 'ok' }, jwks: { status: 'ok', keys: expect.any(Number) }, lastSuccess: { reference: expect.stringMatching(/^R-/) } });
+      expect(byId[subsidiaryId]).toMatchObject({
+        state: 'checked',
+        discovery: { status: 'ok' },
+        jwks: { status: 'ok' },
+        lastSuccess: { reference: expect.stringMatching(/^R-/) },
+        lastFailure: { code: 'user_domain_not_allowed', reference: expect.stringMatching(/^R-/) },
+      });
+      const serialized = JSON.stringify(answer);
+      for (const email of [alice.email, carol.email, eve.email]) expect(serialized).not.toContain(email);
+      await expect(admin('providers/health', { providerId: subsidiaryId })).resolves.toMatchObject({ error: 'bad_request' });
     });
   });
 

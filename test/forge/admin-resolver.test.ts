@@ -151,6 +151,7 @@ describe('admin resolver on Forge', () => {
       'certificate/discard-next': [{ fingerprint: '00:'.repeat(31) + '00' }],
       'certificate/undo': [{ fingerprint: '00:'.repeat(31) + '00' }],
       'errors/explain': [{ text: 'https://id.atlassian.com/error?error=access_denied&error_description=assertion%20has%20expired' }],
+      'providers/health': [{}, { connectionId: 'default', recheck: true }],
     };
     expect(Object.keys(payloads).sort()).toEqual([...ADMIN_RESOLVER_KEYS].sort());
     const answers: unknown[] = [];

@@ -37,7 +37,8 @@ export type AdminResolverKey =
   | 'certificate/activate'
   | 'certificate/undo'
   | 'certificate/discard-next'
-  | 'errors/explain';
+  | 'errors/explain'
+  | 'providers/health';
 
 /**
  * Which connection, and which provider of it, a wizard call is about. Omitted: the first
@@ -254,6 +255,10 @@ export type DiscoverFailure =
   | 'issuer_mismatch'
   | 'missing_endpoints'
   | 'http_error'
+  /** The host name does not resolve. */
+  | 'dns_failure'
+  /** The TLS handshake failed (an expired, self-signed or mismatched certificate). */
+  | 'tls_failure'
   | 'egress_not_approved'
   /** Standalone: the issuer's host is (or resolves to) a private, link-local or internal address. */
   | 'private_address';
@@ -614,6 +619,7 @@ export interface AdminResolverMap {
   'certificate/undo': { request: CertificateChangeRequest; response: CertificateChangeResponse };
   'certificate/discard-next': { request: CertificateChangeRequest; response: CertificateChangeResponse };
   'errors/explain': { request: ErrorsExplainRequest; response: ErrorsExplainResponse };
+  'providers/health': { request: ProviderHealthRequest; response: ProviderHealthResponse };
 }
 
 /** The facts of a connection an explained Atlassian error is checked against (`connection-checks.ts`). */
@@ -669,4 +675,60 @@ export interface ErrorsExplainResponse {
   }[];
   /** The bridge's clock when it answered (ISO 8601). */
   bridgeTime: string;
+}
+
+/** `providers/health`: every provider of every stored connection, of one connection, or one provider of it. */
+export interface ProviderHealthRequest {
+  connectionId?: string;
+  /** Only with `connectionId`. */
+  providerId?: string;
+  /** "Check again": fetch anew unless the last check is only seconds old (`HEALTH_RECHECK_SECONDS`). */
+  recheck?: boolean;
+}
+
+/** Days before a client secret's expiry date from which provider health warns. */
+export const SECRET_EXPIRY_WARNING_DAYS = 30;
+
+/** Why a fetch of the discovery document or the JWKS failed: the discovery failures, and two of the JWKS's own. */
+export type HealthFailure =
+  | Exclude<DiscoverFailure, 'invalid_url'>
+  /** The URL configured (or named by discovery) is not an https:// URL the bridge calls. */
+  | 'invalid_url'
+  /** The JWKS is JSON but no key set (`{"keys": [...]}`). */
+  | 'not_a_key_set'
+  /** The key set holds no key that can verify an ID token signed with the provider's algorithm. */
+  | 'no_usable_key';
+
+/** One check of one provider's endpoints, said in admin words. */
+export type HealthCheck =
+  | { status: 'ok' }
+  | { status: 'failed'; failure: HealthFailure; message: string; blockedHost?: string }
+  /** Discovery with endpoints entered by hand; or a JWKS left unchecked because discovery failed. */
+  | { status: 'skipped'; message: string };
+
+export interface ProviderHealth {
+  connectionId: string;
+  connectionName: string;
+  providerId: string;
+  providerName: string;
+  /**
+   * `checked`: the endpoints were read (now or up to a minute ago: `checkedAt`); `incomplete`: no
+   * issuer saved yet; `rate_limited`: not read now, to spare the provider (the last result, if any, is shown).
+   */
+  state: 'checked' | 'incomplete' | 'rate_limited';
+  /** When the endpoints were read (ISO 8601); an answer up to a minute old comes from the cache. */
+  checkedAt?: string;
+  discovery?: HealthCheck;
+  jwks?: HealthCheck & { keys?: number; algorithms?: string[] };
+  /** The newest successful and refused sign-in through this provider in the audit trail (connection tests left out). */
+  lastSuccess?: { time: string; reference: string };
+  lastFailure?: { time: string; reference: string; code?: string; codeTitle?: string };
+  /** The audit trail was searched only so far back (its newest records), or there is none on this host. */
+  loginsSearched: 'all' | 'recent' | 'none';
+  /** From `oidc.clientSecretExpiresAt`, when the admin entered it. */
+  clientSecret?: { expiresAt: string; daysLeft: number; state: 'ok' | 'expires_soon' | 'expired' };
+}
+
+export interface ProviderHealthResponse {
+  providers: ProviderHealth[];
 }

@@ -18,6 +18,7 @@ import { auditExport, auditQuery } from './audit.js';
 import { draftApply, draftDiscard } from './draft-apply.js';
 import { certificateActivate, certificateDiscardNext, certificatePrepare, certificateUndo } from './certificates.js';
 import { errorsExplain } from './errors-explain.js';
+import { providersHealth } from './provider-health.js';
 import { checkOwner, currentOwners, ownersAdd, ownersGet, ownershipCancel, ownershipRequest, ownersRemove, settleClaim, type OwnerClaim } from './owners.js';
 
 export type AdminResolver<K extends AdminResolverKey> = (ctx: AdminContext, payload: unknown) => Promise<AdminAnswer<AdminResolverMap[K]['response']>>;
@@ -56,6 +57,7 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'certificate/undo': certificateUndo,
   'certificate/discard-next': certificateDiscardNext,
   'errors/explain': errorsExplain,
+  'providers/health': providersHealth,
 };
 
 /**
@@ -98,6 +100,8 @@ export const RESOLVER_ACCESS: { readonly [K in AdminResolverKey]: 'owner' | 'any
   'certificate/discard-next': 'owner',
   // Reads the connection and what the admin pasted; changes nothing, so nothing to record either.
   'errors/explain': 'any',
+  // Reads the providers' public documents and the audit trail; what it fetches is the owners' saved URLs, rate-limited.
+  'providers/health': 'any',
 };
 
 export const ADMIN_RESOLVER_KEYS = Object.keys(adminResolvers) as AdminResolverKey[];

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { isLoopbackUrl } from '../config.js';
 import type { DiscoverFailure, DiscoverResponse } from './admin-api-types.js';
 import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
-import { egressHost, remoteFor } from '../egress-remotes.js';
+import { allowedProviderUrl, fetchProviderJson } from './provider-fetch.js';
 
 const requestSchema = z.strictObject({ issuer: z.string().max(2048) });
 
@@ -15,44 +14,6 @@ type Endpoints = Extract<DiscoverResponse, { ok: true }>['endpoints'];
 
 function failure(failure: DiscoverFailure, message: string): DiscoverResponse {
   return { ok: false, failure, message };
-}
-
-/** `@forge/api`'s name for a fetch its egress allowlist refused (`NotAllowedError`, status 403). */
-const FORGE_EGRESS_REFUSED = 'REQUEST_EGRESS_ALLOWLIST_ERR';
-
-/**
- * On Forge, a call to a host no static remote covers and no admin has approved is refused by
- * the egress proxy with HTTP 403 (or, from `@forge/api`, an error of that name). Said as such,
- * so the admin approves the host instead of looking for a fault at the provider; a 403 from a
- * covered host is the provider's own answer and stays an `http_error`.
- */
-function egressRefusal(documentUrl: string): DiscoverResponse {
-  const host = egressHost(documentUrl)!;
-  return {
-    ok: false,
-    failure: 'egress_not_approved',
-    blockedHost: host,
-    message: `Forge blocked the call to ${host} (HTTP 403): the app may call this host only after a site administrator approves it.`,
-  };
-}
-
-function isEgressRefusal(ctx: AdminContext, documentUrl: string, status: number | undefined, name?: string): boolean {
-  if (ctx.host !== 'forge') return false;
-  if (name === FORGE_EGRESS_REFUSED) return true;
-  return status === 403 && !remoteFor(egressHost(documentUrl) ?? '');
-}
-
-/** `https:`, or `http:` on loopback where the host allows it (standalone only). */
-function allowedUrl(value: string, allowLoopbackHttp: boolean): URL | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.username || url.password || url.hash) return undefined;
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && allowLoopbackHttp && isLoopbackUrl(url))) return url;
-  return undefined;
 }
 
 /** The well-known names of a discovery document: OpenID Connect Discovery 1.0 §4, RFC 8414 §3. */
@@ -88,7 +49,7 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
   const parsed = parsePayload(requestSchema, payload);
   if (!parsed.ok) return parsed.refusal;
   const typed = parsed.value.issuer.trim();
-  const issuerUrl = allowedUrl(typed, ctx.allowLoopbackHttp);
+  const issuerUrl = allowedProviderUrl(typed, ctx.allowLoopbackHttp);
   if (!issuerUrl || issuerUrl.search) {
     return failure(
       'invalid_url',
@@ -103,39 +64,9 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
   const aside = fromDocumentUrl ? { enteredDiscoveryUrl: typed } : {};
   const documentUrl = `${entered.replace(/\/+$/, '')}/.well-known/openid-configuration`;
 
-  let response: Response;
-  try {
-    response = await ctx.ports.fetch(documentUrl, {
-      headers: { Accept: 'application/json' },
-      // A discovery document is served where the issuer says; a redirect is a misconfiguration
-      // (or someone else's server) and is reported, not followed.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-  } catch (error) {
-    const { name, status } = (error ?? {}) as { name?: string; status?: number };
-    if (isEgressRefusal(ctx, documentUrl, status, name)) return egressRefusal(documentUrl);
-    // The standalone server's egress guard (`standalone/egress-guard.ts`).
-    if (name === 'EgressRefusedError') {
-      return failure('private_address', `${egressHost(documentUrl)} is, or resolves to, a private, link-local or internal address, which the bridge does not call unless BRIDGE_ALLOW_PRIVATE_NETWORK=1 is set on the server.`);
-    }
-    if (name === 'TimeoutError' || name === 'AbortError') return failure('timeout', `The provider did not answer within ${TIMEOUT_MS / 1000} seconds.`);
-    return failure('unreachable', `The provider cannot be reached at ${documentUrl}. Check the issuer URL (and on Forge, that egress to its host is allowed).`);
-  }
-  if (response.status < 200 || response.status > 299) {
-    await response.body?.cancel().catch(() => undefined);
-    if (isEgressRefusal(ctx, documentUrl, response.status)) return egressRefusal(documentUrl);
-    const where = response.status >= 300 && response.status < 400 ? ' (a redirect: enter the issuer exactly as the provider names it)' : '';
-    return failure('http_error', `The provider answered HTTP ${response.status} for ${documentUrl}${where}.`);
-  }
-
-  let document: unknown;
-  try {
-    document = JSON.parse(await readLimited(response, MAX_DOCUMENT_BYTES));
-  } catch (error) {
-    if ((error as { name?: string })?.name === 'TimeoutError') return failure('timeout', `The provider did not answer within ${TIMEOUT_MS / 1000} seconds.`);
-    return failure('not_json', `${documentUrl} did not return a JSON discovery document. Check the issuer URL.`);
-  }
+  const fetched = await fetchProviderJson(ctx, documentUrl, { what: 'discovery document', maxBytes: MAX_DOCUMENT_BYTES, timeoutMs: TIMEOUT_MS });
+  if (!fetched.ok) return fetched;
+  const document = fetched.document;
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     return failure('not_json', `${documentUrl} did not return a JSON discovery document. Check the issuer URL.`);
   }
@@ -153,7 +84,7 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
     );
   }
 
-  const endpoint = (name: string) => (typeof doc[name] === 'string' ? allowedUrl(doc[name] as string, ctx.allowLoopbackHttp)?.href : undefined);
+  const endpoint = (name: string) => (typeof doc[name] === 'string' ? allowedProviderUrl(doc[name] as string, ctx.allowLoopbackHttp)?.href : undefined);
   const required = { authorizationEndpoint: 'authorization_endpoint', tokenEndpoint: 'token_endpoint', jwksUri: 'jwks_uri' } as const;
   const missing = Object.values(required).filter((name) => !endpoint(name));
   if (missing.length) {
@@ -174,25 +105,4 @@ export async function providerDiscover(ctx: AdminContext, payload: unknown): Pro
   // Discovery §3: when absent, the default is client_secret_basic.
   const tokenEndpointAuthMethods = strings(doc.token_endpoint_auth_methods_supported) ?? ['client_secret_basic'];
   return { ok: true, issuer, endpoints, ...(scopesSupported ? { scopesSupported } : {}), tokenEndpointAuthMethods, ...aside };
-}
-
-/** The body as text, refusing (not truncating) more than `limit` bytes. */
-async function readLimited(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > limit) throw new Error('too large');
-  if (!response.body) return response.text();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error('too large');
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
 }

@@ -115,6 +115,8 @@ interface FirstReleaseSettings {
     clientId?: string;
     scopes?: string[];
     clientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+    // Added with provider health (issue 13, item 6): the day the client secret expires.
+    clientSecretExpiresAt?: string;
     endpoints?: { authorizationEndpoint?: string; tokenEndpoint?: string; userinfoEndpoint?: string; jwksUri?: string };
   };
   serviceProvider?: { entityId?: string; acsUrl?: string };

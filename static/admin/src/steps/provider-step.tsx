@@ -19,7 +19,7 @@ type Endpoints = { authorizationEndpoint: string; tokenEndpoint: string; userinf
 
 const EMPTY_ENDPOINTS: Endpoints = { authorizationEndpoint: '', tokenEndpoint: '', userinfoEndpoint: '', jwksUri: '' };
 
-const FIELD_PATHS = ['preset', 'oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'oidc.scopes', 'oidc.clientAuthMethod', 'oidc.endpoints'];
+const FIELD_PATHS = ['preset', 'oidc.issuer', 'oidc.clientId', 'oidc.clientSecret', 'oidc.clientSecretExpiresAt', 'oidc.scopes', 'oidc.clientAuthMethod', 'oidc.endpoints'];
 
 /** What to do about each way discovery can fail; the server's message says what happened. */
 const DISCOVERY_ADVICE: Record<Extract<DiscoverResponse, { ok: false }>['failure'], string> = {
@@ -33,6 +33,8 @@ const DISCOVERY_ADVICE: Record<Extract<DiscoverResponse, { ok: false }>['failure
     'The discovery document names a different issuer. Use exactly the issuer it names, including any trailing slash: ID tokens are checked against it.',
   missing_endpoints: 'The discovery document lacks endpoints the bridge needs. Enter them by hand.',
   http_error: 'The provider answered the discovery request with an error. Check the issuer, or enter the endpoints by hand.',
+  dns_failure: 'Check the host name of the issuer for typing mistakes: no DNS server knows it.',
+  tls_failure: 'The provider’s HTTPS certificate was not accepted. Check the issuer’s host; a provider of your own needs a certificate from a public authority.',
   egress_not_approved:
     'Forge lets the app call this host only once a site administrator approves it (customer-managed egress, early access on Forge). Approve access, then press Discover again.',
   private_address:
@@ -47,6 +49,7 @@ export function ProviderStep(props: StepProps) {
   const [issuer, setIssuer] = useState(saved.oidc?.issuer ?? '');
   const [clientId, setClientId] = useState(saved.oidc?.clientId ?? '');
   const [clientSecret, setClientSecret] = useState('');
+  const [secretExpiresAt, setSecretExpiresAt] = useState(saved.oidc?.clientSecretExpiresAt ?? '');
   const [scopes, setScopes] = useState((saved.oidc?.scopes ?? ['openid', 'email', 'profile']).join(' '));
   const [authMethod, setAuthMethod] = useState<AuthMethod>(saved.oidc?.clientAuthMethod ?? 'client_secret_basic');
   const [manual, setManual] = useState(Boolean(saved.oidc?.endpoints));
@@ -146,6 +149,8 @@ export function ProviderStep(props: StepProps) {
     const oidc: NonNullable<AdminSettings['oidc']> = {
       issuer: issuer.trim(),
       clientId: clientId.trim(),
+      // Empty removes a saved date.
+      clientSecretExpiresAt: secretExpiresAt.trim(),
       scopes: scopes.split(/[\s,]+/).filter(Boolean),
       clientAuthMethod: authMethod,
     };
@@ -320,6 +325,15 @@ export function ProviderStep(props: StepProps) {
             : 'Stored encrypted; never shown again, never sent back to the browser.'
         }
         errors={messagesFor(state.errors, 'oidc.clientSecret')}
+      />
+      <TextInput
+        label={fieldLabel(props.data, 'oidc.clientSecretExpiresAt')}
+        value={secretExpiresAt}
+        onChange={edit(setSecretExpiresAt)}
+        placeholder="YYYY-MM-DD"
+        monospace
+        helper={help['oidc.clientSecretExpiresAt']}
+        errors={messagesFor(state.errors, 'oidc.clientSecretExpiresAt')}
       />
       <TextInput
         label={fieldLabel(props.data, 'oidc.scopes')}

@@ -9,6 +9,7 @@ import { ChangeProblem } from '../components/change-problem.tsx';
 import { ConfirmDelete } from '../components/confirm-delete.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { NameForm } from '../components/name-form.tsx';
+import { ProviderHealthSection } from '../components/provider-health.tsx';
 import { ReadyLozenge } from '../components/ready-lozenge.tsx';
 import { useConnectionChange } from '../components/use-connection-change.ts';
 import { useReadOnly } from '../access.ts';
@@ -88,6 +89,7 @@ export function ConnectionCard(props: {
             </tr>
           </tbody>
         </table>
+        {props.unsaved ? null : <ProviderHealthSection connectionId={connection.id} connectionName={connection.name} />}
         {mode === 'idle' ? (
           <Inline space="space.100" shouldWrap>
             <Button appearance="primary" onClick={props.onOpen}>
