@@ -107,6 +107,20 @@ async function signIn(agent: UserAgent, loginPage: Page, user: { email: string; 
   return agent.submit(loginPage, { fields: { email: user.email, password: user.password } });
 }
 
+/**
+ * On a choice page, eve picks the subsidiary's provider, which says eve@example.com: a domain only
+ * the parent's provider may vouch for. The refusal page, never a SAML response.
+ */
+async function eveRefusedThroughSubsidiary(agent: UserAgent, choice: Page): Promise<Page> {
+  const loginPage = await agent.submit(choice, { form: '#provider-choice', button: 'Subsidiary (Entra ID)' });
+  expect(loginPage.url.startsWith(subsidiaryUrl)).toBe(true);
+  const refused = await signIn(agent, loginPage, eve);
+  expect(refused.status).toBe(403);
+  expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
+  expect(refused.text()).not.toContain('SAMLResponse');
+  return refused;
+}
+
 describe('two connections, one with two providers', () => {
   it('lists both connections, each ready, with its own metadata URL', async () => {
     const { body } = await harness.api<ConfigGetResponse>('config/get');
@@ -179,14 +193,7 @@ describe('two connections, one with two providers', () => {
   it('never lets a provider vouch for a domain that is not its own, even when the user picks it', async () => {
     const production = await guardFor(SP_ENTITY_ID, ACS_URL, '/saml/metadata');
     const agent = new UserAgent({ stopAt: stopAtGuard });
-    const choice = await startAt(production, agent);
-    const loginPage = await agent.submit(choice, { form: '#provider-choice', button: 'Subsidiary (Entra ID)' });
-    expect(loginPage.url.startsWith(subsidiaryUrl)).toBe(true);
-    // The subsidiary's provider says eve@example.com: a domain only the parent's provider may vouch for.
-    const refused = await signIn(agent, loginPage, eve);
-    expect(refused.status).toBe(403);
-    expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
-    expect(refused.text()).not.toContain('SAMLResponse');
+    const refused = await eveRefusedThroughSubsidiary(agent, await startAt(production, agent));
     refusedReference = refused.headers.get('x-bridge-reference')!;
     expect(refused.text()).toContain(refusedReference);
   });
@@ -347,13 +354,7 @@ describe('the start URL of the connection with two providers', () => {
 
   it('never lets the subsidiary vouch for example.com, even when the user picks it', async () => {
     const agent = new UserAgent({ stopAt: stopAtGuard });
-    const choice = await agent.get(startUrl());
-    const loginPage = await agent.submit(choice, { form: '#provider-choice', button: 'Subsidiary (Entra ID)' });
-    expect(loginPage.url.startsWith(subsidiaryUrl)).toBe(true);
-    const refused = await signIn(agent, loginPage, eve);
-    expect(refused.status).toBe(403);
-    expect(refused.headers.get('x-bridge-error')).toBe('user_domain_not_allowed');
-    expect(refused.text()).not.toContain('SAMLResponse');
+    await eveRefusedThroughSubsidiary(agent, await agent.get(startUrl()));
   });
 
   it('refuses an address no provider serves, and a provider id that is not one of the connection\'s', async () => {
