@@ -49,10 +49,11 @@ export async function takeLoginTransaction(
   const cookie = bindingCookie(state);
   // Decided before the take, from storage only: a login may go unbound only on a host an
   // admin's connection test saw dropping the cookie.
+  // (Asked only without a cookie, so both facts below imply there is none.)
   const cookieSeen = cookie === undefined ? await cookieSeenByLastTest() : undefined;
-  const unboundAccepted = cookie === undefined && cookieSeen === false;
+  const unboundAccepted = cookieSeen === false;
   // A test without the cookie on a host that carries it comes from another browser.
-  const testNeedsCookie = cookie === undefined && cookieSeen === true;
+  const testNeedsCookie = cookieSeen === true;
   if (cookie === undefined && !unboundAccepted) {
     // Only a callback without the cookie is read first. One with a cookie of the wrong value
     // comes from no legitimate flow (names are per login) and may burn the login; skipping the
@@ -74,7 +75,7 @@ export async function takeLoginTransaction(
   // the wrong value is refused for both kinds.
   if (transaction.kind === 'test' && cookie === undefined && !testNeedsCookie) return { state, transaction, bindingCookie: 'not_seen' };
   // The degraded mode (login CSRF protection off on this host), chosen by the admin's test.
-  if (cookie === undefined && unboundAccepted) return { state, transaction, unbound: true };
+  if (unboundAccepted) return { state, transaction, unbound: true };
   if (!bindingMatches(transaction.browserHash, cookie)) {
     throw new BridgeError('login_browser_mismatch', cookie ? 'binding cookie differs' : 'binding cookie missing');
   }

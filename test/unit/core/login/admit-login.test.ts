@@ -129,6 +129,22 @@ describe('LoginCounter: the sliding window', () => {
     expect(await admit(counter, 10)).toEqual({ admitted: 1 });
   });
 
+  it('counts this window\'s logins against the bound when it gives the Retry-After', async () => {
+    // 40 in the previous window (39 elsewhere, one here) and 5 in this one, limit 10.
+    await store.increment(storageKeys.loginCount(K - 1), { ttlSeconds: 2 * LOGIN_COUNT_WINDOW_SECONDS, by: 39 });
+    const counter = new LoginCounter();
+    now -= 1;
+    await admit(counter, 1_000_000);
+    await store.increment(storageKeys.loginCount(K), { ttlSeconds: 2 * LOGIN_COUNT_WINDOW_SECONDS, by: 5 });
+    now = K * WINDOW_MS + 60_000;
+    // 40·(1 − t/600 s) + 5 falls below 10 at t = 525 s: 465 s after now.
+    expect((await admit(counter, 10)).refused).toEqual({ code: 'login_capacity', retryAfterSeconds: 465 });
+    now = K * WINDOW_MS + 525_000;
+    expect((await admit(counter, 10)).refused?.code).toBe('login_capacity');
+    now += 1;
+    expect(await admit(counter, 10)).toEqual({ admitted: 1 });
+  });
+
   it('gives a Retry-After in the next window when this window alone is over the bound', async () => {
     const counter = new LoginCounter();
     now -= 1;

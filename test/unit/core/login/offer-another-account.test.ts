@@ -106,6 +106,16 @@ describe('offerAnotherAccount', () => {
     expect(await store.get(storageKeys.login(url.searchParams.get('state')!))).toMatchObject({ requestedNameId: null, nameIdFormat: null });
   });
 
+  it('starts an IdP-initiated login again as one, to the same RelayState, asking to pick an account', async () => {
+    const idp = { v: 2, kind: 'idp', attempt: 'R-OLD0-OLD0', connectionId: config.connectionId, providerId: config.providerId, nonce: 'old-nonce', codeVerifier: 'old-verifier', createdAt: 0, expiresAt: 1, browserHash: null, directoryRevision: null, relayState: 'https://start.atlassian.com', spEntityId: SP_ENTITY_ID } as const;
+    const offer = await offerAnotherAccount(context, config, idp, new BridgeError('user_domain_not_allowed'), undefined);
+    const url = new URL(offer!.redirectTo);
+    expect(url.searchParams.get('prompt')).toBe('select_account');
+    const stored = readTransaction(await store.get(storageKeys.login(url.searchParams.get('state')!)));
+    expect(stored).toMatchObject({ kind: 'idp', relayState: 'https://start.atlassian.com', spEntityId: SP_ENTITY_ID });
+    expect(stored).not.toHaveProperty('samlRequestId');
+  });
+
   it('offers nothing, and stores nothing, for a refusal another account cannot help with', async () => {
     for (const code of ['saml_subject_mismatch', 'oidc_id_token_invalid', 'oidc_timeout'] as const) {
       expect(await offerAnotherAccount(context, config, refused, new BridgeError(code), undefined)).toBeUndefined();
