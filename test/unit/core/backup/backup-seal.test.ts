@@ -131,7 +131,9 @@ describe('the backup file reader', () => {
     ]) {
       await expect(readBackupFile(JSON.stringify(file), undefined)).resolves.toMatchObject({ ok: false, message: expect.stringContaining('not a backup file') });
     }
-    await expect(readBackupFile('x'.repeat(MAX_BACKUP_CHARS + 1), undefined)).resolves.toMatchObject({ ok: false });
+    // Refused by its size before it is parsed at all.
+    const oversized = JSON.stringify({ ...plain, padding: 'x'.repeat(MAX_BACKUP_CHARS) });
+    await expect(readBackupFile(oversized, undefined)).resolves.toEqual({ ok: false, message: 'A backup file is at most 400 KB.' });
     await expect(readBackupFile('{', undefined)).resolves.toMatchObject({ ok: false });
   });
 
