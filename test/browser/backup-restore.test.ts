@@ -2,13 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { useWizardHarness } from './support/wizard-harness.js';
+import { alice, useWizardHarness } from './support/wizard-harness.js';
 
 /**
  * Backup and restore in Chromium, on the connections page of a connection in use: export
  * without secrets (the file downloads), import the file with a change, see the field-by-field
  * difference, import it as a draft; users keep the applied settings until the draft is tested
- * and applied.
+ * and applied, which then goes as for any draft (test, Apply draft).
  */
 
 const wizard = useWizardHarness();
@@ -55,5 +55,16 @@ describe('backup and restore on the admin page', () => {
     // The applied settings are what users sign in with until the draft is applied.
     expect(after.status.live).toBe(true);
     fs.rmSync(dir, { recursive: true, force: true });
+
+    // Then the normal draft flow: the wizard says the draft is not applied; a passing test offers Apply.
+    await page.getByRole('button', { name: 'Open in the wizard' }).click();
+    await page.getByRole('heading', { name: 'Draft not applied: users still sign in with the applied settings' }).waitFor();
+    await wizard.testLoginWithoutBrowser(alice);
+    await page.reload();
+    await page.getByRole('button', { name: 'Apply draft' }).click();
+    await page.getByRole('heading', { name: 'Draft not applied: users still sign in with the applied settings' }).waitFor({ state: 'detached' });
+    const applied = await wizard.config();
+    expect(applied.status.draft).toBeUndefined();
+    expect(applied.settings.allowedEmailDomains).toEqual([...domainsBefore, 'example.org']);
   }, 120_000);
 });

@@ -36,7 +36,7 @@ const SECRET: Record<'changed' | 'unchanged' | 'not-in-file', string> = {
  * draft, which is then tested and applied like any draft. The server checks every right and
  * every field again.
  */
-export function BackupSection(props: { connections: ConnectionSummary[]; onChanged: (connections: ConnectionSummary[]) => void }) {
+export function BackupSection(props: { connections: ConnectionSummary[]; onChanged: (connections: ConnectionSummary[]) => void; onReload: () => Promise<void> }) {
   const readOnly = useReadOnly();
   const fileInputId = useId();
   const [target, setTarget] = useState<string>(ALL);
@@ -92,6 +92,8 @@ export function BackupSection(props: { connections: ConnectionSummary[]; onChang
       setPreview(undefined);
       setImportPassphrase('');
       props.onChanged(answer.connections);
+      // The shown connection's status (its draft, a prepared certificate) comes from config/get.
+      await props.onReload();
       const keys = answer.imported.some((i) => i.signingKey === 'prepare');
       setNotice({
         appearance: 'success',

@@ -86,7 +86,7 @@ export function ConnectionsView(props: {
           </Stack>
         </section>
         )}
-        <BackupSection connections={connections} onChanged={props.onChanged} />
+        <BackupSection connections={connections} onChanged={props.onChanged} onReload={props.onReload} />
       </Stack>
     </main>
   );
