@@ -66,5 +66,12 @@ describe('backup and restore on the admin page', () => {
     const applied = await wizard.config();
     expect(applied.status.draft).toBeUndefined();
     expect(applied.settings.allowedEmailDomains).toEqual([...domainsBefore, 'example.org']);
+
+    // The audit trail names the export and the import, by the admin.
+    await page.getByRole('navigation', { name: 'Admin pages' }).getByRole('button', { name: 'Sign-in activity' }).click();
+    await page.getByRole('tab', { name: 'Configuration changes' }).click();
+    const changes = page.getByRole('table', { name: 'Configuration changes, newest first' });
+    await changes.getByRole('cell', { name: 'Imported a backup as a draft' }).waitFor();
+    await changes.getByRole('cell', { name: 'Exported a backup (no secrets)' }).waitFor();
   }, 120_000);
 });
