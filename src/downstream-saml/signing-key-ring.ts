@@ -194,12 +194,14 @@ export type KeyRingChange = { ok: true; ring: KeyRing } | { ok: false; reason: K
 /**
  * Prepares the next key: a new key and certificate beside the active one (same algorithm and
  * validity as the first). A next key prepared earlier is replaced, and deleted once the ring no
- * longer names it.
+ * longer names it. `given`: a key restored from a backup (checked against its certificate by the
+ * caller) instead of a new one; it waits as the next key like any other, so restoring it never
+ * switches what signs.
  */
-export async function prepareNextKey(ports: KeyRingPorts, connectionId: string): Promise<KeyRingChange> {
+export async function prepareNextKey(ports: KeyRingPorts, connectionId: string, given?: SigningKey): Promise<KeyRingChange> {
   const ring = await ensureKeyRing(ports, connectionId);
   const id = newKeyId(ports.random);
-  const key = await (ports.createKey ?? createSigningKey)(ports.clock, ports.commonName);
+  const key = given ?? (await (ports.createKey ?? createSigningKey)(ports.clock, ports.commonName));
   const secretName = keySecretName(connectionId, id);
   await ports.secrets.setSecret(secretName, { ...key });
   const next = entryOf(id, key.certificatePem, ports.clock.now());

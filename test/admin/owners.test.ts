@@ -75,6 +75,9 @@ function ownerPayloads(config: ConfigGetResponse, providerId: string): Record<st
     'certificate/activate': { fingerprint: config.certificate.active.fingerprint },
     'certificate/undo': { fingerprint: config.certificate.active.fingerprint },
     'certificate/discard-next': { fingerprint: config.certificate.active.fingerprint },
+    'backup/export-sealed': { passphrase: 'a passphrase long enough' },
+    // A new connection with one provider and no settings: created, with nothing for a draft.
+    'backup/import': { file: JSON.stringify({ format: 'oidc-saml-bridge-backup', version: 1, exportedAt: '2030-01-01T00:00:00.000Z', appVersion: '0.1.0', encrypted: false, connections: [{ id: 'restored', name: 'Restored', providers: [{ id: 'okta', name: 'Okta' }] }], certificates: [], omittedSecrets: [] }) },
   };
 }
 
@@ -103,6 +106,8 @@ describe('which resolvers only an owner may call', () => {
         'certificate/activate',
         'certificate/undo',
         'certificate/discard-next',
+        'backup/export-sealed',
+        'backup/import',
       ].sort(),
     );
   });

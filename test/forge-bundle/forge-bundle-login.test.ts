@@ -13,6 +13,7 @@ import { ACS_URL, alice, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTIT
 import { Page, UserAgent } from '../support/user-agent.js';
 import type { DemoUser } from '../../dev/demo/demo-provider.js';
 import type { AuditQueryResponse, CertificateChangeResponse, ConnectionChangeResponse, ProviderHealthResponse } from '../../src/core/admin/admin-api-types.js';
+import type { BackupExportResponse, BackupImportResponse, BackupPreviewResponse } from '../../src/core/admin/backup-api-types.js';
 
 // What ships is what is tested: the handler file Forge's own bundler (@forge/bundler, the
 // webpack build of `forge deploy`) wrote from manifest.yml, loaded under Node 22 in a process of
@@ -272,6 +273,23 @@ describe('the app as Forge builds it, on Node 22', () => {
     await expect(sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).resolves.toMatchObject({ loggedOut: false });
     const withOld = guardServiceProvider(TEST_WEB_TRIGGER_URL, old, { validateInResponseTo: ValidateInResponseTo.never });
     await expect(withOld.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! })).rejects.toThrow(/signature/i);
+  });
+
+  it('exports a sealed backup and reads it back through the bundled resolvers: nothing to change, the key the active one, no secret in any answer', async () => {
+    const admin = <T,>(functionKey: string, payload: unknown) =>
+      host.adminResolver({ call: { functionKey, payload }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } }) as Promise<T>;
+    const passphrase = 'bundle backup passphrase';
+    const exported = await admin<BackupExportResponse>('backup/export-sealed', { passphrase });
+    if (!exported.ok) throw new Error(exported.message);
+    const preview = await admin<BackupPreviewResponse>('backup/preview', { file: exported.file, passphrase });
+    expect(preview).toMatchObject({ ok: true, encrypted: true, valid: true, connections: [{ connectionId: 'default', rows: [], secrets: [{ secret: 'unchanged' }], signingKey: 'same' }] });
+    await expect(admin<BackupPreviewResponse>('backup/preview', { file: exported.file, passphrase: 'not the right passphrase' })).resolves.toEqual({ ok: false, message: 'Wrong passphrase or damaged file.' });
+    const imported = await admin<BackupImportResponse>('backup/import', { file: exported.file, passphrase });
+    expect(imported).toMatchObject({ ok: true, imported: [{ connectionId: 'default', draft: false, signingKey: 'same' }] });
+    const answers = JSON.stringify([exported, preview, imported]);
+    expect(answers).not.toContain(CLIENT_SECRET);
+    expect(answers).not.toContain('PRIVATE KEY');
+    expect(answers).not.toContain(passphrase);
   });
 
   describe('two connections, one with two providers', () => {

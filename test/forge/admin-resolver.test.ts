@@ -120,6 +120,10 @@ describe('admin resolver on Forge', () => {
 
   it('never returns the client secret or the private key from any resolver', async () => {
     await invoke('config/save', JIRA, { settings: SETTINGS, clientSecret: CLIENT_SECRET });
+    // A backup round trip: the sealed file carries the secret and the key, which an import brings back into storage, never into an answer.
+    const passphrase = 'forge backup passphrase';
+    const plainFile = ((await invoke('backup/export', JIRA, {})) as { file: string }).file;
+    const sealedFile = ((await invoke('backup/export-sealed', JIRA, { passphrase })) as { file: string }).file;
     const payloads: Record<string, unknown[]> = {
       'config/get': [{}],
       'config/save': [{ settings: { allowedEmailDomains: ['example.com', 'example.org'] } }, { settings: { oidc: { clientId: '' } }, clientSecret: 'x' }],
@@ -152,6 +156,10 @@ describe('admin resolver on Forge', () => {
       'certificate/undo': [{ fingerprint: '00:'.repeat(31) + '00' }],
       'errors/explain': [{ text: 'https://id.atlassian.com/error?error=access_denied&error_description=assertion%20has%20expired' }],
       'providers/health': [{}, { connectionId: 'default', recheck: true }],
+      'backup/export': [{}, { connectionId: 'default' }],
+      'backup/export-sealed': [{ passphrase }],
+      'backup/preview': [{ file: plainFile }, { file: sealedFile, passphrase }],
+      'backup/import': [{ file: sealedFile, passphrase }, { file: plainFile }],
     };
     expect(Object.keys(payloads).sort()).toEqual([...ADMIN_RESOLVER_KEYS].sort());
     const answers: unknown[] = [];

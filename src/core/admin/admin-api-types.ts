@@ -7,6 +7,7 @@
 
 import type { ProviderPreset, SettingsKeyOfStep, WizardSettings } from '../config-fields.js';
 import type { TestAdvice } from './test-advice.js';
+import type { BackupExportRequest, BackupExportResponse, BackupImportRequest, BackupImportResponse, BackupPreviewResponse } from './backup-api-types.js';
 
 /** Resolver keys, read like paths. */
 export type AdminResolverKey =
@@ -38,7 +39,11 @@ export type AdminResolverKey =
   | 'certificate/undo'
   | 'certificate/discard-next'
   | 'errors/explain'
-  | 'providers/health';
+  | 'providers/health'
+  | 'backup/export'
+  | 'backup/export-sealed'
+  | 'backup/preview'
+  | 'backup/import';
 
 /**
  * Which connection, and which provider of it, a wizard call is about. Omitted: the first
@@ -620,6 +625,10 @@ export interface AdminResolverMap {
   'certificate/discard-next': { request: CertificateChangeRequest; response: CertificateChangeResponse };
   'errors/explain': { request: ErrorsExplainRequest; response: ErrorsExplainResponse };
   'providers/health': { request: ProviderHealthRequest; response: ProviderHealthResponse };
+  'backup/export': { request: BackupExportRequest; response: BackupExportResponse };
+  'backup/export-sealed': { request: BackupExportRequest; response: BackupExportResponse };
+  'backup/preview': { request: BackupImportRequest; response: BackupPreviewResponse };
+  'backup/import': { request: BackupImportRequest; response: BackupImportResponse };
 }
 
 /** The facts of a connection an explained Atlassian error is checked against (`connection-checks.ts`). */

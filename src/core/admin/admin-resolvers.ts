@@ -18,6 +18,8 @@ import { auditExport, auditQuery } from './audit.js';
 import { draftApply, draftDiscard } from './draft-apply.js';
 import { certificateActivate, certificateDiscardNext, certificatePrepare, certificateUndo } from './certificates.js';
 import { errorsExplain } from './errors-explain.js';
+import { backupExport, backupExportSealed } from './backup-export.js';
+import { backupImport, backupPreview } from './backup-import.js';
 import { providersHealth } from './provider-health.js';
 import { checkOwner, currentOwners, ownersAdd, ownersGet, ownershipCancel, ownershipRequest, ownersRemove, settleClaim, type OwnerClaim } from './owners.js';
 
@@ -58,6 +60,10 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'certificate/discard-next': certificateDiscardNext,
   'errors/explain': errorsExplain,
   'providers/health': providersHealth,
+  'backup/export': backupExport,
+  'backup/export-sealed': backupExportSealed,
+  'backup/preview': backupPreview,
+  'backup/import': backupImport,
 };
 
 /**
@@ -102,6 +108,14 @@ export const RESOLVER_ACCESS: { readonly [K in AdminResolverKey]: 'owner' | 'any
   'errors/explain': 'any',
   // Reads the providers' public documents and the audit trail; what it fetches is the owners' saved URLs, rate-limited.
   'providers/health': 'any',
+  // A plain export holds what every admin already reads on the page (no secret); recorded.
+  'backup/export': 'any',
+  // Carries the client secrets and the signing key: whoever opens it can sign as this app.
+  'backup/export-sealed': 'owner',
+  // Reads the file and the settings; changes nothing.
+  'backup/preview': 'any',
+  // Writes drafts, new connections and a prepared signing key.
+  'backup/import': 'owner',
 };
 
 export const ADMIN_RESOLVER_KEYS = Object.keys(adminResolvers) as AdminResolverKey[];

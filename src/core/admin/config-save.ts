@@ -48,24 +48,10 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   }
   const merged = mergeSettings(before.settings, patch);
   const clientSecret = newSecret ?? before.clientSecret;
-  const evaluation = evaluateSettings(merged, clientSecret, ctx.baseUrl, scopeOf(ctx, before));
   const touched = touchedPaths(patch);
   if (newSecret !== undefined) touched.push('oidc.clientSecret');
-  const errors = evaluation.ok ? [] : evaluation.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)));
-  const warnings = settingsWarnings(merged);
-  const storedSecret = typeof before.clientSecret === 'string' && before.clientSecret !== '';
-  const rebinding = secretRebindingProblem(before.settings, merged, { stored: storedSecret, given: newSecret !== undefined });
-  if (rebinding && !errors.some((e) => e.path === rebinding.path)) errors.push({ ...rebinding, absent: false });
-  // Guard's two values swapped, or the app's own URLs pasted in, are valid URLs the schema
-  // accepts; refused here, where the app's own address (ctx.baseUrl) is known.
-  const guard = guardValueProblems(merged, ctx.baseUrl);
-  const guardErrors = guard.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)) && !errors.some((e) => e.path === problem.path));
-  errors.push(...guardErrors.map((problem) => ({ ...problem, absent: false })));
-  const landing = idpLandingProblem(merged, touched, errors);
-  if (landing) errors.push(landing);
-  if (errors.length) {
-    return { ok: false, errors: fieldProblems(errors), warnings, ...(guardErrors.length && guard.swappable ? { swapGuardValues: true as const } : {}) };
-  }
+  const { errors, warnings, swapGuardValues } = settingsSaveProblems(ctx, before, merged, touched, newSecret);
+  if (errors.length) return { ok: false, errors, warnings, ...(swapGuardValues ? { swapGuardValues: true as const } : {}) };
 
   const changed = changedPaths(before.settings, merged);
   const secretChanged = newSecret !== undefined && newSecret !== before.clientSecret;
@@ -114,6 +100,38 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   const after = updatedState(ctx, { ...before, connection }, { settings: merged, clientSecret, progress, document });
   const summary = summarizeConnections(ctx, document).find((c) => c.id === connectionId)!;
   return { ok: true, status: setupStatus(after), warnings, connection: summary };
+}
+
+/** What `settingsSaveProblems` finds: the field errors that refuse a save, the warnings that do not. */
+export interface SaveProblems {
+  errors: FieldProblem[];
+  warnings: FieldProblem[];
+  /** Guard's two values look swapped: the page offers to swap them. */
+  swapGuardValues: boolean;
+}
+
+/**
+ * The field errors of a save of `merged` (the settings as they would be stored) over the state
+ * `before`: the one config schema's problems of the fields the save touches (`touched`), a
+ * client secret the new issuer or client id needs again, Guard's values swapped or the app's own
+ * URLs pasted, and an IdP-initiated landing page off the connection's site. What config/save
+ * refuses a save with, and what backup/preview and backup/import refuse a file's settings with.
+ */
+export function settingsSaveProblems(ctx: AdminContext, before: SetupState, merged: AdminSettings, touched: readonly string[], newSecret: string | undefined): SaveProblems {
+  const evaluation = evaluateSettings(merged, newSecret ?? before.clientSecret, ctx.baseUrl, scopeOf(ctx, before));
+  const errors: (FieldProblem & { absent?: boolean })[] = evaluation.ok ? [] : evaluation.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)));
+  const warnings = settingsWarnings(merged);
+  const storedSecret = typeof before.clientSecret === 'string' && before.clientSecret !== '';
+  const rebinding = secretRebindingProblem(before.settings, merged, { stored: storedSecret, given: newSecret !== undefined });
+  if (rebinding && !errors.some((e) => e.path === rebinding.path)) errors.push({ ...rebinding, absent: false });
+  // Guard's two values swapped, or the app's own URLs pasted in, are valid URLs the schema
+  // accepts; refused here, where the app's own address (ctx.baseUrl) is known.
+  const guard = guardValueProblems(merged, ctx.baseUrl);
+  const guardErrors = guard.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)) && !errors.some((e) => e.path === problem.path));
+  errors.push(...guardErrors.map((problem) => ({ ...problem, absent: false })));
+  const landing = idpLandingProblem(merged, [...touched], errors);
+  if (landing) errors.push(landing);
+  return { errors: fieldProblems(errors), warnings, swapGuardValues: guardErrors.length > 0 && guard.swappable };
 }
 
 /**
@@ -199,7 +217,8 @@ function mergeInto(out: Record<string, unknown>, patch: Record<string, unknown>,
   return out;
 }
 
-function touchedPaths(patch: AdminSettings): string[] {
+/** The settings paths a patch sets (atomic groups as one path). */
+export function touchedPaths(patch: AdminSettings): string[] {
   return [...leafValues(patch, { whole: ATOMIC_PATHS }).keys()];
 }
 

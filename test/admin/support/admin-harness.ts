@@ -46,9 +46,13 @@ export interface AdminHarness {
   close(): Promise<void>;
 }
 
-export async function startAdminHarness(options: { standalone?: Partial<StandaloneOptions> } = {}): Promise<AdminHarness> {
+/**
+ * `providerPort`: where the OpenID provider listens (default: any free port). A second harness on
+ * the same two ports plays a reinstalled app: same URLs, same provider and client, empty storage.
+ */
+export async function startAdminHarness(options: { standalone?: Partial<StandaloneOptions>; providerPort?: number } = {}): Promise<AdminHarness> {
   const providerServer = http.createServer();
-  await new Promise<void>((resolve) => providerServer.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => providerServer.listen(options.providerPort ?? 0, '127.0.0.1', resolve));
   const providerUrl = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
   const logs: LogRecord[] = [];
   const logger: Logger = { log: (level, event, fields) => logs.push({ level, event, fields: { ...fields } }) };

@@ -66,6 +66,9 @@ const ACTIONS: Record<string, string> = {
   'certificate.activate': 'Switched signing to the next certificate',
   'certificate.undo': 'Undid the signing certificate switch',
   'certificate.discard-next': 'Discarded the next signing certificate',
+  'backup.export': 'Exported a backup (no secrets)',
+  'backup.export-sealed': 'Exported a backup WITH secrets (passphrase-protected)',
+  'backup.import': 'Imported a backup as a draft',
 };
 
 export function actionName(action: string | undefined): string {

@@ -9,6 +9,7 @@ import { NameForm } from '../components/name-form.tsx';
 import { useConnectionChange } from '../components/use-connection-change.ts';
 import { ConnectionCard } from './connection-card.tsx';
 import { useReadOnly } from '../access.ts';
+import { BackupSection } from './backup-section.tsx';
 
 /**
  * Every connection of this installation, one per identity provider entry in Atlassian Guard
@@ -85,6 +86,7 @@ export function ConnectionsView(props: {
           </Stack>
         </section>
         )}
+        <BackupSection connections={connections} onChanged={props.onChanged} onReload={props.onReload} />
       </Stack>
     </main>
   );

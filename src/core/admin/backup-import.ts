@@ -1,0 +1,248 @@
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { z } from 'zod';
+import { leafValues } from '../leaf-paths.js';
+import { MAX_BACKUP_CHARS, readBackupFile, recordOf, type BackupConnection, type BackupContents, type BackupRead } from '../backup/backup-file.js';
+import { MAX_PASSPHRASE_LENGTH } from '../backup/backup-seal.js';
+import { MAX_CONNECTIONS, MAX_PROVIDERS_PER_CONNECTION, readConnections, settingsOf, withConnection, type ConnectionRecord } from '../connections/connections-document.js';
+import { draftDifferences, forgetDraft, readDraft, writeDraft } from '../connections/connection-draft.js';
+import { storageKeys } from '../storage-keys.js';
+import { prepareNextKey, readKeyRing } from '../../downstream-saml/signing-key-ring.js';
+import { toCredentials, type SigningKey } from '../../downstream-saml/signing-key.js';
+import type { BackupConnectionPreview, BackupDiffRow, BackupImportResponse, BackupPreviewResponse, BackupSecretRow, BackupSigningKeyPlan } from './backup-api-types.js';
+import type { AdminRefusal } from './admin-api-types.js';
+import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
+import { keyRingPortsOf } from './certificates.js';
+import { changeConnections, recordChange, summarizeConnections } from './connection-changes.js';
+import { settingsSaveProblems, touchedPaths } from './config-save.js';
+import { loadSetupState } from './setup-state.js';
+
+const importSchema = z.strictObject({
+  file: z.string().max(MAX_BACKUP_CHARS, `A backup file is at most ${MAX_BACKUP_CHARS / 1000} KB.`),
+  passphrase: z.string().max(MAX_PASSPHRASE_LENGTH).optional(),
+});
+
+/** What importing one connection of a file would do, worked out before anything is written. */
+interface ConnectionPlan {
+  preview: BackupConnectionPreview;
+  record: ConnectionRecord;
+  /** Client secrets of the file that differ from the stored ones, by provider id. */
+  newSecrets: Map<string, string>;
+  /** The file's signing key, when it is to become the prepared next key. */
+  signingKey: SigningKey | undefined;
+}
+
+/** The request's file, read (and opened); a malformed payload is a refusal. */
+async function readRequest(payload: unknown): Promise<BackupRead | { ok: 'refused'; refusal: AdminRefusal }> {
+  const parsed = parsePayload(importSchema, payload);
+  if (!parsed.ok) return { ok: 'refused', refusal: parsed.refusal };
+  return readBackupFile(parsed.value.file, parsed.value.passphrase);
+}
+
+/** Settings leaves of a connection record with their values (JSON), without this installation's bookkeeping. */
+function settingsLeaves(record: ConnectionRecord | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!record) return out;
+  const { revision: _revision, signingKeyRevision: _ring, providers, ...connection } = record;
+  leafValues(connection, { into: out });
+  for (const { id, secretRevision: _secret, ...provider } of providers) leafValues(provider, { prefix: `providers.${id}`, into: out });
+  return out;
+}
+
+/** The field-by-field difference between the applied connection and the file's (settings only: no secret is a leaf here). */
+function diffRows(applied: ConnectionRecord | undefined, record: ConnectionRecord): BackupDiffRow[] {
+  const before = settingsLeaves(applied);
+  const after = settingsLeaves(record);
+  return [...new Set([...before.keys(), ...after.keys()])]
+    .sort()
+    .flatMap((path): BackupDiffRow[] => {
+      const [was, will] = [before.get(path), after.get(path)];
+      if (was === will) return [];
+      if (was === undefined) return [{ path, change: 'added', after: will! }];
+      if (will === undefined) return [{ path, change: 'removed', before: was }];
+      return [{ path, change: 'changed', before: was, after: will }];
+    });
+}
+
+/** Whether two secrets are equal, compared in constant time (their hashes, so lengths do not leak either). */
+function sameSecret(a: unknown, b: string): boolean {
+  if (typeof a !== 'string') return false;
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+function fingerprintOf(certificatePem: string | undefined): string | undefined {
+  if (!certificatePem) return undefined;
+  try {
+    return new X509Certificate(certificatePem).fingerprint256;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What importing `connection` of the file would do: each provider's settings judged exactly as
+ * config/save judges a save of them over the applied settings (`settingsSaveProblems`, every
+ * field of the file counted as touched), the difference from the applied connection, whether
+ * each client secret changes, and what becomes of the signing key.
+ */
+async function planConnection(ctx: AdminContext, contents: BackupContents, connection: BackupConnection): Promise<ConnectionPlan> {
+  const record = recordOf(connection);
+  const problems: BackupConnectionPreview['problems'] = [];
+  const secrets: BackupSecretRow[] = [];
+  const newSecrets = new Map<string, string>();
+  let applied: ConnectionRecord | undefined;
+  let replacesDraft = false;
+  for (const provider of connection.providers) {
+    const state = await loadSetupState(ctx, { connectionId: connection.id, providerId: provider.id });
+    applied = state.connection;
+    replacesDraft = state.draft !== undefined || (applied !== undefined && (await readDraft(ctx.ports.store, connection.id)) !== undefined);
+    // The import replaces any draft: it is judged as a change of the applied settings.
+    const before = { ...state, settings: state.applied.settings, clientSecret: state.applied.clientSecret };
+    const settings = settingsOf(record, provider.id)!;
+    const fileSecret = contents.secrets?.clientSecrets.find((s) => s.connectionId === connection.id && s.providerId === provider.id)?.secret.trim() || undefined;
+    const touched = touchedPaths(settings);
+    if (fileSecret !== undefined) touched.push('oidc.clientSecret');
+    const { errors } = settingsSaveProblems(ctx, before, settings, touched, fileSecret);
+    if (errors.length) problems.push({ providerId: provider.id, errors });
+    const path = `providers.${provider.id}.oidc.clientSecret`;
+    if (fileSecret === undefined) secrets.push({ path, secret: 'not-in-file' });
+    else if (sameSecret(state.applied.clientSecret, fileSecret)) secrets.push({ path, secret: 'unchanged' });
+    else {
+      secrets.push({ path, secret: 'changed' });
+      newSecrets.set(provider.id, fileSecret);
+    }
+  }
+  const key = contents.secrets?.signingKeys.find((k) => k.connectionId === connection.id);
+  let signingKey: BackupSigningKeyPlan = 'not-in-file';
+  let certificateFingerprint = fingerprintOf(contents.certificates.find((c) => c.connectionId === connection.id)?.certificatePem);
+  let restored: SigningKey | undefined;
+  if (key) {
+    try {
+      certificateFingerprint = toCredentials(key).fingerprint;
+      const ring = applied ? await readKeyRing(ctx.ports.store, connection.id) : undefined;
+      signingKey = ring?.active.fingerprint === certificateFingerprint ? 'same' : ring?.next?.fingerprint === certificateFingerprint ? 'prepared' : 'prepare';
+      if (signingKey === 'prepare') restored = { privateKeyPem: key.privateKeyPem, certificatePem: key.certificatePem, createdAt: key.createdAt };
+    } catch {
+      problems.push({ providerId: '', errors: [{ path: 'signingKey', message: 'The signing key in the file does not match its certificate, or does not parse.' }] });
+    }
+  }
+  return {
+    preview: {
+      connectionId: connection.id,
+      name: connection.name,
+      exists: applied !== undefined,
+      replacesDraft,
+      rows: diffRows(applied, record),
+      secrets,
+      signingKey,
+      ...(certificateFingerprint ? { certificateFingerprint } : {}),
+      problems,
+    },
+    record,
+    newSecrets,
+    signingKey: restored,
+  };
+}
+
+async function planImport(ctx: AdminContext, contents: BackupContents): Promise<{ plans: ConnectionPlan[]; preview: Extract<BackupPreviewResponse, { ok: true }> }> {
+  const plans: ConnectionPlan[] = [];
+  for (const connection of contents.connections) plans.push(await planConnection(ctx, contents, connection));
+  const connections = plans.map((p) => p.preview);
+  const { encrypted, exportedAt, appVersion } = contents;
+  return { plans, preview: { ok: true, encrypted, exportedAt, appVersion, valid: connections.every((c) => c.problems.length === 0), connections } };
+}
+
+/**
+ * `backup/preview` (every admin; changes nothing): reads the file (a sealed one with its
+ * passphrase) and answers, per connection, the field-by-field difference from the applied
+ * settings, whether each client secret changes (never a value), what becomes of the signing key,
+ * and the field errors config/save would refuse the file's settings with.
+ */
+export async function backupPreview(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<BackupPreviewResponse>> {
+  const read = await readRequest(payload);
+  if (read.ok === 'refused') return read.refusal;
+  if (!read.ok) return read;
+  return (await planImport(ctx, read.contents)).preview;
+}
+
+/**
+ * `backup/import` (owners only, audited): brings each connection of a valid file in AS A DRAFT.
+ * Users keep signing in with the applied settings; the draft is tested and applied with the
+ * existing draft rules (`draft/apply`). A connection or provider the installation lacks is
+ * created first the way the wizard creates one (a name, no settings), so the draft has a
+ * connection to apply to. A restored signing key becomes the prepared next certificate, never
+ * the active one: an owner activates it as in a rotation.
+ */
+export async function backupImport(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<BackupImportResponse>> {
+  const read = await readRequest(payload);
+  if (read.ok === 'refused') return read.refusal;
+  if (!read.ok) return read;
+  const { plans, preview } = await planImport(ctx, read.contents);
+  if (!preview.valid) return { ok: false, message: 'Some settings in the file are not valid; nothing was imported. See the fields named below.', preview };
+  const imported: Extract<BackupImportResponse, { ok: true }>['imported'] = [];
+  for (const plan of plans) {
+    const applied = await ensureShell(ctx, plan.record);
+    if (typeof applied === 'string') return { ok: false, message: applied, preview };
+    imported.push(await importDraft(ctx, plan, applied));
+  }
+  const after = await loadSetupState(ctx, {});
+  return { ok: true, connections: summarizeConnections(ctx, after.document), imported };
+}
+
+/**
+ * The applied connection the draft goes onto: the stored one, with an empty provider added for
+ * each provider of the file it lacks, or a new empty connection (as `connections/save` and
+ * `providers/save` make them, and recorded as they record them).
+ */
+async function ensureShell(ctx: AdminContext, record: ConnectionRecord): Promise<ConnectionRecord | string> {
+  const read = await readConnections(ctx.ports.store);
+  const stored = read.state === 'ok' ? read.document.connections.find((c) => c.id === record.id) : undefined;
+  if (stored && record.providers.every((p) => stored.providers.some((s) => s.id === p.id))) return stored;
+  const created = { connection: false, providers: [] as string[] };
+  const change = await changeConnections(ctx, (document) => {
+    const existing = document.connections.find((c) => c.id === record.id);
+    const shells = record.providers.map((p) => ({ id: p.id, name: p.name }));
+    if (!existing) {
+      if (document.connections.length >= MAX_CONNECTIONS) return { ok: false, reason: 'refused', message: `An installation holds at most ${MAX_CONNECTIONS} connections.` };
+      created.connection = true;
+      return { ok: true, document: withConnection(document, { id: record.id, name: record.name, revision: 1, providers: shells }) };
+    }
+    const missing = shells.filter((p) => !existing.providers.some((e) => e.id === p.id));
+    created.providers = missing.map((p) => p.id);
+    if (!missing.length) return { ok: false, reason: 'conflict', message: 'Someone else changed this connection during the import. Look at it, then import again.' };
+    if (existing.providers.length + missing.length > MAX_PROVIDERS_PER_CONNECTION) {
+      return { ok: false, reason: 'refused', message: `A connection holds at most ${MAX_PROVIDERS_PER_CONNECTION} providers.` };
+    }
+    return { ok: true, document: withConnection(document, { ...existing, providers: [...existing.providers, ...missing] }) };
+  });
+  if (!change.ok) return change.message;
+  if (created.connection) await recordChange(ctx, { action: 'connection.create', connectionId: record.id, fields: ['name'] });
+  for (const id of created.providers) await recordChange(ctx, { action: 'provider.create', connectionId: record.id, fields: [`providers.${id}.name`] });
+  return change.document.connections.find((c) => c.id === record.id)!;
+}
+
+/** Writes one connection's draft (replacing any), its new secrets, and prepares the restored key. */
+async function importDraft(ctx: AdminContext, plan: ConnectionPlan, applied: ConnectionRecord): Promise<{ connectionId: string; draft: boolean; signingKey: BackupSigningKeyPlan }> {
+  const connectionId = applied.id;
+  const next: ConnectionRecord = {
+    ...plan.record,
+    revision: applied.revision,
+    providers: plan.record.providers.map((provider) => {
+      const secretRevision = plan.newSecrets.has(provider.id) ? ctx.ports.random.token(12) : applied.providers.find((p) => p.id === provider.id)?.secretRevision;
+      return { ...provider, ...(secretRevision ? { secretRevision } : {}) };
+    }),
+  };
+  await forgetDraft(ctx.ports, connectionId, [...applied.providers, ...next.providers].map((p) => p.id));
+  for (const [providerId, secret] of plan.newSecrets) await ctx.ports.secrets.setSecret(storageKeys.draftClientSecret(connectionId, providerId), secret);
+  const fields = draftDifferences(applied, next);
+  if (fields.length) await writeDraft(ctx.ports.store, { v: 1, baseRevision: applied.revision, connection: next });
+  let signingKey = plan.preview.signingKey;
+  if (plan.signingKey) {
+    const prepared = await prepareNextKey(keyRingPortsOf(ctx), connectionId, plan.signingKey);
+    if (prepared.ok) fields.push('signingCertificate.next');
+    else signingKey = 'not-in-file';
+  }
+  await recordChange(ctx, { action: 'backup.import', connectionId, fields });
+  return { connectionId, draft: fields.some((f) => f !== 'signingCertificate.next'), signingKey };
+}
+
