@@ -88,9 +88,55 @@ export interface KeyRingPorts {
   createKey?: (clock: Clock, commonName: string) => Promise<SigningKey>;
 }
 
-/** Where a key of the ring lives in secret storage. */
+/**
+ * Where a ring lives, so the same rotation serves more than one kind of key: a connection's SAML
+ * signing keys (below), and each OIDC provider's client keys (`upstream-oidc/client-key-ring.ts`).
+ */
+export interface RingPlace {
+  /** What the ring's keys are, for messages: `signing key`, `client key`. */
+  what: string;
+  /** The ring's key in the key-value store (under compare-and-set). */
+  ringKey: string;
+  /** Where one key of the ring lives in secret storage. */
+  secretName(keyId: string): string;
+  /**
+   * Raises the revision warm instances compare their cached ring with (false if that could not
+   * be written). A ring nobody caches announces nothing and answers true.
+   */
+  announce(revision: number): Promise<boolean>;
+  /**
+   * The first key of a new ring, stored in secret storage already at `secretName(id)`. A first
+   * key the race to make the ring lost is deleted unless the winner names the same id.
+   */
+  firstKey(): Promise<{ id: string; certificatePem: string; createdAt: number }>;
+  /** Secrets the ring's deletion removes besides its keys (the signing key from before the ring). */
+  otherSecrets?: string[];
+}
+
+/** Where a key of the signing ring lives in secret storage. */
 export function keySecretName(connectionId: string, keyId: string): string {
   return keyId === INITIAL_KEY_ID ? storageKeys.signingKey(connectionId) : storageKeys.signingKeyOf(connectionId, keyId);
+}
+
+/**
+ * A connection's signing ring. An installation from before the ring keeps its key and
+ * certificate (what the admin pasted into Guard): its one key becomes the ring's active key,
+ * where it is. A fresh one gets its first key the same way (`loadOrCreateSigningKey`).
+ */
+function signingPlace(ports: KeyRingPorts, connectionId: string): RingPlace {
+  return {
+    what: 'signing key',
+    ringKey: storageKeys.signingKeyRing(connectionId),
+    secretName: (keyId) => keySecretName(connectionId, keyId),
+    announce: (revision) => announceRevision(ports.store, connectionId, revision),
+    firstKey: async () => {
+      const credentials = await loadOrCreateSigningKey(ports.secrets, ports.clock, ports.commonName, connectionId, ports.createKey);
+      const legacy = await ports.secrets.getSecret<SigningKey & Record<string, string>>(storageKeys.signingKey(connectionId));
+      const createdAt = legacy?.createdAt ? Date.parse(legacy.createdAt) : ports.clock.now();
+      return { id: INITIAL_KEY_ID, certificatePem: credentials.certificatePem, createdAt: Number.isFinite(createdAt) ? createdAt : ports.clock.now() };
+    },
+    otherSecrets: [storageKeys.signingKey(connectionId)],
+  };
 }
 
 /** The public entry of a key, from its certificate. */
@@ -107,45 +153,48 @@ export function entryOf(id: string, certificatePem: string, createdAt: number): 
 
 /** The stored ring, or nothing; a ring that does not parse is the configuration's fault. */
 export async function readKeyRing(store: KeyValueStore, connectionId: string): Promise<KeyRing | undefined> {
-  return (await readStoredRing(store, connectionId)).ring;
+  return readRingAt(store, { what: 'signing key', ringKey: storageKeys.signingKeyRing(connectionId) });
+}
+
+/** The ring stored at a place, or nothing. */
+export async function readRingAt(store: KeyValueStore, place: Pick<RingPlace, 'what' | 'ringKey'>): Promise<KeyRing | undefined> {
+  return (await readStoredRing(store, place)).ring;
 }
 
 /** The stored ring, or the revision a deleted one reached (`deletedAt`), or nothing. */
-async function readStoredRing(store: KeyValueStore, connectionId: string): Promise<StoredRing> {
-  const raw = await store.get(storageKeys.signingKeyRing(connectionId));
+async function readStoredRing(store: KeyValueStore, place: Pick<RingPlace, 'what' | 'ringKey'>): Promise<StoredRing> {
+  const raw = await store.get(place.ringKey);
   if (raw === undefined) return {};
   const deleted = deletedRingSchema.safeParse(raw);
   if (deleted.success) return { deletedAt: deleted.data.revision };
   const parsed = ringSchema.safeParse(raw);
-  if (!parsed.success) throw new BridgeError('config_invalid', 'stored signing key ring does not parse');
+  if (!parsed.success) throw new BridgeError('config_invalid', `stored ${place.what} ring does not parse`);
   return { ring: parsed.data as KeyRing };
 }
 
-/**
- * The connection's ring, made on first use. An installation from before the ring keeps its key
- * and certificate (what the admin pasted into Guard): its one key becomes the ring's active key,
- * where it is. A fresh one gets its first key the same way (`loadOrCreateSigningKey`).
- */
-export async function ensureKeyRing(ports: KeyRingPorts, connectionId: string): Promise<KeyRing> {
-  const stored = await readStoredRing(ports.store, connectionId);
+/** The connection's signing ring, made on first use (`signingPlace`). */
+export function ensureKeyRing(ports: KeyRingPorts, connectionId: string): Promise<KeyRing> {
+  return ensureRing(signingPlace(ports, connectionId), ports.store);
+}
+
+/** The ring at a place, made with its first key on first use. */
+export async function ensureRing(place: RingPlace, store: KeyValueStore, secrets?: SecretStore): Promise<KeyRing> {
+  const stored = await readStoredRing(store, place);
   if (stored.ring) return stored.ring;
-  const credentials = await loadOrCreateSigningKey(ports.secrets, ports.clock, ports.commonName, connectionId, ports.createKey);
-  const legacy = await ports.secrets.getSecret<SigningKey & Record<string, string>>(storageKeys.signingKey(connectionId));
-  const createdAt = legacy?.createdAt ? Date.parse(legacy.createdAt) : ports.clock.now();
-  const ring: KeyRing = {
-    revision: (stored.deletedAt ?? 0) + 1,
-    active: entryOf(INITIAL_KEY_ID, credentials.certificatePem, Number.isFinite(createdAt) ? createdAt : ports.clock.now()),
-  };
+  const first = await place.firstKey();
+  const ring: KeyRing = { revision: (stored.deletedAt ?? 0) + 1, active: entryOf(first.id, first.certificatePem, first.createdAt) };
   let made = ring;
-  if (!(await ports.store.compareAndSet(storageKeys.signingKeyRing(connectionId), stored.deletedAt ?? null, toRevised(ring)))) {
-    // Another first use made the ring meanwhile; both read the same first key, so theirs is ours.
-    const winner = await readKeyRing(ports.store, connectionId);
-    if (!winner) throw new BridgeError('storage_unavailable', 'signing key ring vanished while being created');
+  if (!(await store.compareAndSet(place.ringKey, stored.deletedAt ?? null, toRevised(ring)))) {
+    // Another first use made the ring meanwhile: theirs is the ring, and a first key of ours
+    // that it does not name is nobody's.
+    const winner = await readRingAt(store, place);
+    if (!winner) throw new BridgeError('storage_unavailable', `${place.what} ring vanished while being created`);
+    if (secrets && winner.active.id !== first.id) await secrets.deleteSecret(place.secretName(first.id));
     made = winner;
   }
   // Announced after the write, unlike a change: until now no record named a revision of this
   // ring, so no instance can have cached it. Failing to announce only leaves caching off.
-  await announceRevision(ports, connectionId, made.revision);
+  await place.announce(made.revision);
   return made;
 }
 
@@ -153,9 +202,9 @@ export async function ensureKeyRing(ports: KeyRingPorts, connectionId: string): 
  * Raises the revision the connection's record announces (`raiseSigningKeyRevision`); false if the
  * connections document could not be written (store down, or other changes kept winning).
  */
-async function announceRevision(ports: KeyRingPorts, connectionId: string, revision: number): Promise<boolean> {
+async function announceRevision(store: KeyValueStore, connectionId: string, revision: number): Promise<boolean> {
   try {
-    return await raiseSigningKeyRevision(ports.store, connectionId, revision);
+    return await raiseSigningKeyRevision(store, connectionId, revision);
   } catch {
     return false;
   }
@@ -165,17 +214,22 @@ async function announceRevision(ports: KeyRingPorts, connectionId: string, revis
  * The private key of one entry, checked against the entry: the key signs, the entry's certificate
  * is what the metadata publishes and the response carries, so they must be the same.
  */
-export async function loadRingKey(secrets: SecretStore, connectionId: string, entry: KeyRingEntry): Promise<SigningCredentials> {
-  const stored = await secrets.getSecret<SigningKey & Record<string, string>>(keySecretName(connectionId, entry.id));
-  if (!stored) throw new BridgeError('config_invalid', `signing key ${entry.id} of the ring is missing from secret storage`);
+export function loadRingKey(secrets: SecretStore, connectionId: string, entry: KeyRingEntry): Promise<SigningCredentials> {
+  return loadKeyAt(secrets, { what: 'signing key', secretName: (keyId) => keySecretName(connectionId, keyId) }, entry);
+}
+
+/** The private key of one entry of the ring at a place, checked against the entry. */
+export async function loadKeyAt(secrets: SecretStore, place: Pick<RingPlace, 'what' | 'secretName'>, entry: KeyRingEntry): Promise<SigningCredentials> {
+  const stored = await secrets.getSecret<SigningKey & Record<string, string>>(place.secretName(entry.id));
+  if (!stored) throw new BridgeError('config_invalid', `${place.what} ${entry.id} of the ring is missing from secret storage`);
   let credentials: SigningCredentials;
   try {
     credentials = toCredentials(stored);
   } catch (error) {
-    throw new BridgeError('config_invalid', `stored signing key: ${(error as Error).message}`.slice(0, 200), { cause: error });
+    throw new BridgeError('config_invalid', `stored ${place.what}: ${(error as Error).message}`.slice(0, 200), { cause: error });
   }
   if (credentials.fingerprint !== entry.fingerprint) {
-    throw new BridgeError('config_invalid', `signing key ${entry.id} does not hold the certificate the ring names`);
+    throw new BridgeError('config_invalid', `${place.what} ${entry.id} does not hold the certificate the ring names`);
   }
   return credentials;
 }
@@ -191,24 +245,31 @@ export type KeyRingRefusal =
 
 export type KeyRingChange = { ok: true; ring: KeyRing } | { ok: false; reason: KeyRingRefusal; ring: KeyRing };
 
+/** The ports a ring change needs, whatever the place. */
+export type RingChangePorts = Pick<KeyRingPorts, 'store' | 'secrets' | 'clock' | 'random' | 'commonName' | 'createKey'>;
+
 /**
  * Prepares the next key: a new key and certificate beside the active one (same algorithm and
  * validity as the first). A next key prepared earlier is replaced, and deleted once the ring no
  * longer names it.
  */
-export async function prepareNextKey(ports: KeyRingPorts, connectionId: string): Promise<KeyRingChange> {
-  const ring = await ensureKeyRing(ports, connectionId);
+export function prepareNextKey(ports: KeyRingPorts, connectionId: string): Promise<KeyRingChange> {
+  return prepareNextAt(ports, signingPlace(ports, connectionId));
+}
+
+export async function prepareNextAt(ports: RingChangePorts, place: RingPlace): Promise<KeyRingChange> {
+  const ring = await ensureRing(place, ports.store, ports.secrets);
   const id = newKeyId(ports.random);
   const key = await (ports.createKey ?? createSigningKey)(ports.clock, ports.commonName);
-  const secretName = keySecretName(connectionId, id);
+  const secretName = place.secretName(id);
   await ports.secrets.setSecret(secretName, { ...key });
   const next = entryOf(id, key.certificatePem, ports.clock.now());
-  const written = await writeRing(ports, connectionId, ring, { ...pruned(ring, ports.clock.now()), next });
+  const written = await writeRing(ports.store, place, ring, { ...pruned(ring, ports.clock.now()), next });
   if (!written.ok) {
     await ports.secrets.deleteSecret(secretName);
     return written;
   }
-  await forgetKeys(ports.secrets, connectionId, ring, written.ring);
+  await forgetKeys(ports.secrets, place, ring, written.ring);
   return written;
 }
 
@@ -217,17 +278,21 @@ export async function prepareNextKey(ports: KeyRingPorts, connectionId: string):
  * `fingerprint` is the next certificate the admin was shown and saved in Guard; another one
  * (a second admin prepared again meanwhile) is refused, since Guard would then reject every login.
  */
-export async function activateNextKey(ports: KeyRingPorts, connectionId: string, fingerprint: string): Promise<KeyRingChange> {
-  const ring = await ensureKeyRing(ports, connectionId);
+export function activateNextKey(ports: KeyRingPorts, connectionId: string, fingerprint: string): Promise<KeyRingChange> {
+  return activateNextAt(ports, signingPlace(ports, connectionId), fingerprint);
+}
+
+export async function activateNextAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
+  const ring = await ensureRing(place, ports.store, ports.secrets);
   if (!ring.next) return { ok: false, reason: 'no_next', ring };
   if (ring.next.fingerprint !== fingerprint) return { ok: false, reason: 'next_changed', ring };
   const now = ports.clock.now();
   const { activatedAt: _activatedAt, ...retired } = ring.active;
-  const written = await writeRing(ports, connectionId, ring, {
+  const written = await writeRing(ports.store, place, ring, {
     active: { ...ring.next, activatedAt: now },
     previous: { ...retired, retiredAt: now, undoUntil: now + UNDO_WINDOW_MS },
   });
-  if (written.ok) await forgetKeys(ports.secrets, connectionId, ring, written.ring);
+  if (written.ok) await forgetKeys(ports.secrets, place, ring, written.ring);
   return written;
 }
 
@@ -236,42 +301,59 @@ export async function activateNextKey(ports: KeyRingPorts, connectionId: string,
  * time, not a storage expiry). The key that was active becomes the next one again, so the
  * switch can be made once more without a new certificate.
  */
-export async function undoActivation(ports: KeyRingPorts, connectionId: string, fingerprint: string): Promise<KeyRingChange> {
-  const ring = await ensureKeyRing(ports, connectionId);
+export function undoActivation(ports: KeyRingPorts, connectionId: string, fingerprint: string): Promise<KeyRingChange> {
+  return undoActivationAt(ports, signingPlace(ports, connectionId), fingerprint);
+}
+
+export async function undoActivationAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
+  const ring = await ensureRing(place, ports.store, ports.secrets);
   if (!ring.previous) return { ok: false, reason: 'no_previous', ring };
   if (ring.previous.fingerprint !== fingerprint) return { ok: false, reason: 'previous_changed', ring };
   if (ports.clock.now() >= ring.previous.undoUntil) return { ok: false, reason: 'undo_expired', ring };
   const { retiredAt: _retiredAt, undoUntil: _undoUntil, ...restored } = ring.previous;
   const { activatedAt: _activatedAt, ...undone } = ring.active;
-  const written = await writeRing(ports, connectionId, ring, { active: restored, next: undone });
-  if (written.ok) await forgetKeys(ports.secrets, connectionId, ring, written.ring);
+  const written = await writeRing(ports.store, place, ring, { active: restored, next: undone });
+  if (written.ok) await forgetKeys(ports.secrets, place, ring, written.ring);
   return written;
 }
 
 /** Drops the next key without activating it. */
-export async function discardNextKey(ports: KeyRingPorts, connectionId: string, fingerprint: string): Promise<KeyRingChange> {
-  const ring = await ensureKeyRing(ports, connectionId);
+export function discardNextKey(ports: KeyRingPorts, connectionId: string, fingerprint: string): Promise<KeyRingChange> {
+  return discardNextAt(ports, signingPlace(ports, connectionId), fingerprint);
+}
+
+export async function discardNextAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
+  const ring = await ensureRing(place, ports.store, ports.secrets);
   if (!ring.next) return { ok: false, reason: 'no_next', ring };
   if (ring.next.fingerprint !== fingerprint) return { ok: false, reason: 'next_changed', ring };
   const { next: _next, ...rest } = pruned(ring, ports.clock.now());
-  const written = await writeRing(ports, connectionId, ring, rest);
-  if (written.ok) await forgetKeys(ports.secrets, connectionId, ring, written.ring);
+  const written = await writeRing(ports.store, place, ring, rest);
+  if (written.ok) await forgetKeys(ports.secrets, place, ring, written.ring);
   return written;
 }
 
 /** Every key of a deleted connection: nothing of it may sign again. */
-export async function deleteKeyRing(ports: { store: KeyValueStore; secrets: SecretStore }, connectionId: string): Promise<void> {
-  const raw = await ports.store.get(storageKeys.signingKeyRing(connectionId));
+export function deleteKeyRing(ports: { store: KeyValueStore; secrets: SecretStore }, connectionId: string): Promise<void> {
+  return deleteRingAt(ports, {
+    ringKey: storageKeys.signingKeyRing(connectionId),
+    secretName: (keyId) => keySecretName(connectionId, keyId),
+    otherSecrets: [storageKeys.signingKey(connectionId)],
+  });
+}
+
+/** Every key of the ring at a place, and the ring, leaving its revision behind. */
+export async function deleteRingAt(ports: { store: KeyValueStore; secrets: SecretStore }, place: Pick<RingPlace, 'ringKey' | 'secretName' | 'otherSecrets'>): Promise<void> {
+  const raw = await ports.store.get(place.ringKey);
   const ring = ringSchema.safeParse(raw).data as KeyRing | undefined;
   for (const entry of [ring?.active, ring?.next, ring?.previous]) {
-    if (entry) await ports.secrets.deleteSecret(keySecretName(connectionId, entry.id));
+    if (entry) await ports.secrets.deleteSecret(place.secretName(entry.id));
   }
-  await ports.secrets.deleteSecret(storageKeys.signingKey(connectionId));
+  for (const name of place.otherSecrets ?? []) await ports.secrets.deleteSecret(name);
   // Not deleted: the revision stays (even of a ring that no longer parses), so a later ring under
   // this id is never taken for this one.
   const last = (raw as { revision?: unknown } | undefined)?.revision;
   const revision = (typeof last === 'number' && Number.isSafeInteger(last) && last > 0 ? last : 0) + 1;
-  await ports.store.set(storageKeys.signingKeyRing(connectionId), { revision, deleted: true });
+  await ports.store.set(place.ringKey, { revision, deleted: true });
 }
 
 /** The ring without a previous key whose undo time is over. */
@@ -281,24 +363,24 @@ function pruned(ring: KeyRing, now: number): Omit<KeyRing, 'revision'> {
   return rest;
 }
 
-async function writeRing(ports: KeyRingPorts, connectionId: string, before: KeyRing, after: Omit<KeyRing, 'revision'>): Promise<KeyRingChange> {
+async function writeRing(store: KeyValueStore, place: RingPlace, before: KeyRing, after: Omit<KeyRing, 'revision'>): Promise<KeyRingChange> {
   const ring: KeyRing = { revision: before.revision + 1, ...after };
   // Announced first: from here on no instance takes its cached ring (revision `before`) as current.
-  if (!(await announceRevision(ports, connectionId, ring.revision))) return { ok: false, reason: 'conflict', ring: before };
-  const written = await ports.store.compareAndSet(storageKeys.signingKeyRing(connectionId), before.revision, toRevised(ring));
+  if (!(await place.announce(ring.revision))) return { ok: false, reason: 'conflict', ring: before };
+  const written = await store.compareAndSet(place.ringKey, before.revision, toRevised(ring));
   if (written) return { ok: true, ring };
-  return { ok: false, reason: 'conflict', ring: (await readKeyRing(ports.store, connectionId)) ?? before };
+  return { ok: false, reason: 'conflict', ring: (await readRingAt(store, place)) ?? before };
 }
 
 /** Deletes the keys `before` named and `after` no longer does, once `after` is stored. */
-async function forgetKeys(secrets: SecretStore, connectionId: string, before: KeyRing, after: KeyRing): Promise<void> {
+async function forgetKeys(secrets: SecretStore, place: RingPlace, before: KeyRing, after: KeyRing): Promise<void> {
   const kept = new Set([after.active.id, after.next?.id, after.previous?.id]);
   for (const entry of [before.active, before.next, before.previous]) {
-    if (entry && !kept.has(entry.id)) await secrets.deleteSecret(keySecretName(connectionId, entry.id));
+    if (entry && !kept.has(entry.id)) await secrets.deleteSecret(place.secretName(entry.id));
   }
 }
 
-function newKeyId(random: RandomSource): string {
+export function newKeyId(random: RandomSource): string {
   return random.token(12).replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'k';
 }
 

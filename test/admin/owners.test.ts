@@ -75,6 +75,10 @@ function ownerPayloads(config: ConfigGetResponse, providerId: string): Record<st
     'certificate/activate': { fingerprint: config.certificate.active.fingerprint },
     'certificate/undo': { fingerprint: config.certificate.active.fingerprint },
     'certificate/discard-next': { fingerprint: config.certificate.active.fingerprint },
+    'client-key/prepare': {},
+    'client-key/activate': { fingerprint: config.certificate.active.fingerprint },
+    'client-key/undo': { fingerprint: config.certificate.active.fingerprint },
+    'client-key/discard-next': { fingerprint: config.certificate.active.fingerprint },
   };
 }
 
@@ -103,6 +107,10 @@ describe('which resolvers only an owner may call', () => {
         'certificate/activate',
         'certificate/undo',
         'certificate/discard-next',
+        'client-key/prepare',
+        'client-key/activate',
+        'client-key/undo',
+        'client-key/discard-next',
       ].sort(),
     );
   });
@@ -120,7 +128,7 @@ describe('which resolvers only an owner may call', () => {
     expect(await changes(admin)).toHaveLength(recorded);
   });
 
-  const withoutDraft = ownerOnlyKeys.filter((key) => !key.startsWith('draft/') && !['certificate/activate', 'certificate/undo', 'certificate/discard-next'].includes(key));
+  const withoutDraft = ownerOnlyKeys.filter((key) => !key.startsWith('draft/') && !['certificate/activate', 'certificate/undo', 'certificate/discard-next', 'client-key/activate', 'client-key/undo', 'client-key/discard-next'].includes(key));
   it.each(withoutDraft)('lets an owner call %s (the payloads above are real changes)', async (key) => {
     const { as, config, secondProviderId } = await configuredInstallation();
     const answer = await call<{ error?: string; ok?: boolean }>(as('owner-c'), key, ownerPayloads(config, secondProviderId)[key]);
