@@ -1,28 +1,15 @@
-import { createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate, type webcrypto } from 'node:crypto';
 import type { KeyValueStore, SecretStore } from '../core/ports.js';
 import { storageKeys } from '../core/storage-keys.js';
-import { createSigningKey } from '../downstream-saml/signing-key.js';
-import {
-  activateNextAt,
-  deleteRingAt,
-  discardNextAt,
-  ensureRing,
-  loadKeyAt,
-  newKeyId,
-  prepareNextAt,
-  readRingAt,
-  undoActivationAt,
-  type KeyRing,
-  type KeyRingChange,
-  type KeyRingEntry,
-  type RingChangePorts,
-  type RingPlace,
-} from '../downstream-saml/signing-key-ring.js';
+import { createSigningKey, toWebCryptoSigningKey } from '../core/key-ring/key-pair.js';
+import * as keyRing from '../core/key-ring/key-ring.js';
+import type { KeyRing, KeyRingChange, KeyRingEntry, RingChangePorts, RingPlace } from '../core/key-ring/key-ring.js';
+import type { PublicClientJwk } from '../core/admin/admin-api-types.js';
 
 /**
  * The client keys of one OpenID provider (`private_key_jwt`, RFC 7523 / OIDC Core §9): the
  * bridge signs a short client assertion with the active key at every token request, so no shared
- * secret exists. The same ring as the SAML signing keys (`signing-key-ring.ts`): an active key, a
+ * secret exists. The same ring as the SAML signing keys (`core/key-ring/key-ring.ts`): an active key, a
  * next one while a rotation is prepared, the previous one for seven days after a switch. Each key
  * is an RSA 2048 key with a self-signed certificate (`createSigningKey`): the certificate is what
  * Entra ID registers, and its SHA-256 thumbprint is the key's `kid` and `x5t#S256`.
@@ -33,16 +20,7 @@ import {
  */
 
 /** A public key of the ring as a JWK (RFC 7517), with its certificate (`x5c`) for Entra ID. */
-export interface ClientJwk {
-  kty: 'RSA';
-  n: string;
-  e: string;
-  kid: string;
-  use: 'sig';
-  alg: 'RS256';
-  x5c: [string];
-  'x5t#S256': string;
-}
+export type ClientJwk = PublicClientJwk;
 
 /** What signs one provider's assertions: the key, and the header values that name it. */
 export interface ClientAssertionKey {
@@ -60,7 +38,7 @@ function clientKeyPlace(ports: Pick<RingChangePorts, 'secrets' | 'clock' | 'rand
     // No instance caches this ring (see above): there is nothing to announce.
     announce: async () => true,
     firstKey: async () => {
-      const id = newKeyId(ports.random);
+      const id = keyRing.newKeyId(ports.random);
       const key = await (ports.createKey ?? createSigningKey)(ports.clock, ports.commonName);
       await ports.secrets.setSecret(secretName(id), { ...key });
       return { id, certificatePem: key.certificatePem, createdAt: ports.clock.now() };
@@ -84,33 +62,33 @@ function readPlace(connectionId: string, providerId: string): Pick<RingPlace, 'w
 
 /** The provider's client key ring, or nothing before its first key. */
 export function readClientKeyRing(store: KeyValueStore, connectionId: string, providerId: string): Promise<KeyRing | undefined> {
-  return readRingAt(store, readPlace(connectionId, providerId));
+  return keyRing.readRingAt(store, readPlace(connectionId, providerId));
 }
 
 /** The provider's client key ring, made with its first key on first use. */
 export function ensureClientKeyRing(ports: RingChangePorts, connectionId: string, providerId: string): Promise<KeyRing> {
-  return ensureRing(clientKeyPlace(ports, connectionId, providerId), ports.store, ports.secrets);
+  return keyRing.ensureRing(clientKeyPlace(ports, connectionId, providerId), ports.store, ports.secrets);
 }
 
 export function prepareNextClientKey(ports: RingChangePorts, connectionId: string, providerId: string): Promise<KeyRingChange> {
-  return prepareNextAt(ports, clientKeyPlace(ports, connectionId, providerId));
+  return keyRing.prepareNextAt(ports, clientKeyPlace(ports, connectionId, providerId));
 }
 
 export function activateNextClientKey(ports: RingChangePorts, connectionId: string, providerId: string, fingerprint: string): Promise<KeyRingChange> {
-  return activateNextAt(ports, clientKeyPlace(ports, connectionId, providerId), fingerprint);
+  return keyRing.activateNextAt(ports, clientKeyPlace(ports, connectionId, providerId), fingerprint);
 }
 
 export function undoClientKeyActivation(ports: RingChangePorts, connectionId: string, providerId: string, fingerprint: string): Promise<KeyRingChange> {
-  return undoActivationAt(ports, clientKeyPlace(ports, connectionId, providerId), fingerprint);
+  return keyRing.undoActivationAt(ports, clientKeyPlace(ports, connectionId, providerId), fingerprint);
 }
 
 export function discardNextClientKey(ports: RingChangePorts, connectionId: string, providerId: string, fingerprint: string): Promise<KeyRingChange> {
-  return discardNextAt(ports, clientKeyPlace(ports, connectionId, providerId), fingerprint);
+  return keyRing.discardNextAt(ports, clientKeyPlace(ports, connectionId, providerId), fingerprint);
 }
 
 /** Every client key of a deleted provider: nothing may sign for it again. */
 export function deleteClientKeyRing(ports: { store: KeyValueStore; secrets: SecretStore }, connectionId: string, providerId: string): Promise<void> {
-  return deleteRingAt(ports, readPlace(connectionId, providerId));
+  return keyRing.deleteRingAt(ports, readPlace(connectionId, providerId));
 }
 
 /** The certificate's SHA-256 thumbprint, base64url (RFC 7515 §4.1.8): the key's `x5t#S256` and `kid`. */
@@ -145,7 +123,7 @@ const PARSED_KEYS_MAX = 64;
  */
 export async function activeClientKey(ports: { store: KeyValueStore; secrets: SecretStore }, connectionId: string, providerId: string): Promise<ClientAssertionKey | undefined> {
   const place = readPlace(connectionId, providerId);
-  const ring = await readRingAt(ports.store, place);
+  const ring = await keyRing.readRingAt(ports.store, place);
   if (!ring) return undefined;
   const entry = ring.active;
   const cacheKey = `${place.secretName(entry.id)}|${entry.fingerprint}`;
@@ -160,15 +138,8 @@ export async function activeClientKey(ports: { store: KeyValueStore; secrets: Se
 }
 
 async function importKey(secrets: SecretStore, place: Pick<RingPlace, 'what' | 'secretName'>, entry: KeyRingEntry): Promise<ClientAssertionKey> {
-  const credentials = await loadKeyAt(secrets, place, entry);
-  // A WebCrypto key, as openid-client signs with; not extractable, for signing only.
-  const key = await webcrypto.subtle.importKey(
-    'pkcs8',
-    credentials.privateKey.export({ type: 'pkcs8', format: 'der' }),
-    { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
+  const credentials = await keyRing.loadKeyAt(secrets, place, entry);
+  const key = await toWebCryptoSigningKey(credentials.privateKey);
   const thumbprint = thumbprintOf(entry);
   return { key, kid: thumbprint, x5tS256: thumbprint };
 }

@@ -1,13 +1,13 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { AdminSettings, ClientKeyChangeResponse, ClientKeyResponse, ConfigGetResponse, ConfigSaveResponse } from '../../src/core/admin/admin-api-types.js';
 import type { AdminContext } from '../../src/core/admin/admin-context.js';
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
 import type { ChangeAuditRecord } from '../../src/core/audit/audit-trail.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { evaluateSettings } from '../../src/core/stored-config.js';
-import { createSigningKey, type SigningKey } from '../../src/downstream-saml/signing-key.js';
 import { readClientKeyRing } from '../../src/upstream-oidc/client-key-ring.js';
-import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
+import { keyPool } from './support/key-pool.js';
+import type { MemoryAdmin } from './support/memory-ports.js';
 
 /**
  * A provider's client keys through the admin resolvers (`client-key/*`,
@@ -20,17 +20,7 @@ const SECRET = 'client-key-test-secret-never-sent-with-a-key-7f3a';
 const OKTA: AdminSettings = { preset: 'okta', oidc: { issuer: 'https://dev-123.okta.com/oauth2/default', clientId: '0oa123', clientAuthMethod: 'client_secret_basic' } };
 const KEYED: AdminSettings = { ...OKTA, oidc: { ...OKTA.oidc, clientAuthMethod: 'private_key_jwt' } };
 
-const pool: SigningKey[] = [];
-beforeAll(async () => {
-  for (let i = 0; i < 4; i += 1) pool.push(await createSigningKey({ now: () => Date.parse('2030-01-01T00:00:00Z') }, 'bridge.example.net'));
-}, 60_000);
-
-function installation() {
-  let drawn = 0;
-  const admin = memoryAdmin({ actor: 'owner-a', createSigningKey: async () => pool[drawn++ % pool.length]! });
-  const as = (actor: string): AdminContext => ({ ...admin.ctx, actor });
-  return { admin, as, owner: as('owner-a') };
-}
+const { pool, installation } = keyPool(4);
 
 /** Every answer goes through this: none may carry a private key. */
 async function call<T>(ctx: AdminContext, key: string, payload: unknown): Promise<T> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KeyRing, KeyRingChange } from '../../downstream-saml/signing-key-ring.js';
+import type { KeyRing, KeyRingChange } from '../key-ring/key-ring.js';
 import {
   activateNextClientKey,
   clientJwks,

@@ -14,7 +14,7 @@ import { StepFooter } from '../components/step-footer.tsx';
 import { useStepSave } from '../components/use-step-save.ts';
 import { PRESETS, presetInfo } from '../presets.ts';
 
-type AuthMethod = 'client_secret_basic' | 'client_secret_post';
+type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 type Endpoints = { authorizationEndpoint: string; tokenEndpoint: string; userinfoEndpoint: string; jwksUri: string };
 
 const EMPTY_ENDPOINTS: Endpoints = { authorizationEndpoint: '', tokenEndpoint: '', userinfoEndpoint: '', jwksUri: '' };
