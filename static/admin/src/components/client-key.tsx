@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import Button from '@atlaskit/button/new';
 import SectionMessage from '@atlaskit/section-message';
 import { Inline, Stack, Text } from '@atlaskit/primitives';
@@ -73,15 +73,10 @@ export function ClientKey(props: { target: WizardTarget; preset: ProviderPreset;
   );
   if (!status.exists) {
     return (
-      <section aria-label="Client key" className="bridge-certificate">
-        <Stack space="space.200">
-          <Text as="p" weight="bold">
-            Client key
-          </Text>
-          <Text as="p">Save this step: the bridge then makes its client key (RSA 2048, RS256). No client secret is needed or sent.</Text>
-          {jwksUrlField}
-        </Stack>
-      </section>
+      <ClientKeySection>
+        <Text as="p">Save this step: the bridge then makes its client key (RSA 2048, RS256). No client secret is needed or sent.</Text>
+        {jwksUrlField}
+      </ClientKeySection>
     );
   }
 
@@ -91,100 +86,109 @@ export function ClientKey(props: { target: WizardTarget; preset: ProviderPreset;
   const busyOrReadOnly = readOnly || busy !== undefined;
   const withFingerprint = (fingerprint: string) => ({ connectionId, providerId, fingerprint });
   return (
+    <ClientKeySection>
+      <Text as="p">The bridge signs each token request with this key (private_key_jwt); the private key never leaves the app’s secret storage.</Text>
+      <SectionMessage appearance="information" title="Register the key at the provider">
+        <p>{REGISTRATION_HINTS[props.preset]}</p>
+      </SectionMessage>
+      {jwksUrlField}
+      <dl className="bridge-definitions">
+        <dt>Active key (kid)</dt>
+        <dd id="client-key-active-kid" className="bridge-break">
+          <code>{keys.activeKid}</code>
+        </dd>
+        {keys.nextKid ? (
+          <>
+            <dt>Next key (kid)</dt>
+            <dd id="client-key-next-kid" className="bridge-break">
+              <code>{keys.nextKid}</code>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <TextArea
+        label="JWKS"
+        value={jwksText}
+        readOnly
+        rows={6}
+        after={
+          <Inline space="space.100">
+            <CopyButton text={jwksText} what="JWKS" />
+            <Button onClick={() => downloadText(jwksText, 'bridge-client-jwks.json', 'application/jwk-set+json')}>Download .json</Button>
+          </Inline>
+        }
+      />
+      <Inline space="space.100" alignBlock="center">
+        <CopyButton text={certificate} what={keys.next ? 'next client certificate' : 'client certificate'} />
+        <Button onClick={() => downloadText(certificate, keys.next ? 'bridge-client-key-next.pem' : 'bridge-client-key.pem', 'application/x-pem-file')}>
+          {keys.next ? 'Download next certificate (.pem)' : 'Download certificate (.pem)'}
+        </Button>
+        <Text>For providers that register a certificate (Entra ID, Auth0).</Text>
+      </Inline>
+      {keys.next ? (
+        <Inline space="space.100">
+          <Button
+            appearance="primary"
+            isDisabled={busyOrReadOnly}
+            isLoading={busy === 'activate'}
+            onClick={() =>
+              change('activate', () => invokeResolver('client-key/activate', withFingerprint(keys.next!.fingerprint)), 'The next key signs from the next sign-in on. Run the connection test now; if the provider refuses it, use Undo.')
+            }
+          >
+            The provider knows it — activate
+          </Button>
+          <Button
+            appearance="subtle"
+            isDisabled={busyOrReadOnly}
+            isLoading={busy === 'discard'}
+            onClick={() => change('discard', () => invokeResolver('client-key/discard-next', withFingerprint(keys.next!.fingerprint)), 'The next key is gone from the JWKS; the active key keeps signing.')}
+          >
+            Discard next key
+          </Button>
+        </Inline>
+      ) : (
+        <Inline space="space.100" alignBlock="center">
+          <Button
+            isDisabled={busyOrReadOnly}
+            isLoading={busy === 'prepare'}
+            onClick={() => change('prepare', () => invokeResolver('client-key/prepare', { connectionId, providerId }), 'The next key is in the JWKS now. A provider that fetches the JWKS URL sees it; otherwise register it there, then activate it.')}
+          >
+            Prepare next key
+          </Button>
+          <Text>A new key beside the active one; sign-ins keep the active one until you activate it.</Text>
+        </Inline>
+      )}
+      {keys.undo ? (
+        <Inline space="space.100" alignBlock="center">
+          <Button
+            isDisabled={busyOrReadOnly}
+            isLoading={busy === 'undo'}
+            onClick={() => change('undo', () => invokeResolver('client-key/undo', withFingerprint(keys.undo!.fingerprint)), 'The previous key signs again; the one you switched away from is the next key again.')}
+          >
+            Undo: sign with the previous key
+          </Button>
+          <Text>Possible until {keys.undo.until.slice(0, 10)}.</Text>
+        </Inline>
+      ) : null}
+      {readOnly ? <Text as="p">Only an SSO owner can prepare, activate or undo a client key.</Text> : null}
+      {notice ? (
+        <SectionMessage appearance={notice.appearance} title={notice.appearance === 'success' ? 'Done' : 'Nothing was changed'}>
+          <p>{notice.text}</p>
+        </SectionMessage>
+      ) : null}
+    </ClientKeySection>
+  );
+}
+
+/** The panel the client key is shown in, titled. */
+function ClientKeySection(props: { children: ReactNode }) {
+  return (
     <section aria-label="Client key" className="bridge-certificate">
       <Stack space="space.200">
         <Text as="p" weight="bold">
           Client key
         </Text>
-        <Text as="p">The bridge signs each token request with this key (private_key_jwt); the private key never leaves the app’s secret storage.</Text>
-        <SectionMessage appearance="information" title="Register the key at the provider">
-          <p>{REGISTRATION_HINTS[props.preset]}</p>
-        </SectionMessage>
-        {jwksUrlField}
-        <dl className="bridge-definitions">
-          <dt>Active key (kid)</dt>
-          <dd id="client-key-active-kid" className="bridge-break">
-            <code>{keys.activeKid}</code>
-          </dd>
-          {keys.nextKid ? (
-            <>
-              <dt>Next key (kid)</dt>
-              <dd id="client-key-next-kid" className="bridge-break">
-                <code>{keys.nextKid}</code>
-              </dd>
-            </>
-          ) : null}
-        </dl>
-        <TextArea
-          label="JWKS"
-          value={jwksText}
-          readOnly
-          rows={6}
-          after={
-            <Inline space="space.100">
-              <CopyButton text={jwksText} what="JWKS" />
-              <Button onClick={() => downloadText(jwksText, 'bridge-client-jwks.json', 'application/jwk-set+json')}>Download .json</Button>
-            </Inline>
-          }
-        />
-        <Inline space="space.100" alignBlock="center">
-          <CopyButton text={certificate} what={keys.next ? 'next client certificate' : 'client certificate'} />
-          <Button onClick={() => downloadText(certificate, keys.next ? 'bridge-client-key-next.pem' : 'bridge-client-key.pem', 'application/x-pem-file')}>
-            {keys.next ? 'Download next certificate (.pem)' : 'Download certificate (.pem)'}
-          </Button>
-          <Text>For providers that register a certificate (Entra ID, Auth0).</Text>
-        </Inline>
-        {keys.next ? (
-          <Inline space="space.100">
-            <Button
-              appearance="primary"
-              isDisabled={busyOrReadOnly}
-              isLoading={busy === 'activate'}
-              onClick={() =>
-                change('activate', () => invokeResolver('client-key/activate', withFingerprint(keys.next!.fingerprint)), 'The next key signs from the next sign-in on. Run the connection test now; if the provider refuses it, use Undo.')
-              }
-            >
-              The provider knows it — activate
-            </Button>
-            <Button
-              appearance="subtle"
-              isDisabled={busyOrReadOnly}
-              isLoading={busy === 'discard'}
-              onClick={() => change('discard', () => invokeResolver('client-key/discard-next', withFingerprint(keys.next!.fingerprint)), 'The next key is gone from the JWKS; the active key keeps signing.')}
-            >
-              Discard next key
-            </Button>
-          </Inline>
-        ) : (
-          <Inline space="space.100" alignBlock="center">
-            <Button
-              isDisabled={busyOrReadOnly}
-              isLoading={busy === 'prepare'}
-              onClick={() => change('prepare', () => invokeResolver('client-key/prepare', { connectionId, providerId }), 'The next key is in the JWKS now. A provider that fetches the JWKS URL sees it; otherwise register it there, then activate it.')}
-            >
-              Prepare next key
-            </Button>
-            <Text>A new key beside the active one; sign-ins keep the active one until you activate it.</Text>
-          </Inline>
-        )}
-        {keys.undo ? (
-          <Inline space="space.100" alignBlock="center">
-            <Button
-              isDisabled={busyOrReadOnly}
-              isLoading={busy === 'undo'}
-              onClick={() => change('undo', () => invokeResolver('client-key/undo', withFingerprint(keys.undo!.fingerprint)), 'The previous key signs again; the one you switched away from is the next key again.')}
-            >
-              Undo: sign with the previous key
-            </Button>
-            <Text>Possible until {keys.undo.until.slice(0, 10)}.</Text>
-          </Inline>
-        ) : null}
-        {readOnly ? <Text as="p">Only an SSO owner can prepare, activate or undo a client key.</Text> : null}
-        {notice ? (
-          <SectionMessage appearance={notice.appearance} title={notice.appearance === 'success' ? 'Done' : 'Nothing was changed'}>
-            <p>{notice.text}</p>
-          </SectionMessage>
-        ) : null}
+        {props.children}
       </Stack>
     </section>
   );
