@@ -72,7 +72,12 @@ describe('choosing private_key_jwt', () => {
     // With the key, a new issuer sends no secret anywhere: no need to type one.
     expect(await save(owner, { settings: { oidc: { issuer: 'https://dev-456.okta.com/oauth2/default' } } })).toMatchObject({ ok: true });
     const settings = (await call<ConfigGetResponse>(owner, 'config/get', {})).settings;
-    const evaluated = evaluateSettings(settings, await admin.store.getSecret(storageKeys.clientSecret()), admin.ctx.baseUrl, { allowLoopbackHttp: false });
+    const stored = await admin.store.getSecret(storageKeys.clientSecret());
+    expect(stored).toBe(SECRET);
+    // The rest of a complete connection, so the configuration is whole and the secret's absence means something.
+    const complete = { ...settings, serviceProvider: { entityId: 'https://auth.atlassian.com/saml/x', acsUrl: 'https://auth.atlassian.com/login/callback?connection=saml-x' }, allowedEmailDomains: ['example.com'] };
+    const evaluated = evaluateSettings(complete, stored, admin.ctx.baseUrl, { allowLoopbackHttp: false });
+    expect(evaluated.ok).toBe(true);
     expect(evaluated.ok && evaluated.config.oidc).not.toHaveProperty('clientSecret');
     // Back to a secret method: the stored secret would go to the new issuer, so it is asked for.
     const back = await save(owner, { settings: { oidc: { clientAuthMethod: 'client_secret_basic' } } });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, X509Certificate } from 'node:crypto';
 import { compactVerify, importJWK, SignJWT } from 'jose';
+import { parseConfig } from '../../../src/core/config.js';
 import { cryptoRandom } from '../../../src/core/default-ports.js';
 import { createSigningKey, type SigningKey } from '../../../src/core/key-ring/key-pair.js';
 import { storageKeys } from '../../../src/core/storage-keys.js';
@@ -96,5 +97,25 @@ describe('the client assertion audience', () => {
     );
     expect(assertionAudience({ issuer: 'https://tenant.eu.auth0.com/', token_endpoint: 'https://tenant.eu.auth0.com/oauth/token' })).toBe('https://tenant.eu.auth0.com/');
     expect(assertionAudience({ issuer: 'https://id.example.net' })).toBe('https://id.example.net');
+  });
+});
+
+describe('the configuration with private_key_jwt', () => {
+  const raw = (clientAuthMethod: string) => ({
+    baseUrl: 'https://bridge.test',
+    oidc: { issuer: 'https://idp.test', clientId: 'bridge-client', clientSecret: 'stored-from-before-0123456789abcdef', clientAuthMethod },
+    serviceProvider: { entityId: 'https://auth.atlassian.com/saml/x', acsUrl: 'https://auth.atlassian.com/login/callback?connection=saml-x' },
+    allowedEmailDomains: ['example.com'],
+  });
+
+  it('leaves a secret stored from an earlier method out, so no request can carry it; other methods keep it', () => {
+    expect(parseConfig(raw('private_key_jwt'), { allowLoopbackHttp: false }).oidc).not.toHaveProperty('clientSecret');
+    expect(parseConfig(raw('client_secret_post'), { allowLoopbackHttp: false }).oidc.clientSecret).toBe('stored-from-before-0123456789abcdef');
+  });
+
+  it('needs no secret, where the other methods do', () => {
+    const { clientSecret: _none, ...oidc } = raw('private_key_jwt').oidc;
+    expect(parseConfig({ ...raw('private_key_jwt'), oidc }, { allowLoopbackHttp: false }).oidc.clientAuthMethod).toBe('private_key_jwt');
+    expect(() => parseConfig({ ...raw('client_secret_basic'), oidc: { ...oidc, clientAuthMethod: 'client_secret_basic' } }, { allowLoopbackHttp: false })).toThrow(/client secret/i);
   });
 });
