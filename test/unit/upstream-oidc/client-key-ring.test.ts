@@ -84,6 +84,19 @@ describe('the client key JWKS', () => {
     expect((await signedWithActive(ports)).kid).toBe(before.kid);
   });
 
+  it('costs a warm token request one store read (the ring) and no secret read', async () => {
+    const ports = ringPorts();
+    await ensureClientKeyRing(ports, 'default', 'okta');
+    await activeClientKey(ports, 'default', 'okta');
+    const reads: string[] = [];
+    const counted = {
+      store: { ...ports.store, get: <T,>(key: string) => (reads.push(`get ${key}`), ports.store.get(key) as Promise<T>) } as unknown as MemoryStore,
+      secrets: { getSecret: (key: string) => (reads.push(`getSecret ${key}`), ports.store.getSecret(key)) } as unknown as MemoryStore,
+    };
+    await activeClientKey(counted, 'default', 'okta');
+    expect(reads).toEqual([`get ${storageKeys.clientKeyRing('default', 'okta')}`]);
+  });
+
   it('has no key before the method is chosen, and is served below the base URL', async () => {
     expect(await activeClientKey(ringPorts(), 'default', 'okta')).toBeUndefined();
     expect(clientJwksUrl('https://bridge.example.net/x/', 'default', 'okta')).toBe('https://bridge.example.net/x/oidc/jwks/default/okta');
