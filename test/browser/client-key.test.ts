@@ -59,6 +59,12 @@ describe('the client key on the provider step', () => {
     expect(saved.settings.oidc?.clientAuthMethod).toBe('private_key_jwt');
     expect(saved.status.clientSecretSet).toBe(false);
 
+    // The audit trail names each change.
+    await page.getByRole('navigation', { name: 'Admin pages' }).getByRole('button', { name: 'Sign-in activity' }).click();
+    await page.getByRole('tab', { name: 'Configuration changes' }).click();
+    const changes = page.getByRole('table', { name: 'Configuration changes, newest first' });
+    for (const name of ['Switched to the next client key', 'Prepared the next client key', 'Made the provider’s client key (private_key_jwt)']) await changes.getByRole('cell', { name }).waitFor();
+
     const bodies = await Promise.all(answers);
     expect(bodies.some((body) => body.includes(nextKid))).toBe(true);
     for (const body of bodies) {

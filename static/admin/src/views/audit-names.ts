@@ -66,6 +66,11 @@ const ACTIONS: Record<string, string> = {
   'certificate.activate': 'Switched signing to the next certificate',
   'certificate.undo': 'Undid the signing certificate switch',
   'certificate.discard-next': 'Discarded the next signing certificate',
+  'client-key.create': 'Made the provider’s client key (private_key_jwt)',
+  'client-key.prepare': 'Prepared the next client key',
+  'client-key.activate': 'Switched to the next client key',
+  'client-key.undo': 'Undid the client key switch',
+  'client-key.discard-next': 'Discarded the next client key',
 };
 
 export function actionName(action: string | undefined): string {
