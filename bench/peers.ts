@@ -5,6 +5,7 @@ import samlp from 'samlp';
 import type { BridgeConfig } from '../src/core/config.js';
 import { cryptoRandom } from '../src/core/default-ports.js';
 import type { SamlSubject } from '../src/downstream-saml/saml-subject.js';
+import { toWebCryptoSigningKey } from '../src/core/key-ring/key-pair.js';
 import type { SigningCredentials } from '../src/downstream-saml/signing-key.js';
 
 /**
@@ -160,13 +161,7 @@ export async function xmldsigjsPeer({ credentials, ours }: PeerContext): Promise
   const xpath = ((await import('xpath')) as { default?: unknown }).default;
   xmlCore.setNodeDependencies({ XMLSerializer, DOMParser, DOMImplementation, xpath });
   xmldsig.Application.setEngine('NodeJS', webcrypto);
-  const key = await webcrypto.subtle.importKey(
-    'pkcs8',
-    credentials.privateKey.export({ type: 'pkcs8', format: 'der' }),
-    { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
+  const key = await toWebCryptoSigningKey(credentials.privateKey);
   // The bridge's response without its two signatures: the same bytes for every peer to sign.
   const unsigned = Buffer.from(ours, 'base64').toString('utf8').replace(/<ds:Signature[\s\S]*?<\/ds:Signature>/g, '');
   const serializer = new XMLSerializer();

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { configFieldEntries, requiredInFile } from '../src/core/config-fields.js';
+import { configFieldEntries, isGroup, requiredInFile, type ConfigFieldEntry } from '../src/core/config-fields.js';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 const START = '<!-- config-fields:start -->';
@@ -14,10 +14,20 @@ const END = '<!-- config-fields:end -->';
 
 /** One row per field or group with a README text, in the table's order. */
 export function configFieldsTable(): string {
-  const rows = configFieldEntries().flatMap(({ path, node }) =>
-    node.readme ? [`| \`${path}\` | ${requiredInFile(node) ? 'yes' : 'no'} | ${node.readme.replaceAll('|', '\\|')} |`] : [],
+  const entries = configFieldEntries();
+  const rows = entries.flatMap(({ path, node }) =>
+    node.readme ? [`| \`${path}\` | ${requiredColumn(entries, path, requiredInFile(node))} | ${node.readme.replaceAll('|', '\\|')} |`] : [],
   );
   return ['| field | required | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** `yes`, `no`, or when the field's group requires it unless another field has a value, which. */
+function requiredColumn(entries: ConfigFieldEntry[], path: string, required: boolean): string {
+  if (required) return 'yes';
+  const groupPath = path.split('.').slice(0, -1).join('.');
+  const group = entries.find((entry) => entry.path === groupPath)?.node;
+  const rule = group && isGroup(group) ? group.requiredUnless : undefined;
+  return rule && `${groupPath}.${rule.field}` === path ? `yes, unless \`${groupPath}.${rule.unless.field}\` is \`${rule.unless.value}\`` : 'no';
 }
 
 /** `readme` with the text between the markers replaced by the generated table. */

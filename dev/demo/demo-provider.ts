@@ -88,10 +88,13 @@ export const demoUsers: readonly DemoUser[] = Object.freeze([
 
 export interface DemoClient {
   client_id: string;
-  client_secret: string;
+  /** None with `private_key_jwt`. */
+  client_secret?: string;
   redirect_uris: string[];
-  /** `client_secret_basic` (default) or `client_secret_post`. */
+  /** `client_secret_basic` (default), `client_secret_post` or `private_key_jwt`. */
   token_endpoint_auth_method?: string;
+  /** With `private_key_jwt`: where the client's public keys are fetched. */
+  jwks_uri?: string;
 }
 
 export interface DemoProviderOptions {
@@ -102,6 +105,11 @@ export interface DemoProviderOptions {
   users?: readonly DemoUser[];
   /** Private signing keys (RS256); a fresh RSA key is generated when absent. */
   jwks?: { keys: DemoJwk[] };
+  /**
+   * Let the provider fetch a client's `jwks_uri` on loopback (the bridge in tests runs on
+   * 127.0.0.1), which oidc-provider's SSRF guard otherwise refuses. Only for tests on one host.
+   */
+  allowLoopbackFetch?: boolean;
 }
 
 export interface DemoProvider {
@@ -142,7 +150,8 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
   const jwks = options.jwks ?? { keys: [await generateSigningKey()] };
   const clients = options.clients.map((client): ClientMetadata => ({
     client_id: client.client_id,
-    client_secret: client.client_secret,
+    ...(client.client_secret !== undefined ? { client_secret: client.client_secret } : {}),
+    ...(client.jwks_uri !== undefined ? { jwks_uri: client.jwks_uri } : {}),
     redirect_uris: client.redirect_uris,
     token_endpoint_auth_method: (client.token_endpoint_auth_method ?? 'client_secret_basic') as ClientAuthMethod,
     grant_types: ['authorization_code'],
@@ -155,10 +164,18 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
 
   const configuration: Configuration = {
     clients,
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     responseTypes: ['code'],
     jwks: jwks as unknown as { keys: JWK[] },
     adapter: createMemoryAdapterFactory(),
+    ...(options.allowLoopbackFetch
+      ? {
+          fetch: (url: string | URL | Request, init?: RequestInit) => {
+            const { dispatcher: _ssrfGuard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+            return globalThis.fetch(url, rest);
+          },
+        }
+      : {}),
     cookies: {
       keys: [randomBytes(32).toString('base64url')],
       // Distinct names: in demo mode the bridge shares this origin and its cookie namespace.

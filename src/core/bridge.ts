@@ -21,6 +21,7 @@ import type { SigningCredentials } from '../downstream-saml/signing-key.js';
 import { ensureKeyRing, loadRingKey, type KeyRing, type KeyRingEntry } from '../downstream-saml/signing-key-ring.js';
 import { raiseSigningKeyRevision } from './connections/connections-document.js';
 import { idpMetadataXml } from '../downstream-saml/idp-metadata.js';
+import { clientJwks, readClientKeyRing } from '../upstream-oidc/client-key-ring.js';
 import { ProviderConfigurationCache } from '../upstream-oidc/upstream-oidc.js';
 
 /**
@@ -73,7 +74,7 @@ export interface BridgeOptions {
 export interface Bridge {
   /**
    * Serves `/saml/sso` (GET, POST), `/saml/start/<connection>` (GET), `/oidc/callback` (GET), `/test/start` (GET),
-   * `/saml/metadata` and `/saml/metadata/<connection>` (GET), and `/healthz`.
+   * `/saml/metadata` and `/saml/metadata/<connection>` (GET), `/oidc/jwks/<connection>/<provider>` (GET), and `/healthz`.
    */
   handle(request: BridgeRequest): Promise<BridgeResponse>;
   /** The signing credentials of a connection's active key (created on first use). */
@@ -431,6 +432,23 @@ export function createBridge(options: BridgeOptions): Bridge {
   };
 
   /**
+   * `/oidc/jwks/<connection>/<provider>`: the public client keys a provider with
+   * `private_key_jwt` fetches or registers (the active key, and the next one while prepared).
+   * Only a ring an admin's save or rotation made is served; an unknown one is `not_found`, and
+   * nothing here makes a key.
+   */
+  const clientKeys = async (connectionId: string, providerId: string): Promise<BridgeResponse> => {
+    const ring = await readClientKeyRing(ports.store, connectionId, providerId);
+    if (!ring) throw new BridgeError('not_found', `no client keys for ${connectionId}/${providerId}`);
+    return {
+      status: 200,
+      // no-cache: a provider that fetches the JWKS sees a prepared key before it is activated.
+      headers: { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' },
+      body: JSON.stringify(clientJwks(ring)),
+    };
+  };
+
+  /**
    * A route answers a response, or throws; `always` holds cookies for either answer (the
    * callback clears the binding cookie once the login is over, on the error page too).
    */
@@ -466,6 +484,8 @@ export function createBridge(options: BridgeOptions): Bridge {
     if (own) return own;
     const connectionMetadata = /^\/saml\/metadata\/([a-z0-9][a-z0-9-]{0,39})$/.exec(path);
     if (connectionMetadata) return { methods: ['GET'], run: () => metadata(connectionMetadata[1]!) };
+    const providerKeys = /^\/oidc\/jwks\/([a-z0-9][a-z0-9-]{0,39})\/([a-z0-9][a-z0-9-]{0,39})$/.exec(path);
+    if (providerKeys) return { methods: ['GET'], run: () => clientKeys(providerKeys[1]!, providerKeys[2]!) };
     const connectionStart = IDP_START_PATH.exec(path);
     return connectionStart ? { methods: ['GET'], run: (request, attempt, always) => idpStart(request, attempt, always, connectionStart[1]!) } : undefined;
   };

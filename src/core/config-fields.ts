@@ -68,6 +68,12 @@ export interface GroupSpec extends FieldMeta {
   readonly atomic?: true;
   /** The file drops unknown keys here instead of refusing them (as it always has for this object). */
   readonly unknownKeys?: 'strip';
+  /**
+   * A field the object requires unless another of its fields has a value (the client secret, but
+   * not with a client key). Judged even while other fields have problems, so a missing value is
+   * listed with them, as a required field's is.
+   */
+  readonly requiredUnless?: { readonly field: string; readonly unless: { readonly field: string; readonly value: string }; readonly message: string };
 }
 
 export interface FieldTable {
@@ -222,7 +228,10 @@ export const GROUP_NAME_MAX = 256;
 /** Control and format characters (bidi overrides, zero-width): never meant in a group name, and invisible in the wizard. */
 const NOT_IN_GROUP_NAME = /[\p{Cc}\p{Cf}\p{Cs}]/u;
 
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+
+/** The method that signs with the app's own client key (`upstream-oidc/client-key-ring.ts`): no client secret exists. */
+export const KEY_AUTH_METHOD = 'private_key_jwt';
 
 export const PROVIDER_PRESETS = ['okta', 'entra', 'google', 'auth0', 'keycloak', 'other'] as const;
 
@@ -247,6 +256,7 @@ export const CONFIG_FIELDS = {
   oidc: {
     label: 'OpenID provider',
     level: 'provider',
+    requiredUnless: { field: 'clientSecret', unless: { field: 'clientAuthMethod', value: KEY_AUTH_METHOD }, message: 'Enter the client secret.' },
     fields: {
       issuer: {
         label: 'Issuer URL',
@@ -264,9 +274,10 @@ export const CONFIG_FIELDS = {
       },
       clientSecret: {
         label: 'Client secret',
-        help: 'The client secret of that application. Kept in secret storage; never shown again.',
+        help: 'The client secret of that application. Kept in secret storage; never shown again. Not used with private_key_jwt.',
         readme: 'Its client secret. Never logged, never sent to a browser.',
-        file: () => z.string().min(1, 'Enter the client secret.').max(4096),
+        // Required unless the client signs with its key (the group's `requiredUnless`).
+        file: () => z.string().min(1, 'Enter the client secret.').max(4096).optional(),
         wizard: { step: 'provider' },
         secret: true,
       },
@@ -293,8 +304,8 @@ export const CONFIG_FIELDS = {
       },
       clientAuthMethod: {
         label: 'Client authentication method',
-        help: 'How the bridge authenticates to the token endpoint: client_secret_basic (default) or client_secret_post.',
-        readme: '`client_secret_basic` (default) or `client_secret_post`.',
+        help: 'How the bridge authenticates to the token endpoint: client_secret_basic (default), client_secret_post, or private_key_jwt (a key the app makes; no secret).',
+        readme: '`client_secret_basic` (default), `client_secret_post`, or `private_key_jwt` (an assertion signed with the app\'s own client key; no secret).',
         file: () => z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
         wizard: { step: 'provider', settings: z.enum(CLIENT_AUTH_METHODS) },
       },
@@ -597,7 +608,17 @@ function fileObject(table: FieldTable, options: ConfigParseOptions, strict: bool
 
 function fileSchemaOf(node: FieldSpec | GroupSpec, options: ConfigParseOptions): z.ZodType | undefined {
   if (!isGroup(node)) return node.file?.(options);
-  const object = fileObject(node.fields, options, node.unknownKeys !== 'strip');
+  const fields = fileObject(node.fields, options, node.unknownKeys !== 'strip');
+  const rule = node.requiredUnless;
+  const object = rule
+    ? fields.refine((value) => value[rule.unless.field] === rule.unless.value || value[rule.field] !== undefined, {
+        path: [rule.field],
+        message: rule.message,
+        // Also while other fields have problems: the value is then the input, an object (or the
+        // object's own problem is reported and this is skipped).
+        when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+      })
+    : fields;
   return node.presence === 'optional' ? object.optional() : node.presence === 'defaulted' ? object.prefault({}) : object;
 }
 

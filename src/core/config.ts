@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { fileConfigSchema, normalizeDomain, type ConfigParseOptions, type FileConfigSchema } from './config-fields.js';
+import { fileConfigSchema, KEY_AUTH_METHOD, normalizeDomain, type ConfigParseOptions, type FileConfigSchema } from './config-fields.js';
 import { DEFAULT_ID } from './storage-keys.js';
 
 /**
@@ -101,8 +101,12 @@ export function checkConfig(raw: unknown, options: ConfigParseOptions): { ok: tr
 
 function normalizeConfig(cfg: ParsedConfig, scope: { connectionId: string; providerId: string }): BridgeConfig {
   const urls = bridgeUrls(cfg.baseUrl, scope.connectionId);
+  // A client that signs with its key has no secret: one stored from an earlier method is left out,
+  // so no path can send it.
+  const { clientSecret, ...oidc } = cfg.oidc;
   const normalized = {
     ...cfg,
+    oidc: cfg.oidc.clientAuthMethod === KEY_AUTH_METHOD ? oidc : { ...oidc, clientSecret },
     connectionId: scope.connectionId,
     providerId: scope.providerId,
     baseUrl: cfg.baseUrl.replace(/\/+$/, ''),

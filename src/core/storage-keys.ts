@@ -49,6 +49,13 @@ export const storageKeys = {
   signingKeyRing: (connectionId = DEFAULT_ID) => `v2:signing-key-ring:${connectionId}`,
   /** One key of a connection's ring (secret storage), by its id; written once, never overwritten. */
   signingKeyOf: (connectionId: string, keyId: string) => `v2:signing-key-of:${connectionId}:${keyId}`,
+  /**
+   * The client key ring of one provider of one connection (`KeyRing`, under compare-and-set): the
+   * keys its `private_key_jwt` assertions are signed with. Public values only (`clientKeyOf`).
+   */
+  clientKeyRing: (connectionId: string, providerId: string) => `v2:client-key-ring:${connectionId}:${providerId}`,
+  /** One key of a provider's client key ring (secret storage), by its id; written once, never overwritten. */
+  clientKeyOf: (connectionId: string, providerId: string, keyId: string) => `v2:client-key-of:${connectionId}:${providerId}:${keyId}`,
   /** Provider metadata and JWKS fetched from the issuer, cached between logins. */
   providerCache: () => `${VERSION}:provider-cache`,
   /**

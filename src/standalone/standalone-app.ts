@@ -20,6 +20,8 @@ import { escapeHtml, htmlHeaders } from '../core/html.js';
 import type { BridgeResponse } from '../core/http-types.js';
 import { SqliteStore } from './sqlite-store.js';
 import { SqliteAuditTrail } from './sqlite-audit-trail.js';
+import { KEY_AUTH_METHOD } from '../core/config-fields.js';
+import { clientJwksUrl, ensureClientKeyRing } from '../upstream-oidc/client-key-ring.js';
 
 /**
  * The built setup wizard, static/admin/build of the project: two levels above this module in the
@@ -184,6 +186,12 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   // The audit trail lives in the same database file as everything else.
   const audit = new SqliteAuditTrail(clock, { db: store.database });
   const bridge = composeBridge({ ports, baseUrl, allowLoopbackHttp: true, caches, fixedConfig: config, audit });
+  if (config?.oidc.clientAuthMethod === KEY_AUTH_METHOD) {
+    // A configuration file has no wizard to make the client key: it is made at the first start,
+    // kept in the data directory's secret storage, and its public JWKS served for the provider.
+    await ensureClientKeyRing({ ...ports, commonName: new URL(baseUrl).host }, config.connectionId, config.providerId);
+    logger.log('info', 'client_key.ready', { jwks: clientJwksUrl(baseUrl, config.connectionId, config.providerId) });
+  }
 
   let admin: AdminHandler | undefined;
   let adminInfo: StandaloneApp['admin'];

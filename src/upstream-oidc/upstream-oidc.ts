@@ -4,7 +4,9 @@ import * as client from 'openid-client';
 import { isLoopbackUrl, type BridgeConfig } from '../core/config.js';
 import { BridgeError } from '../core/errors.js';
 import { verificationClaims } from './user-from-claims.js';
-import type { Fetch } from '../core/ports.js';
+import type { Fetch, KeyValueStore, SecretStore } from '../core/ports.js';
+import { KEY_AUTH_METHOD } from '../core/config-fields.js';
+import { activeClientKey, type ClientAssertionKey } from './client-key-ring.js';
 
 /**
  * The upstream half: the bridge as a confidential OpenID Connect client (authorization code
@@ -20,6 +22,8 @@ export interface UpstreamContext {
   fetch: Fetch;
   allowLoopbackHttp: boolean;
   cache: ProviderConfigurationCache;
+  /** Where the provider's client keys are (`private_key_jwt`); needed only with that method. */
+  clientKeys?: { store: KeyValueStore; secrets: SecretStore };
 }
 
 /**
@@ -48,23 +52,76 @@ export class ProviderConfigurationCache {
   }
 }
 
-function cacheKey(config: BridgeConfig): string {
+function cacheKey(config: BridgeConfig, clientKey: ClientAssertionKey | undefined): string {
   const { issuer, clientId, clientSecret, clientAuthMethod, endpoints } = config.oidc;
+  // With a client key, its id instead of the secret (a stored one is not used): a configuration
+  // made with a key the ring replaced is never found again.
+  const credential = clientKey ? clientKey.kid : clientSecret;
   // A digest, so the map's keys do not hold the client secret in clear.
   return createHash('sha256')
-    .update(JSON.stringify([issuer, clientId, clientSecret, clientAuthMethod, endpoints ?? null, config.upstreamTimeoutSeconds]))
+    .update(JSON.stringify([issuer, clientId, credential, clientAuthMethod, endpoints ?? null, config.upstreamTimeoutSeconds]))
     .digest('base64url');
 }
 
-/** The openid-client Configuration for the configured provider, discovered once per process. */
-export function upstreamConfiguration(context: UpstreamContext, now: number): Promise<client.Configuration> {
-  return context.cache.get(cacheKey(context.config), now, () => createConfiguration(context));
+/**
+ * The openid-client Configuration for the configured provider, discovered once per process. With
+ * `private_key_jwt` the ring is read on every call, so the assertion is signed by the key the
+ * ring makes active now, on every instance.
+ */
+export async function upstreamConfiguration(context: UpstreamContext, now: number): Promise<client.Configuration> {
+  const clientKey = context.config.oidc.clientAuthMethod === KEY_AUTH_METHOD ? await clientKeyOf(context) : undefined;
+  return context.cache.get(cacheKey(context.config, clientKey), now, () => createConfiguration(context, clientKey));
 }
 
-async function createConfiguration(context: UpstreamContext): Promise<client.Configuration> {
+async function clientKeyOf(context: UpstreamContext): Promise<ClientAssertionKey> {
+  const { connectionId, providerId } = context.config;
+  let key: ClientAssertionKey | undefined;
+  try {
+    key = context.clientKeys ? await activeClientKey(context.clientKeys, connectionId, providerId) : undefined;
+  } catch (error) {
+    if (error instanceof BridgeError) throw error;
+    throw new BridgeError('storage_unavailable', `client key: ${(error as Error)?.message ?? ''}`.slice(0, 200), { cause: error });
+  }
+  if (!key) throw new BridgeError('config_invalid', 'private_key_jwt, but the provider has no client key yet (save the provider step again)');
+  return key;
+}
+
+/**
+ * Where the client assertion is addressed (`aud`). The token endpoint, as Okta and Entra ID
+ * require and OIDC Core §9 recommends (Keycloak and oidc-provider accept it too); Auth0 wants
+ * its tenant URL, the issuer, and is recognised by its token endpoint `<issuer>oauth/token`.
+ */
+export function assertionAudience(metadata: Pick<client.ServerMetadata, 'issuer' | 'token_endpoint'>): string {
+  const { issuer, token_endpoint: tokenEndpoint } = metadata;
+  if (!tokenEndpoint) return issuer;
+  return tokenEndpoint === `${issuer.replace(/\/+$/, '')}/oauth/token` && issuer.endsWith('/') ? issuer : tokenEndpoint;
+}
+
+/** The client authentication of one configuration: the secret, or an assertion signed with the client key. */
+function clientAuthOf(oidc: BridgeConfig['oidc'], clientKey: ClientAssertionKey | undefined, audience: { value?: string }): client.ClientAuth {
+  if (clientKey) {
+    // openid-client signs (RS256, a random jti, exp one minute ahead); the header gets the
+    // certificate's thumbprint too, which Entra ID identifies the credential by.
+    return client.PrivateKeyJwt(
+      { key: clientKey.key, kid: clientKey.kid },
+      {
+        [client.modifyAssertion]: (header, payload) => {
+          header['x5t#S256'] = clientKey.x5tS256;
+          if (audience.value) payload.aud = audience.value;
+        },
+      },
+    );
+  }
+  // The file schema requires the secret with every other method.
+  const secret = oidc.clientSecret!;
+  return oidc.clientAuthMethod === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
+}
+
+async function createConfiguration(context: UpstreamContext, clientKey: ClientAssertionKey | undefined): Promise<client.Configuration> {
   const { oidc, upstreamTimeoutSeconds } = context.config;
-  const clientAuth =
-    oidc.clientAuthMethod === 'client_secret_post' ? client.ClientSecretPost(oidc.clientSecret) : client.ClientSecretBasic(oidc.clientSecret);
+  // Known once the provider's metadata is: filled in below, read at every token request.
+  const audience: { value?: string } = {};
+  const clientAuth = clientAuthOf(oidc, clientKey, audience);
   const insecure = context.allowLoopbackHttp && isLoopbackUrl(new URL(oidc.issuer));
   const customFetch = fetchWithDeadline(context.fetch, upstreamTimeoutSeconds * 1000);
   let configuration: client.Configuration;
@@ -95,6 +152,7 @@ async function createConfiguration(context: UpstreamContext): Promise<client.Con
     throw toBridgeError(error, 'discovery');
   }
   configuration[client.customFetch] = customFetch;
+  audience.value = assertionAudience(configuration.serverMetadata());
   // No `AbortSignal.timeout` per call: the deadline is `fetchWithDeadline`'s.
   configuration.timeout = 0;
   if (insecure) client.allowInsecureRequests(configuration);

@@ -1,13 +1,13 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import samlify from 'samlify';
 import type { CertificateChangeResponse, ConfigGetResponse, IdpMetadataResponse } from '../../src/core/admin/admin-api-types.js';
 import type { AdminContext } from '../../src/core/admin/admin-context.js';
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
 import type { ChangeAuditRecord } from '../../src/core/audit/audit-trail.js';
-import { createSigningKey, type SigningKey } from '../../src/downstream-saml/signing-key.js';
 import { UNDO_WINDOW_MS } from '../../src/downstream-saml/signing-key-ring.js';
-import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
+import { keyPool } from './support/key-pool.js';
+import type { MemoryAdmin } from './support/memory-ports.js';
 
 /**
  * The signing certificate's lifecycle through the admin resolvers (`certificate/*`,
@@ -19,17 +19,7 @@ import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
 const DAY_MS = 24 * 3600 * 1000;
 const PEM = /^-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END CERTIFICATE-----$/;
 
-const pool: SigningKey[] = [];
-beforeAll(async () => {
-  for (let i = 0; i < 5; i += 1) pool.push(await createSigningKey({ now: () => Date.parse('2030-01-01T00:00:00Z') }, 'bridge.example.net'));
-}, 60_000);
-
-function installation() {
-  let drawn = 0;
-  const admin = memoryAdmin({ actor: 'owner-a', createSigningKey: async () => pool[drawn++ % pool.length]! });
-  const as = (actor: string): AdminContext => ({ ...admin.ctx, actor });
-  return { admin, as, owner: as('owner-a') };
-}
+const { installation } = keyPool(5);
 
 async function call<T>(ctx: AdminContext, key: string, payload: unknown): Promise<T> {
   const outcome: AdminOutcome = await runAdminResolver(key, ctx, payload);

@@ -78,6 +78,10 @@ function ownerPayloads(config: ConfigGetResponse, providerId: string): Record<st
     'backup/export-sealed': { passphrase: 'a passphrase long enough' },
     // A new connection with one provider and no settings: created, with nothing for a draft.
     'backup/import': { file: JSON.stringify({ format: 'oidc-saml-bridge-backup', version: 1, exportedAt: '2030-01-01T00:00:00.000Z', appVersion: '0.1.0', encrypted: false, connections: [{ id: 'restored', name: 'Restored', providers: [{ id: 'okta', name: 'Okta' }] }], certificates: [], omittedSecrets: [] }) },
+    'client-key/prepare': {},
+    'client-key/activate': { fingerprint: config.certificate.active.fingerprint },
+    'client-key/undo': { fingerprint: config.certificate.active.fingerprint },
+    'client-key/discard-next': { fingerprint: config.certificate.active.fingerprint },
   };
 }
 
@@ -108,6 +112,10 @@ describe('which resolvers only an owner may call', () => {
         'certificate/discard-next',
         'backup/export-sealed',
         'backup/import',
+        'client-key/prepare',
+        'client-key/activate',
+        'client-key/undo',
+        'client-key/discard-next',
       ].sort(),
     );
   });
@@ -125,7 +133,7 @@ describe('which resolvers only an owner may call', () => {
     expect(await changes(admin)).toHaveLength(recorded);
   });
 
-  const withoutDraft = ownerOnlyKeys.filter((key) => !key.startsWith('draft/') && !['certificate/activate', 'certificate/undo', 'certificate/discard-next'].includes(key));
+  const withoutDraft = ownerOnlyKeys.filter((key) => !key.startsWith('draft/') && !['certificate/activate', 'certificate/undo', 'certificate/discard-next', 'client-key/activate', 'client-key/undo', 'client-key/discard-next'].includes(key));
   it.each(withoutDraft)('lets an owner call %s (the payloads above are real changes)', async (key) => {
     const { as, config, secondProviderId } = await configuredInstallation();
     const answer = await call<{ error?: string; ok?: boolean }>(as('owner-c'), key, ownerPayloads(config, secondProviderId)[key]);

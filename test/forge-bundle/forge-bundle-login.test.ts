@@ -12,7 +12,7 @@ import { guardServiceProvider, installFetchRoutes, metadataCertificate, pinnedHt
 import { ACS_URL, alice, CLIENT_SECRET, readAutoPost, signInAtProvider, SP_ENTITY_ID, stopAtAcs } from '../support/login-harness.js';
 import { Page, UserAgent } from '../support/user-agent.js';
 import type { DemoUser } from '../../dev/demo/demo-provider.js';
-import type { AuditQueryResponse, CertificateChangeResponse, ConnectionChangeResponse, ProviderHealthResponse } from '../../src/core/admin/admin-api-types.js';
+import type { AuditQueryResponse, CertificateChangeResponse, ClientKeyResponse, ConnectionChangeResponse, ProviderHealthResponse } from '../../src/core/admin/admin-api-types.js';
 import type { BackupExportResponse, BackupImportResponse, BackupPreviewResponse } from '../../src/core/admin/backup-api-types.js';
 
 // What ships is what is tested: the handler file Forge's own bundler (@forge/bundler, the
@@ -33,6 +33,10 @@ const SANDBOX = { entityId: 'https://auth.atlassian.test/saml/sandbox-0001', acs
 const SUBSIDIARY_CLIENT = { id: 'subsidiary-client', secret: 'subsidiary-client-secret-abcdef012345' };
 const carol: DemoUser = { sub: 'carol-0001', email: 'carol@subsidiary.test', email_verified: true, password: 'carol-pass', given_name: 'Carol', family_name: 'Sub', name: 'Carol Sub' };
 /** A subsidiary user claiming an address of the parent's domain. */
+/** The user of the provider that authenticates the bridge with its client key (private_key_jwt). */
+const dave: DemoUser = { sub: 'dave-0003', email: 'dave@keyed.test', email_verified: true, password: 'dave-pass', given_name: 'Dave', family_name: 'Key', name: 'Dave Key' };
+/** The client's JWKS URL as the keyed provider knows it: forwarded to the bundle's URL once the provider exists (its id is made then). */
+const KEYED_JWKS_ALIAS = 'https://jwks.keyed.test/';
 const eve: DemoUser = { sub: 'eve-0002', email: 'eve@example.com', email_verified: true, password: 'eve-pass', given_name: 'Eve', family_name: 'Sub', name: 'Eve Sub' };
 
 /** The function handlers manifest.yml names (`<file below src>.<export>`). */
@@ -46,6 +50,9 @@ describe('the app as Forge builds it, on Node 22', () => {
   let provider: Awaited<ReturnType<typeof startHttpsDemoProvider>>;
   /** A second provider, the subsidiary's, for a connection with two providers. */
   let subsidiary: Awaited<ReturnType<typeof startHttpsDemoProvider>>;
+  /** A third provider, registered with private_key_jwt: no client secret. */
+  let keyed: Awaited<ReturnType<typeof startHttpsDemoProvider>>;
+  let keyedJwksUrl = '';
   let issuer: string;
   let restoreFetch: () => void;
   let caDirectory: string;
@@ -60,9 +67,10 @@ describe('the app as Forge builds it, on Node 22', () => {
   beforeAll(async () => {
     provider = await startHttpsDemoProvider(`${TEST_WEB_TRIGGER_URL}/oidc/callback`);
     subsidiary = await startHttpsDemoProvider(`${TEST_WEB_TRIGGER_URL}/oidc/callback`, { users: [carol, eve], client: SUBSIDIARY_CLIENT });
+    keyed = await startHttpsDemoProvider(`${TEST_WEB_TRIGGER_URL}/oidc/callback`, { users: [dave], client: { id: 'keyed-client', jwksUri: KEYED_JWKS_ALIAS } });
     issuer = provider.issuer;
     caDirectory = mkdtempSync(path.join(tmpdir(), 'forge-bundle-ca-'));
-    writeFileSync(path.join(caDirectory, 'ca.pem'), `${provider.certificate}\n${subsidiary.certificate}`);
+    writeFileSync(path.join(caDirectory, 'ca.pem'), `${provider.certificate}\n${subsidiary.certificate}\n${keyed.certificate}`);
     host = await startForgeBundleHost({ env: { NODE_EXTRA_CA_CERTS: path.join(caDirectory, 'ca.pem') } });
     restoreFetch = installFetchRoutes({
       [`${TEST_WEB_TRIGGER_URL}/`]: webTriggerFetch(TEST_WEB_TRIGGER_URL, (event, context) => host.bridgeTrigger(event, context!), { installContext: INSTALL_CONTEXT }, (event, response) =>
@@ -70,6 +78,9 @@ describe('the app as Forge builds it, on Node 22', () => {
       ),
       [`${issuer}/`]: pinnedHttpsFetch(issuer, provider.certificate),
       [`${subsidiary.issuer}/`]: pinnedHttpsFetch(subsidiary.issuer, subsidiary.certificate),
+      [`${keyed.issuer}/`]: pinnedHttpsFetch(keyed.issuer, keyed.certificate),
+      // The keyed provider's fetch of the client JWKS, answered by the bundled web trigger.
+      [KEYED_JWKS_ALIAS]: () => fetch(keyedJwksUrl),
     });
   }, 60_000);
 
@@ -78,6 +89,7 @@ describe('the app as Forge builds it, on Node 22', () => {
     await host?.close();
     await provider?.close();
     await subsidiary?.close();
+    await keyed?.close();
     if (caDirectory) rmSync(caDirectory, { recursive: true, force: true });
   });
 
@@ -371,6 +383,46 @@ describe('the app as Forge builds it, on Node 22', () => {
       const serialized = JSON.stringify(answer);
       for (const email of [alice.email, carol.email, eve.email]) expect(serialized).not.toContain(email);
       await expect(admin('providers/health', { providerId: subsidiaryId })).resolves.toMatchObject({ error: 'bad_request' });
+    });
+  });
+
+  describe('a provider with private_key_jwt', () => {
+    const admin = <T,>(functionKey: string, payload: unknown) =>
+      host.adminResolver({ call: { functionKey, payload }, context: JIRA_ADMIN_PAGE }, { principal: { accountId: 'admin-1' } }) as Promise<T>;
+    let keyedId: string;
+
+    beforeAll(async () => {
+      const added = await admin<Extract<ConnectionChangeResponse, { ok: true }>>('providers/save', { connectionId: 'default', name: 'Keyed' });
+      keyedId = added.providerId!;
+      keyedJwksUrl = `${TEST_WEB_TRIGGER_URL}/oidc/jwks/default/${keyedId}`;
+    });
+
+    it('saves the method with no secret, serves the JWKS through the bundled web trigger, and signs in with an assertion the provider verifies', async () => {
+      const saved = await admin<ConfigSaveResponse>('config/save', {
+        connectionId: 'default',
+        providerId: keyedId,
+        settings: { oidc: { issuer: keyed.issuer, clientId: 'keyed-client', clientAuthMethod: 'private_key_jwt' }, allowedEmailDomains: ['keyed.test'] },
+      });
+      expect(saved).toMatchObject({ ok: true });
+      const status = await admin<ClientKeyResponse>('client-key/get', { connectionId: 'default', providerId: keyedId });
+      if (!status.exists) throw new Error('no client key after choosing private_key_jwt');
+      expect(status.jwksUrl).toBe(`${TEST_WEB_TRIGGER_URL}/oidc/jwks/default/${keyedId}`);
+      const served = await fetch(status.jwksUrl);
+      expect([served.status, served.headers.get('content-type')]).toEqual([200, 'application/jwk-set+json']);
+      const jwks = (await served.json()) as { keys: { kid: string }[] };
+      expect(jwks).toEqual(status.jwks);
+      expect(JSON.stringify(jwks)).not.toMatch(/"(d|p|q|dp|dq|qi)":/);
+
+      const sp = serviceProvider();
+      const agent = new UserAgent({ stopAt: stopAtAcs });
+      const choice = await agent.get(await sp.getAuthorizeUrlAsync('relay', undefined, {}));
+      const loginPage = await agent.submit(choice, { form: '#provider-choice', fields: { bridge_email: dave.email } });
+      expect([loginPage.status, new URL(loginPage.url).origin]).toEqual([200, keyed.issuer]);
+      const post = readAutoPost(await signInAtProvider(agent, loginPage, dave));
+      const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: post.SAMLResponse!, RelayState: post.RelayState! });
+      expect(profile?.nameID).toBe(dave.email);
+      // The provider read the keys through the web trigger (one invocation of the bundle).
+      expect(triggerCalls.some(({ event, status }) => (event.path ?? "").endsWith(`/oidc/jwks/default/${keyedId}`) && status === 200)).toBe(true);
     });
   });
 

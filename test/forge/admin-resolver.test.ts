@@ -154,6 +154,12 @@ describe('admin resolver on Forge', () => {
       'certificate/activate': [{ fingerprint: '00:'.repeat(31) + '00' }],
       'certificate/discard-next': [{ fingerprint: '00:'.repeat(31) + '00' }],
       'certificate/undo': [{ fingerprint: '00:'.repeat(31) + '00' }],
+      // The first prepare makes the provider's client key, the second a next one beside it.
+      'client-key/prepare': [{}, { connectionId: 'default', providerId: 'default' }],
+      'client-key/get': [{}],
+      'client-key/activate': [{ fingerprint: '00:'.repeat(31) + '00' }],
+      'client-key/discard-next': [{ fingerprint: '00:'.repeat(31) + '00' }],
+      'client-key/undo': [{ fingerprint: '00:'.repeat(31) + '00' }],
       'errors/explain': [{ text: 'https://id.atlassian.com/error?error=access_denied&error_description=assertion%20has%20expired' }],
       'providers/health': [{}, { connectionId: 'default', recheck: true }],
       'backup/export': [{}, { connectionId: 'default' }],
@@ -180,6 +186,15 @@ describe('admin resolver on Forge', () => {
     const nextKey = (platform.kvs.secrets.get(storageKeys.signingKeyOf('default', nextId!))?.value as { v?: { privateKeyPem?: string } } | undefined)?.v?.privateKeyPem;
     expect(nextKey).toMatch(/PRIVATE KEY/);
     expect(serialized.replace(/\\n/g, '')).not.toContain(nextKey!.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '').slice(0, 64));
+    // So do the provider's client keys (private_key_jwt): the active one and the prepared one.
+    const clientRing = platform.kvs.data.get(storageKeys.clientKeyRing('default', 'default'))?.value as { v?: { active: { id: string }; next?: { id: string } } } | undefined;
+    const clientKeyIds = [clientRing?.v?.active.id, clientRing?.v?.next?.id];
+    expect(clientKeyIds.every(Boolean)).toBe(true);
+    for (const id of clientKeyIds) {
+      const pem = (platform.kvs.secrets.get(storageKeys.clientKeyOf('default', 'default', id!))?.value as { v?: { privateKeyPem?: string } } | undefined)?.v?.privateKeyPem;
+      expect(pem).toMatch(/PRIVATE KEY/);
+      expect(serialized.replace(/\\n/g, '')).not.toContain(pem!.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '').slice(0, 64));
+    }
   });
 
   it.each(ADMIN_RESOLVER_KEYS)('refuses %s to a Jira user without ADMINISTER, before reading storage', async (key) => {

@@ -192,7 +192,7 @@ export function installFetchRoutes(routes: Record<string, FetchFn>): () => void 
  */
 export async function startHttpsDemoProvider(
   redirectUri: string,
-  options: { users?: readonly DemoUser[]; client?: { id: string; secret: string } } = {},
+  options: { users?: readonly DemoUser[]; client?: { id: string; secret: string } | { id: string; jwksUri: string } } = {},
 ): Promise<{ issuer: string; certificate: string; close(): Promise<void> }> {
   const tls = selfSignedCertificate();
   const server = https.createServer({ key: tls.key, cert: tls.cert });
@@ -201,8 +201,14 @@ export async function startHttpsDemoProvider(
   const client = options.client ?? { id: CLIENT_ID, secret: CLIENT_SECRET };
   const provider = await createDemoProvider({
     issuer,
-    clients: [{ client_id: client.id, client_secret: client.secret, redirect_uris: [redirectUri] }],
+    clients: [
+      'jwksUri' in client
+        ? // private_key_jwt: the provider fetches the client's public keys from the bridge.
+          { client_id: client.id, jwks_uri: client.jwksUri, token_endpoint_auth_method: 'private_key_jwt', redirect_uris: [redirectUri] }
+        : { client_id: client.id, client_secret: client.secret, redirect_uris: [redirectUri] },
+    ],
     ...(options.users ? { users: options.users } : {}),
+    ...('jwksUri' in client ? { allowLoopbackFetch: true } : {}),
   });
   server.on('request', provider.handle);
   return {

@@ -77,7 +77,7 @@ export async function inProcessBridge(
   const provider = await createStubProvider({
     issuer: config.oidc.issuer,
     clientId: config.oidc.clientId,
-    clientSecret: config.oidc.clientSecret,
+    clientSecret: config.oidc.clientSecret!,
     redirectUri: config.urls.callback,
   });
   const clock = new MovableClock();

@@ -62,7 +62,8 @@ export interface UpstreamRequest {
 export interface HarnessOptions {
   config?: (base: RawConfig) => RawConfig;
   standalone?: Partial<StandaloneOptions>;
-  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  /** With `private_key_jwt` the bridge has no secret and the provider fetches its JWKS URL. */
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
   /** The provider's accounts; default `demoUsers`. */
   users?: readonly DemoUser[];
 }
@@ -91,6 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const response = replaced ?? (await fetch(input, init));
     return upstream.intercept ? upstream.intercept(url, response) : response;
   };
+  const keyAuth = options.tokenEndpointAuthMethod === 'private_key_jwt';
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-test-'));
   let provider: DemoProvider | undefined;
   const app = await startStandalone({
@@ -106,7 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         oidc: {
           issuer: providerUrl,
           clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
+          ...(keyAuth ? {} : { clientSecret: CLIENT_SECRET }),
           scopes: ['openid', 'email', 'profile'],
           clientAuthMethod: options.tokenEndpointAuthMethod ?? 'client_secret_basic',
         },
@@ -121,12 +123,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     clients: [
       {
         client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
+        ...(keyAuth ? { jwks_uri: `${app.baseUrl}/oidc/jwks/default/default` } : { client_secret: CLIENT_SECRET }),
         redirect_uris: [`${app.baseUrl}/oidc/callback`],
         token_endpoint_auth_method: options.tokenEndpointAuthMethod ?? 'client_secret_basic',
       },
     ],
     ...(options.users ? { users: options.users } : {}),
+    ...(keyAuth ? { allowLoopbackFetch: true } : {}),
   });
   providerServer.on('request', provider.handle);
 

@@ -42,6 +42,8 @@ const FORM_SECRETS: Record<string, string> = {
   code: 'authorization code',
   client_secret: 'client secret',
   code_verifier: 'PKCE verifier',
+  // private_key_jwt: a signed assertion is a credential until it expires.
+  client_assertion: 'client assertion',
   refresh_token: 'refresh token',
   password: 'user password',
   SAMLResponse: 'SAML response',

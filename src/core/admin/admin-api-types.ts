@@ -38,6 +38,11 @@ export type AdminResolverKey =
   | 'certificate/activate'
   | 'certificate/undo'
   | 'certificate/discard-next'
+  | 'client-key/get'
+  | 'client-key/prepare'
+  | 'client-key/activate'
+  | 'client-key/undo'
+  | 'client-key/discard-next'
   | 'errors/explain'
   | 'providers/health'
   | 'backup/export'
@@ -467,6 +472,40 @@ export type CertificateChangeResponse =
   | { ok: true; certificate: CertificateStatus }
   | { ok: false; reason: CertificateRefusalReason; message: string; certificate: CertificateStatus };
 
+/** A public key of a client key ring as a JWK (RFC 7517): RSA, RS256, its certificate in `x5c`. */
+export interface PublicClientJwk {
+  kty: 'RSA';
+  n: string;
+  e: string;
+  kid: string;
+  use: 'sig';
+  alg: 'RS256';
+  x5c: [string];
+  'x5t#S256': string;
+}
+
+/** A provider's client keys (`private_key_jwt`): public values only, the ring as the signing certificates'. */
+export interface ClientKeyStatus {
+  /** Where the provider fetches the public keys (the active one, and the next one while prepared). */
+  jwksUrl: string;
+  /** The same JWKS, to paste or download. */
+  jwks: { keys: PublicClientJwk[] };
+  /** The certificates of the keys (Entra ID registers the certificate), with the active key's `kid`. */
+  keys: CertificateStatus & { activeKid: string; nextKid?: string };
+}
+
+/** `client-key/get`: the status, or only the URL while the provider has no key yet. */
+export type ClientKeyResponse = ({ exists: true } & ClientKeyStatus) | { exists: false; jwksUrl: string };
+
+/** `client-key/activate`, `client-key/undo`, `client-key/discard-next`: the fingerprint the page showed. */
+export interface ClientKeyChangeRequest extends ConnectionTarget {
+  fingerprint: string;
+}
+
+export type ClientKeyChangeResponse =
+  | { ok: true; clientKey: ClientKeyStatus }
+  | { ok: false; reason: CertificateRefusalReason; message: string; clientKey?: ClientKeyStatus };
+
 /** `connections/save`: a new connection (no `connectionId`; it gets one provider), or a new name. */
 export interface ConnectionSaveRequest {
   connectionId?: string;
@@ -623,6 +662,11 @@ export interface AdminResolverMap {
   'certificate/activate': { request: CertificateChangeRequest; response: CertificateChangeResponse };
   'certificate/undo': { request: CertificateChangeRequest; response: CertificateChangeResponse };
   'certificate/discard-next': { request: CertificateChangeRequest; response: CertificateChangeResponse };
+  'client-key/get': { request: ConnectionTarget; response: ClientKeyResponse };
+  'client-key/prepare': { request: ConnectionTarget; response: ClientKeyChangeResponse };
+  'client-key/activate': { request: ClientKeyChangeRequest; response: ClientKeyChangeResponse };
+  'client-key/undo': { request: ClientKeyChangeRequest; response: ClientKeyChangeResponse };
+  'client-key/discard-next': { request: ClientKeyChangeRequest; response: ClientKeyChangeResponse };
   'errors/explain': { request: ErrorsExplainRequest; response: ErrorsExplainResponse };
   'providers/health': { request: ProviderHealthRequest; response: ProviderHealthResponse };
   'backup/export': { request: BackupExportRequest; response: BackupExportResponse };

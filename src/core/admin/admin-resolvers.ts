@@ -17,6 +17,7 @@ import { connectionDelete, connectionSave, providerDelete, providerSave } from '
 import { auditExport, auditQuery } from './audit.js';
 import { draftApply, draftDiscard } from './draft-apply.js';
 import { certificateActivate, certificateDiscardNext, certificatePrepare, certificateUndo } from './certificates.js';
+import { clientKeyActivate, clientKeyDiscardNext, clientKeyGet, clientKeyPrepare, clientKeyUndo } from './client-keys.js';
 import { errorsExplain } from './errors-explain.js';
 import { backupExport, backupExportSealed } from './backup-export.js';
 import { backupImport, backupPreview } from './backup-import.js';
@@ -58,6 +59,11 @@ export const adminResolvers: { [K in AdminResolverKey]: AdminResolver<K> } = {
   'certificate/activate': certificateActivate,
   'certificate/undo': certificateUndo,
   'certificate/discard-next': certificateDiscardNext,
+  'client-key/get': clientKeyGet,
+  'client-key/prepare': clientKeyPrepare,
+  'client-key/activate': clientKeyActivate,
+  'client-key/undo': clientKeyUndo,
+  'client-key/discard-next': clientKeyDiscardNext,
   'errors/explain': errorsExplain,
   'providers/health': providersHealth,
   'backup/export': backupExport,
@@ -104,6 +110,13 @@ export const RESOLVER_ACCESS: { readonly [K in AdminResolverKey]: 'owner' | 'any
   'certificate/activate': 'owner',
   'certificate/undo': 'owner',
   'certificate/discard-next': 'owner',
+  // The client key decides whether the provider accepts the bridge's token requests: a switch to
+  // a key not registered there stops every login. Reading the public keys is anyone's.
+  'client-key/get': 'any',
+  'client-key/prepare': 'owner',
+  'client-key/activate': 'owner',
+  'client-key/undo': 'owner',
+  'client-key/discard-next': 'owner',
   // Reads the connection and what the admin pasted; changes nothing, so nothing to record either.
   'errors/explain': 'any',
   // Reads the providers' public documents and the audit trail; what it fetches is the owners' saved URLs, rate-limited.

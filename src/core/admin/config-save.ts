@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { storageKeys } from '../storage-keys.js';
 import { changedLeafPaths, leafValues } from '../leaf-paths.js';
-import { adminSettingsSchema, atomicValue, CONFIG_FIELDS, configFieldEntries, isGroup, requiredInFile, type FieldTable } from '../config-fields.js';
+import { adminSettingsSchema, atomicValue, CONFIG_FIELDS, configFieldEntries, isGroup, KEY_AUTH_METHOD, requiredInFile, type FieldTable } from '../config-fields.js';
+import { ensureProviderClientKey } from './client-keys.js';
 import { evaluateSettings } from '../stored-config.js';
 import { copySettings } from './config-get.js';
 import { applySettings, connectionFieldPath, newConnection, settingsOf, withConnection } from '../connections/connections-document.js';
@@ -56,8 +57,13 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   const changed = changedPaths(before.settings, merged);
   const secretChanged = newSecret !== undefined && newSecret !== before.clientSecret;
   const { connectionId, providerId } = before;
+  // The method that signs with a key gets its key with the save that chooses it, so the wizard
+  // can show the JWKS to register before the first test.
+  const wantsClientKey = merged.oidc?.clientAuthMethod === KEY_AUTH_METHOD;
   if (before.connection && (before.draft || inUse(before))) {
-    return saveDraft(ctx, before, { patch, newSecret: secretChanged ? newSecret : undefined, changed, step, expectedRevision, warnings });
+    const drafted = await saveDraft(ctx, before, { patch, newSecret: secretChanged ? newSecret : undefined, changed, step, expectedRevision, warnings });
+    if (wantsClientKey && drafted.ok) await ensureProviderClientKey(ctx, { connectionId, providerId });
+    return drafted;
   }
   // The secret first, then the document: a reader that sees the new document (and so a new
   // revision, see connections/directory.ts) must find the new secret, or it would cache the old
@@ -97,6 +103,7 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
       fields: [...changed, ...(secretChanged ? ['oidc.clientSecret'] : [])].map((path) => connectionFieldPath(path, providerId)),
     });
   }
+  if (wantsClientKey) await ensureProviderClientKey(ctx, { connectionId, providerId });
   const after = updatedState(ctx, { ...before, connection }, { settings: merged, clientSecret, progress, document });
   const summary = summarizeConnections(ctx, document).find((c) => c.id === connectionId)!;
   return { ok: true, status: setupStatus(after), warnings, connection: summary };

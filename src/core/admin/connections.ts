@@ -15,6 +15,7 @@ import { actorHash } from '../test-login.js';
 import type { ConnectionChangeResponse, ConnectionDeleteResponse } from './admin-api-types.js';
 import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { changeConnections, newId, recordChange, revisionConflict, summarizeConnections, type ConnectionChange } from './connection-changes.js';
+import { deleteClientKeyRing } from '../../upstream-oidc/client-key-ring.js';
 
 /**
  * The resolvers that add, rename and remove connections and their providers. A connection is
@@ -143,9 +144,10 @@ async function forgetConnection(ctx: AdminContext, connection: ConnectionRecord)
   await forgetDraft(ctx.ports, connection.id, connection.providers.map((p) => p.id));
 }
 
-/** A deleted provider's client secret and test state. */
+/** A deleted provider's client secret, client keys and test state. */
 async function forgetProvider(ctx: AdminContext, connectionId: string, providerId: string): Promise<void> {
   await ctx.ports.secrets.deleteSecret(storageKeys.clientSecret(connectionId, providerId));
+  await deleteClientKeyRing(ctx.ports, connectionId, providerId);
   await ctx.ports.store.delete(storageKeys.wizardTestPassed(connectionId, providerId));
   await ctx.ports.secrets.deleteSecret(storageKeys.draftClientSecret(connectionId, providerId));
   await ctx.ports.store.delete(storageKeys.draftTestPassed(connectionId, providerId));

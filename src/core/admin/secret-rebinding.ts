@@ -1,4 +1,4 @@
-import { atomicValue } from '../config-fields.js';
+import { atomicValue, KEY_AUTH_METHOD } from '../config-fields.js';
 import type { AdminSettings, FieldProblem } from './admin-api-types.js';
 
 /**
@@ -41,6 +41,9 @@ export function secretRebindingProblem(
   secret: { stored: boolean; given: boolean },
 ): FieldProblem | undefined {
   if (!secret.stored || secret.given) return undefined;
+  // A client that signs with its own key sends no secret anywhere (`config.ts` leaves it out).
+  // Switching back is a change of method like any other: the secret is asked for again.
+  if (after.oidc?.clientAuthMethod === KEY_AUTH_METHOD) return undefined;
   if (secretDestination(before) === secretDestination(after)) return undefined;
   return {
     path: 'oidc.clientSecret',

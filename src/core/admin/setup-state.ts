@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { SigningCredentials } from '../../downstream-saml/signing-key.js';
 import { bridgeUrls, idpInitiatedStartUrl, type BridgeConfig } from '../config.js';
-import { settingsMaskOfStep } from '../config-fields.js';
+import { KEY_AUTH_METHOD, settingsMaskOfStep } from '../config-fields.js';
 import type { Json } from '../ports.js';
 import { storageKeys } from '../storage-keys.js';
 import { evaluateSettings, testConfigFrom, type SettingsProblem } from '../stored-config.js';
@@ -247,7 +247,8 @@ export function setupStatus(state: SetupState): SetupStatus {
   const done: Record<WizardStep, boolean> = {
     overview: state.progress.includes('overview'),
     callback: state.progress.includes('callback'),
-    provider: complete('provider') && clientSecretSet,
+    // A client with its own key needs no secret.
+    provider: complete('provider') && (clientSecretSet || state.settings.oidc?.clientAuthMethod === KEY_AUTH_METHOD),
     test: state.testPassed,
     'idp-values': state.progress.includes('idp-values'),
     'sp-values': complete('sp-values'),

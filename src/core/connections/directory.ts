@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { KEY_AUTH_METHOD } from '../config-fields.js';
 import { ConfigError, type BridgeConfig, type ConfigParseOptions, type ConfigProblem } from '../config.js';
 import { BridgeError } from '../errors.js';
 import { loggableValue } from '../log-text.js';
@@ -304,8 +305,13 @@ function requestLimits(config: BridgeConfig): ConnectionEntry['requestLimits'] {
   return { maxAgeSeconds: config.loginTimeoutSeconds, maxFutureSeconds: config.clockSkewSeconds };
 }
 
-/** The provider's configuration with its client secret, read once per directory. */
+/**
+ * The provider's configuration with its client secret, read once per directory. A provider that
+ * signs with its client key (`private_key_jwt`) has none: nothing is read, and a secret stored
+ * from an earlier method stays out of its configuration.
+ */
 function completeWithSecret(withoutSecret: BridgeConfig, options: Pick<StoredDirectoryOptions, 'secrets'>): () => Promise<BridgeConfig> {
+  if (withoutSecret.oidc.clientAuthMethod === KEY_AUTH_METHOD) return () => Promise.resolve(withoutSecret);
   let complete: Promise<BridgeConfig> | undefined;
   const read = async (): Promise<BridgeConfig> => {
     const secret = await options.secrets.getSecret(storageKeys.clientSecret(withoutSecret.connectionId, withoutSecret.providerId));

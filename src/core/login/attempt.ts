@@ -48,7 +48,7 @@ export interface Attempt {
 
 /** What the OIDC half needs of a login context, for one provider. */
 export function upstreamContext(context: LoginContext, config: BridgeConfig) {
-  return { config, fetch: context.ports.fetch, allowLoopbackHttp: context.allowLoopbackHttp, cache: context.providerCache };
+  return { config, fetch: context.ports.fetch, allowLoopbackHttp: context.allowLoopbackHttp, cache: context.providerCache, clientKeys: context.ports };
 }
 
 /** Storage failures become one clear code; the half-written state is none (each step writes once). */

@@ -114,7 +114,8 @@ interface FirstReleaseSettings {
     issuer?: string;
     clientId?: string;
     scopes?: string[];
-    clientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+    // private_key_jwt added with client keys (issue 13, item 5).
+    clientAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
     // Added with provider health (issue 13, item 6): the day the client secret expires.
     clientSecretExpiresAt?: string;
     endpoints?: { authorizationEndpoint?: string; tokenEndpoint?: string; userinfoEndpoint?: string; jwksUri?: string };

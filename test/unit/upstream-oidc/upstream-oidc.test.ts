@@ -24,7 +24,7 @@ beforeEach(async () => {
     },
     { allowLoopbackHttp: false },
   );
-  provider = await createStubProvider({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, clientSecret: config.oidc.clientSecret, redirectUri: config.urls.callback });
+  provider = await createStubProvider({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, clientSecret: config.oidc.clientSecret!, redirectUri: config.urls.callback });
   context = { config, fetch: provider.fetch, allowLoopbackHttp: false, cache: new ProviderConfigurationCache() };
 });
 

@@ -10,11 +10,12 @@ import type { StepProps } from '../wizard-context.ts';
 import { TextInput, fieldLabel } from '../components/field.tsx';
 import { SelectField } from '../components/select-field.tsx';
 import { messagesFor } from '../components/problems.tsx';
+import { ClientKey } from '../components/client-key.tsx';
 import { StepFooter } from '../components/step-footer.tsx';
 import { useStepSave } from '../components/use-step-save.ts';
 import { PRESETS, presetInfo } from '../presets.ts';
 
-type AuthMethod = 'client_secret_basic' | 'client_secret_post';
+type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 type Endpoints = { authorizationEndpoint: string; tokenEndpoint: string; userinfoEndpoint: string; jwksUri: string };
 
 const EMPTY_ENDPOINTS: Endpoints = { authorizationEndpoint: '', tokenEndpoint: '', userinfoEndpoint: '', jwksUri: '' };
@@ -59,6 +60,8 @@ export function ProviderStep(props: StepProps) {
   const { state, save, touched } = useStepSave(props, 'provider');
   const info = presetInfo(preset);
   const secretSet = props.data.status.clientSecretSet;
+  // With its own client key the bridge has no secret: the secret fields are hidden and not asked for.
+  const signsWithKey = authMethod === 'private_key_jwt';
   const showEndpoints = manual || (discovery.result?.ok ?? false);
 
   const edit = <T,>(setter: (v: T) => void) => (value: T) => {
@@ -170,11 +173,11 @@ export function ProviderStep(props: StepProps) {
     const localErrors = [];
     if (!oidc.issuer) localErrors.push({ path: 'oidc.issuer', message: 'Enter a URL.' });
     if (!oidc.clientId) localErrors.push({ path: 'oidc.clientId', message: 'Enter the client ID.' });
-    if (!secretSet && !clientSecret) localErrors.push({ path: 'oidc.clientSecret', message: 'Paste the client secret from your provider.' });
+    if (!signsWithKey && !secretSet && !clientSecret) localErrors.push({ path: 'oidc.clientSecret', message: 'Paste the client secret from your provider.' });
     void save(
       { preset, oidc },
       {
-        clientSecret: clientSecret || undefined,
+        clientSecret: (!signsWithKey && clientSecret) || undefined,
         localErrors: localErrors.length ? localErrors : undefined,
         // Write-only: once stored, the typed secret leaves the page.
         onSaved: () => setClientSecret(''),
@@ -312,29 +315,33 @@ export function ProviderStep(props: StepProps) {
         helper={help['oidc.clientId'] ?? 'The client ID of the web application you registered in step 2.'}
         errors={messagesFor(state.errors, 'oidc.clientId')}
       />
-      <TextInput
-        label={fieldLabel(props.data, 'oidc.clientSecret')}
-        type="password"
-        value={clientSecret}
-        onChange={edit(setClientSecret)}
-        autoComplete="new-password"
-        placeholder={secretSet ? '•••• set — type to replace' : 'Paste the client secret'}
-        helper={
-          secretSet
-            ? 'A client secret is set. It is stored encrypted and never shown again; type a new one only to replace it. Changing the issuer, an endpoint, the client ID or the authentication method needs it typed again, so that the stored secret never goes to another server.'
-            : 'Stored encrypted; never shown again, never sent back to the browser.'
-        }
-        errors={messagesFor(state.errors, 'oidc.clientSecret')}
-      />
-      <TextInput
-        label={fieldLabel(props.data, 'oidc.clientSecretExpiresAt')}
-        value={secretExpiresAt}
-        onChange={edit(setSecretExpiresAt)}
-        placeholder="YYYY-MM-DD"
-        monospace
-        helper={help['oidc.clientSecretExpiresAt']}
-        errors={messagesFor(state.errors, 'oidc.clientSecretExpiresAt')}
-      />
+      {signsWithKey ? null : (
+        <>
+          <TextInput
+            label={fieldLabel(props.data, 'oidc.clientSecret')}
+            type="password"
+            value={clientSecret}
+            onChange={edit(setClientSecret)}
+            autoComplete="new-password"
+            placeholder={secretSet ? '•••• set — type to replace' : 'Paste the client secret'}
+            helper={
+              secretSet
+                ? 'A client secret is set. It is stored encrypted and never shown again; type a new one only to replace it. Changing the issuer, an endpoint, the client ID or the authentication method needs it typed again, so that the stored secret never goes to another server.'
+                : 'Stored encrypted; never shown again, never sent back to the browser.'
+            }
+            errors={messagesFor(state.errors, 'oidc.clientSecret')}
+          />
+          <TextInput
+            label={fieldLabel(props.data, 'oidc.clientSecretExpiresAt')}
+            value={secretExpiresAt}
+            onChange={edit(setSecretExpiresAt)}
+            placeholder="YYYY-MM-DD"
+            monospace
+            helper={help['oidc.clientSecretExpiresAt']}
+            errors={messagesFor(state.errors, 'oidc.clientSecretExpiresAt')}
+          />
+        </>
+      )}
       <TextInput
         label={fieldLabel(props.data, 'oidc.scopes')}
         value={scopes}
@@ -349,15 +356,17 @@ export function ProviderStep(props: StepProps) {
         choices={[
           { value: 'client_secret_basic', label: 'client_secret_basic (HTTP Basic, the usual default)' },
           { value: 'client_secret_post', label: 'client_secret_post (in the request body)' },
+          { value: 'private_key_jwt', label: 'private_key_jwt (a key the app makes; no secret)' },
         ]}
         onChange={edit(setAuthMethod)}
         helper={
           found?.tokenEndpointAuthMethods?.length
             ? `The provider accepts: ${found.tokenEndpointAuthMethods.join(', ')}.`
-            : 'How the bridge presents the client secret to the token endpoint. Okta’s default is client_secret_basic.'
+            : 'How the bridge authenticates to the token endpoint: with the client secret, or with an assertion signed by its own key. Okta’s default is client_secret_basic.'
         }
         errors={messagesFor(state.errors, 'oidc.clientAuthMethod')}
       />
+      {signsWithKey ? <ClientKey target={props.target} preset={preset} savedMethod={saved.oidc?.clientAuthMethod} /> : null}
 
       <StepFooter step="provider" state={state} fieldPaths={FIELD_PATHS} onSave={onSave} goTo={props.goTo} onReload={props.reload} />
     </Stack>

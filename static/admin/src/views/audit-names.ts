@@ -69,6 +69,11 @@ const ACTIONS: Record<string, string> = {
   'backup.export': 'Exported a backup (no secrets)',
   'backup.export-sealed': 'Exported a backup WITH secrets (passphrase-protected)',
   'backup.import': 'Imported a backup as a draft',
+  'client-key.create': 'Made the provider’s client key (private_key_jwt)',
+  'client-key.prepare': 'Prepared the next client key',
+  'client-key.activate': 'Switched to the next client key',
+  'client-key.undo': 'Undid the client key switch',
+  'client-key.discard-next': 'Discarded the next client key',
 };
 
 export function actionName(action: string | undefined): string {

@@ -55,7 +55,7 @@ let store: MemoryStore;
 let context: LoginContext;
 
 beforeAll(async () => {
-  provider = await createStubProvider({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, clientSecret: config.oidc.clientSecret, redirectUri: config.urls.callback });
+  provider = await createStubProvider({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, clientSecret: config.oidc.clientSecret!, redirectUri: config.urls.callback });
 });
 
 /** The stub provider, with or without `select_account` in its discovery document. */

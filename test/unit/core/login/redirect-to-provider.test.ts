@@ -48,7 +48,7 @@ let context: LoginContext;
 const attempt: Attempt = { reference: 'R-AAAA-BBBB', startedAt: 0 };
 
 beforeAll(async () => {
-  provider = await createStubProvider({ issuer: bound.oidc.issuer, clientId: bound.oidc.clientId, clientSecret: bound.oidc.clientSecret, redirectUri: bound.urls.callback });
+  provider = await createStubProvider({ issuer: bound.oidc.issuer, clientId: bound.oidc.clientId, clientSecret: bound.oidc.clientSecret!, redirectUri: bound.urls.callback });
 });
 
 beforeEach(() => {
