@@ -223,7 +223,9 @@ describe('private_key_jwt (standalone server, oidc-provider fetching the JWKS UR
       grant_type: 'authorization_code',
       code: 'made-up-code',
       redirect_uri: `${harness.app.baseUrl}/oidc/callback`,
-      code_verifier: 'a'.repeat(43),
+      // Random, like a real one: the secret watch treats every verifier sent as a secret, and a
+      // run of one letter would match unrelated log lines of other tests.
+      code_verifier: cryptoRandom.token(32),
       client_id: CLIENT_ID,
       client_assertion_type: JWT_BEARER,
       client_assertion: assertion,
