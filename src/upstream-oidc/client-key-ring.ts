@@ -1,7 +1,7 @@
 import { createPublicKey, X509Certificate, type webcrypto } from 'node:crypto';
 import type { KeyValueStore, SecretStore } from '../core/ports.js';
 import { storageKeys } from '../core/storage-keys.js';
-import { createSigningKey, toWebCryptoSigningKey } from '../core/key-ring/key-pair.js';
+import { createSigningKey, toWebCryptoSigningKey, type SigningKey } from '../core/key-ring/key-pair.js';
 import * as keyRing from '../core/key-ring/key-ring.js';
 import type { KeyRing, KeyRingChange, KeyRingEntry, RingChangePorts, RingPlace } from '../core/key-ring/key-ring.js';
 import type { PublicClientJwk } from '../core/admin/admin-api-types.js';
@@ -70,8 +70,20 @@ export function ensureClientKeyRing(ports: RingChangePorts, connectionId: string
   return keyRing.ensureRing(clientKeyPlace(ports, connectionId, providerId), ports.store, ports.secrets);
 }
 
-export function prepareNextClientKey(ports: RingChangePorts, connectionId: string, providerId: string): Promise<KeyRingChange> {
-  return keyRing.prepareNextAt(ports, clientKeyPlace(ports, connectionId, providerId));
+/** A new next key, or `given` (a key restored from a sealed backup) as the next key. */
+export function prepareNextClientKey(ports: RingChangePorts, connectionId: string, providerId: string, given?: SigningKey): Promise<KeyRingChange> {
+  return keyRing.prepareNextAt(ports, clientKeyPlace(ports, connectionId, providerId), given);
+}
+
+/**
+ * The active key with its certificate, as secret storage keeps it, for a sealed backup only
+ * (`backup-export.ts`); nothing before the provider's first key.
+ */
+export async function activeClientKeyPair(ports: { store: KeyValueStore; secrets: SecretStore }, connectionId: string, providerId: string): Promise<{ ring: KeyRing; key: SigningKey } | undefined> {
+  const place = readPlace(connectionId, providerId);
+  const ring = await keyRing.readRingAt(ports.store, place);
+  const key = ring ? await ports.secrets.getSecret<SigningKey & Record<string, string>>(place.secretName(ring.active.id)) : undefined;
+  return ring && key?.privateKeyPem ? { ring, key } : undefined;
 }
 
 export function activateNextClientKey(ports: RingChangePorts, connectionId: string, providerId: string, fingerprint: string): Promise<KeyRingChange> {

@@ -1,15 +1,16 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
-import type { ConfigGetResponse, ConfigSaveResponse, DraftApplyResponse } from '../../src/core/admin/admin-api-types.js';
+import type { AdminSettings, ClientKeyChangeResponse, ClientKeyResponse, ConfigGetResponse, ConfigSaveResponse, DraftApplyResponse } from '../../src/core/admin/admin-api-types.js';
 import type { BackupExportResponse, BackupImportResponse, BackupPreviewResponse } from '../../src/core/admin/backup-api-types.js';
 import type { AdminContext } from '../../src/core/admin/admin-context.js';
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
 import type { ChangeAuditRecord } from '../../src/core/audit/audit-trail.js';
-import { OPEN_FAILED, PASSPHRASE_TOO_SHORT } from '../../src/core/backup/backup-seal.js';
+import { openBackup, OPEN_FAILED, PASSPHRASE_TOO_SHORT, sealBackup, type SealedFile } from '../../src/core/backup/backup-seal.js';
 import { readDraft } from '../../src/core/connections/connection-draft.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { createSigningKey, type SigningKey } from '../../src/downstream-saml/signing-key.js';
 import { readKeyRing } from '../../src/downstream-saml/signing-key-ring.js';
+import { readClientKeyRing, thumbprintOf } from '../../src/upstream-oidc/client-key-ring.js';
 import { COMPLETE_SETTINGS, memoryAdmin, servedConnection, type MemoryAdmin } from './support/memory-ports.js';
 
 /**
@@ -27,7 +28,7 @@ const PASSPHRASE = 'a passphrase long enough';
 const keys: SigningKey[] = [];
 const fingerprint = (pem: string | undefined) => (pem ? new X509Certificate(pem).fingerprint256 : undefined);
 beforeAll(async () => {
-  for (let i = 0; i < 3; i += 1) keys.push(await createSigningKey({ now: () => Date.parse('2030-01-01T00:00:00Z') }, 'bridge.example.net'));
+  for (let i = 0; i < 4; i += 1) keys.push(await createSigningKey({ now: () => Date.parse('2030-01-01T00:00:00Z') }, 'bridge.example.net'));
 }, 60_000);
 
 /** An installation whose owner `owner-a` saved a complete connection with its client secret; `as` another admin. */
@@ -203,6 +204,98 @@ describe('backup/preview', () => {
     expect(preview.connections[0]!.problems).toEqual([{ providerId: 'default', errors: expected }]);
     const imported = await call<BackupImportResponse>(owner, 'backup/import', { file });
     expect(imported).toMatchObject({ ok: false, preview: { valid: false } });
+  });
+});
+
+/** COMPLETE_SETTINGS signing in with a client key (`private_key_jwt`): no client secret at all. */
+const KEYED: AdminSettings = { ...COMPLETE_SETTINGS, oidc: { ...COMPLETE_SETTINGS.oidc, clientAuthMethod: 'private_key_jwt' } };
+
+/** An installation whose owner saved a complete connection that signs in with a client key. */
+async function keyed(keyIndex = 0) {
+  const inst = await installation(keyIndex);
+  await expect(call(inst.owner, 'config/save', { settings: KEYED })).resolves.toMatchObject({ ok: true });
+  const ring = (await readClientKeyRing(inst.admin.store, 'default', 'default'))!;
+  return { ...inst, clientKeyFingerprint: ring.active.fingerprint };
+}
+
+/** A sealed file opened, its contents changed by `edit`, and sealed again under the same passphrase. */
+async function resealed(file: string, edit: (contents: Record<string, any>) => void): Promise<string> {
+  const sealedFile = JSON.parse(file) as SealedFile;
+  const opened = await openBackup(sealedFile, PASSPHRASE);
+  if (!opened.ok) throw new Error(opened.message);
+  const contents = JSON.parse(opened.plaintext) as Record<string, any>;
+  edit(contents);
+  return JSON.stringify(await sealBackup(JSON.stringify(contents), PASSPHRASE, { exportedAt: sealedFile.exportedAt, appVersion: sealedFile.appVersion }, { logN: 14 }));
+}
+
+type Preview = Extract<BackupPreviewResponse, { ok: true }>;
+
+describe('backups of a provider that signs in with a client key (private_key_jwt)', () => {
+  it('a plain import asks for no client secret and leaves the installation with a client key to register, recorded', async () => {
+    const source = await keyed(0);
+    const plain = await exported(source.owner);
+    expect(plain.omittedSecrets).toEqual(['connections.default.signingKey', 'connections.default.providers.default.oidc.clientKey']);
+    expect(plain.file).not.toContain('PRIVATE KEY');
+    const target = await installation(2);
+    const preview = await call<Preview>(target.owner, 'backup/preview', { file: plain.file });
+    expect(preview.valid).toBe(true);
+    expect(preview.connections[0]).toMatchObject({ problems: [], clientKeys: [{ providerId: 'default', clientKey: 'not-in-file' }] });
+    const answer = await call<BackupImportResponse>(target.owner, 'backup/import', { file: plain.file });
+    expect(answer).toMatchObject({ ok: true, imported: [{ connectionId: 'default', draft: true, clientKeys: [{ providerId: 'default', clientKey: 'not-in-file' }] }] });
+    const shown = await call<ClientKeyResponse>(target.owner, 'client-key/get', {});
+    if (!shown.exists) throw new Error('no client key after the import');
+    expect(shown.jwks.keys).toHaveLength(1);
+    expect(shown.keys.active.fingerprint).not.toBe(source.clientKeyFingerprint);
+    expect((await changes(target.admin, 'client-key.')).map((c) => [c.actor, c.fields])).toEqual([['owner-a', ['providers.default.oidc.clientKey.active']]]);
+    // The draft's provider step is whole without a secret: the wizard goes on to the test.
+    const config = await call<ConfigGetResponse>(target.owner, 'config/get', {});
+    expect(config.status.completedSteps).toContain('provider');
+  });
+
+  it('a sealed round trip brings the active client key in as the prepared next one, served in the JWKS at once and activated by an owner', async () => {
+    const source = await keyed(0);
+    const file = (await sealed(source.owner)).file;
+    expect((await exported(source.owner)).omittedSecrets).toContain('connections.default.providers.default.oidc.clientKey');
+    const target = await installation(2);
+    const preview = await call<Preview>(target.owner, 'backup/preview', { file, passphrase: PASSPHRASE });
+    expect(preview.connections[0]!.clientKeys).toEqual([{ providerId: 'default', clientKey: 'prepare', fingerprint: source.clientKeyFingerprint }]);
+    const answer = await call<BackupImportResponse>(target.owner, 'backup/import', { file, passphrase: PASSPHRASE });
+    expect(answer).toMatchObject({ ok: true, imported: [{ clientKeys: [{ providerId: 'default', clientKey: 'prepare', fingerprint: source.clientKeyFingerprint }] }] });
+    const ring = (await readClientKeyRing(target.admin.store, 'default', 'default'))!;
+    expect(ring.next?.fingerprint).toBe(source.clientKeyFingerprint);
+    expect(ring.active.fingerprint).not.toBe(source.clientKeyFingerprint);
+    const shown = await call<ClientKeyResponse>(target.owner, 'client-key/get', {});
+    expect(shown.exists && shown.jwks.keys.map((k) => k.kid)).toEqual([thumbprintOf(ring.active), thumbprintOf(ring.next!)]);
+    expect((await changes(target.admin, 'backup.import'))[0]!.fields).toEqual(expect.arrayContaining(['providers.default.oidc.clientKey.next']));
+    // Imported again: already the prepared key, not prepared a second time.
+    const again = await call<Preview>(target.owner, 'backup/preview', { file, passphrase: PASSPHRASE });
+    expect(again.connections[0]!.clientKeys).toEqual([{ providerId: 'default', clientKey: 'prepared', fingerprint: source.clientKeyFingerprint }]);
+    // Not active until an owner says so, with the existing rotation.
+    await expect(call(target.as('not-owner-b'), 'client-key/activate', { fingerprint: source.clientKeyFingerprint })).resolves.toMatchObject({ error: 'owner_required' });
+    const activated = await call<ClientKeyChangeResponse>(target.owner, 'client-key/activate', { fingerprint: source.clientKeyFingerprint });
+    expect(activated).toMatchObject({ ok: true });
+    expect((await readClientKeyRing(target.admin.store, 'default', 'default'))?.active.fingerprint).toBe(source.clientKeyFingerprint);
+    const same = await call<Preview>(target.owner, 'backup/preview', { file, passphrase: PASSPHRASE });
+    expect(same.connections[0]!.clientKeys).toEqual([{ providerId: 'default', clientKey: 'same', fingerprint: source.clientKeyFingerprint }]);
+  });
+
+  it('refuses a client key that does not belong to its certificate, one for a provider without private_key_jwt, and an unknown field', async () => {
+    const source = await keyed(0);
+    const file = (await sealed(source.owner)).file;
+    const target = await installation(2);
+    const refusedWith = async (broken: string, message: string) => {
+      const preview = await call<Preview>(target.owner, 'backup/preview', { file: broken, passphrase: PASSPHRASE });
+      expect(preview.valid).toBe(false);
+      expect(preview.connections[0]!.problems).toEqual([{ providerId: 'default', errors: [{ path: 'oidc.clientKey', message: expect.stringContaining(message) }] }]);
+      await expect(call(target.owner, 'backup/import', { file: broken, passphrase: PASSPHRASE })).resolves.toMatchObject({ ok: false, preview: { valid: false } });
+    };
+    await refusedWith(await resealed(file, (c) => { c.secrets.clientKeys[0].privateKeyPem = keys[3]!.privateKeyPem; }), 'does not match');
+    await refusedWith(await resealed(file, (c) => { c.connections[0].providers[0].oidc.clientAuthMethod = 'client_secret_basic'; c.secrets.clientSecrets = [{ connectionId: 'default', providerId: 'default', secret: SECRET }]; }), 'does not use private_key_jwt');
+    const unknown = await resealed(file, (c) => { c.secrets.clientKeys[0].kid = 'x'; });
+    await expect(call(target.owner, 'backup/preview', { file: unknown, passphrase: PASSPHRASE })).resolves.toEqual({ ok: false, message: expect.stringContaining('unknown field kid') });
+    // Nothing was written: no connection, no client key.
+    expect(await readClientKeyRing(target.admin.store, 'default', 'default')).toBeUndefined();
+    expect(await changes(target.admin)).toEqual([]);
   });
 });
 

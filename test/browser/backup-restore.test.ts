@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ClientKeyResponse } from '../../src/core/admin/admin-api-types.js';
 import { alice, useWizardHarness } from './support/wizard-harness.js';
 
 /**
@@ -73,5 +74,24 @@ describe('backup and restore on the admin page', () => {
     const changes = page.getByRole('table', { name: 'Configuration changes, newest first' });
     await changes.getByRole('cell', { name: 'Imported a backup as a draft' }).waitFor();
     await changes.getByRole('cell', { name: 'Exported a backup (no secrets)' }).waitFor();
+  }, 120_000);
+
+  it('says of a private_key_jwt provider in a file without secrets that the installation makes its own client key, and makes it on import', async () => {
+    await wizard.completeStepsThrough('enforce');
+    const page = await wizard.showStep('overview');
+    await page.getByRole('navigation', { name: 'Admin pages' }).getByRole('button', { name: 'Connections' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export without secrets' }).click()]);
+    const exported = JSON.parse(fs.readFileSync((await download.path())!, 'utf8')) as { connections: { providers: { oidc: Record<string, unknown> }[] }[] };
+    exported.connections[0]!.providers[0]!.oidc.clientAuthMethod = 'private_key_jwt';
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-browser-'));
+    const file = path.join(dir, 'keyed.json');
+    fs.writeFileSync(file, JSON.stringify(exported));
+    await page.getByLabel('Backup file to import').setInputFiles(file);
+    await page.getByRole('button', { name: 'Show changes' }).click();
+    await page.getByText(/this installation makes its own client key, to register at the provider/).waitFor();
+    await page.getByRole('button', { name: 'Import as draft' }).click();
+    await page.getByRole('heading', { name: 'Imported as a draft' }).waitFor();
+    fs.rmSync(dir, { recursive: true, force: true });
+    await expect(wizard.api<ClientKeyResponse>('client-key/get', {})).resolves.toMatchObject({ exists: true });
   }, 120_000);
 });

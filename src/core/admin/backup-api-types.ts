@@ -22,7 +22,7 @@ export type BackupExportResponse =
       fileName: string;
       /** The file's text (JSON). */
       file: string;
-      /** Where the secrets left out of a plain file are (`connections.<id>.providers.<id>.oidc.clientSecret`, `connections.<id>.signingKey`). */
+      /** Where the secrets left out of a plain file are (`connections.<id>.providers.<id>.oidc.clientSecret`, `connections.<id>.providers.<id>.oidc.clientKey`, `connections.<id>.signingKey`). */
       omittedSecrets: string[];
     }
   | { ok: false; message: string };
@@ -55,6 +55,19 @@ export interface BackupSecretRow {
  */
 export type BackupSigningKeyPlan = 'same' | 'prepared' | 'prepare' | 'not-in-file';
 
+/**
+ * What an import does with a `private_key_jwt` provider's client key, by the signing key's rule:
+ * a key of the file becomes the prepared next client key (served in the JWKS at once, activated
+ * by an owner with `client-key/activate`); without one (`not-in-file`), the installation makes
+ * its own key for the provider, to register there.
+ */
+export interface BackupClientKeyPlan {
+  providerId: string;
+  clientKey: BackupSigningKeyPlan;
+  /** The fingerprint of the file's client key certificate, to compare with the one registered at the provider. */
+  fingerprint?: string;
+}
+
 export interface BackupConnectionPreview {
   connectionId: string;
   name: string;
@@ -65,6 +78,8 @@ export interface BackupConnectionPreview {
   rows: BackupDiffRow[];
   secrets: BackupSecretRow[];
   signingKey: BackupSigningKeyPlan;
+  /** One per provider of the file that signs with a client key (`private_key_jwt`). */
+  clientKeys: BackupClientKeyPlan[];
   /** The fingerprint of the file's certificate, to compare with the one saved in Guard. */
   certificateFingerprint?: string;
   /** Per provider, the field errors config/save would refuse these settings with. */
@@ -76,5 +91,5 @@ export type BackupPreviewResponse =
   | { ok: false; message: string; needsPassphrase?: true };
 
 export type BackupImportResponse =
-  | { ok: true; connections: ConnectionSummary[]; imported: { connectionId: string; draft: boolean; signingKey: BackupSigningKeyPlan }[] }
+  | { ok: true; connections: ConnectionSummary[]; imported: { connectionId: string; draft: boolean; signingKey: BackupSigningKeyPlan; clientKeys: BackupClientKeyPlan[] }[] }
   | { ok: false; message: string; needsPassphrase?: true; preview?: Extract<BackupPreviewResponse, { ok: true }> };

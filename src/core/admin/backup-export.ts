@@ -4,7 +4,9 @@ import { type BackupConnection, type BackupSecrets } from '../backup/backup-file
 import { BACKUP_FORMAT, BACKUP_VERSION, MAX_PASSPHRASE_LENGTH, passphraseProblem, sealBackup } from '../backup/backup-seal.js';
 import { readConnections, type ConnectionRecord } from '../connections/connections-document.js';
 import { storageKeys } from '../storage-keys.js';
+import { KEY_AUTH_METHOD } from '../config-fields.js';
 import { keySecretName } from '../../downstream-saml/signing-key-ring.js';
+import { activeClientKeyPair } from '../../upstream-oidc/client-key-ring.js';
 import type { SigningKey } from '../../downstream-saml/signing-key.js';
 import type { BackupExportResponse } from './backup-api-types.js';
 import { badRequest, parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
@@ -37,15 +39,21 @@ async function storedClientSecret(ctx: AdminContext, connectionId: string, provi
 
 /**
  * Each connection's public active certificate, and the secrets a sealed file carries: the stored
- * client secrets and the active signing key. A plain export only names the secrets.
+ * client secrets, the active signing key, and each `private_key_jwt` provider's active client
+ * key (the one registered at the provider). A plain export only names the secrets.
  */
 async function collectSecrets(ctx: AdminContext, connections: readonly ConnectionRecord[]): Promise<{ certificates: { connectionId: string; certificatePem: string }[]; secrets: BackupSecrets }> {
-  const secrets: BackupSecrets = { clientSecrets: [], signingKeys: [] };
+  const secrets: BackupSecrets = { clientSecrets: [], signingKeys: [], clientKeys: [] };
   const certificates = [];
   for (const connection of connections) {
     for (const provider of connection.providers) {
       const secret = await storedClientSecret(ctx, connection.id, provider.id);
       if (secret) secrets.clientSecrets.push({ connectionId: connection.id, providerId: provider.id, secret });
+      const clientKey = provider.oidc?.clientAuthMethod === KEY_AUTH_METHOD ? await activeClientKeyPair(ctx.ports, connection.id, provider.id) : undefined;
+      if (clientKey) {
+        const { privateKeyPem, certificatePem } = clientKey.key;
+        secrets.clientKeys.push({ connectionId: connection.id, providerId: provider.id, privateKeyPem, certificatePem, createdAt: new Date(clientKey.ring.active.createdAt).toISOString() });
+      }
     }
     const ring = await connectionKeyRing(ctx, connection.id);
     const { certificatePem } = ring.active;
@@ -78,6 +86,7 @@ export async function backupExport(ctx: AdminContext, payload: unknown): Promise
   const omittedSecrets = [
     ...secrets.clientSecrets.map((s) => `connections.${s.connectionId}.providers.${s.providerId}.oidc.clientSecret`),
     ...secrets.signingKeys.map((k) => `connections.${k.connectionId}.signingKey`),
+    ...secrets.clientKeys.map((k) => `connections.${k.connectionId}.providers.${k.providerId}.oidc.clientKey`),
   ];
   const file = {
     format: BACKUP_FORMAT,
@@ -94,8 +103,8 @@ export async function backupExport(ctx: AdminContext, payload: unknown): Promise
 }
 
 /**
- * `backup/export-sealed` (owners only): the same connections with their client secrets and
- * active signing keys (private key and certificate), sealed under the admin's passphrase
+ * `backup/export-sealed` (owners only): the same connections with their client secrets, active
+ * signing keys and active client keys (private key and certificate), sealed under the admin's passphrase
  * (`sealBackup`). The passphrase is used for this call and dropped: never stored, never logged.
  */
 export async function backupExportSealed(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<BackupExportResponse>> {

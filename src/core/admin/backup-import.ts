@@ -3,12 +3,16 @@ import { z } from 'zod';
 import { leafValues } from '../leaf-paths.js';
 import { MAX_BACKUP_CHARS, readBackupFile, recordOf, type BackupConnection, type BackupContents, type BackupRead } from '../backup/backup-file.js';
 import { MAX_PASSPHRASE_LENGTH } from '../backup/backup-seal.js';
-import { MAX_CONNECTIONS, MAX_PROVIDERS_PER_CONNECTION, readConnections, settingsOf, withConnection, type ConnectionRecord } from '../connections/connections-document.js';
+import { connectionFieldPath, MAX_CONNECTIONS, MAX_PROVIDERS_PER_CONNECTION, readConnections, settingsOf, withConnection, type ConnectionRecord } from '../connections/connections-document.js';
 import { draftDifferences, forgetDraft, readDraft, writeDraft } from '../connections/connection-draft.js';
 import { storageKeys } from '../storage-keys.js';
+import { KEY_AUTH_METHOD } from '../config-fields.js';
+import type { KeyRing } from '../key-ring/key-ring.js';
 import { prepareNextKey, readKeyRing } from '../../downstream-saml/signing-key-ring.js';
 import { toCredentials, type SigningKey } from '../../downstream-saml/signing-key.js';
-import type { BackupConnectionPreview, BackupDiffRow, BackupImportResponse, BackupPreviewResponse, BackupSecretRow, BackupSigningKeyPlan } from './backup-api-types.js';
+import { prepareNextClientKey, readClientKeyRing } from '../../upstream-oidc/client-key-ring.js';
+import type { BackupClientKeyPlan, BackupConnectionPreview, BackupDiffRow, BackupImportResponse, BackupPreviewResponse, BackupSecretRow, BackupSigningKeyPlan } from './backup-api-types.js';
+import { ensureProviderClientKey } from './client-keys.js';
 import type { AdminRefusal } from './admin-api-types.js';
 import { parsePayload, type AdminAnswer, type AdminContext } from './admin-context.js';
 import { keyRingPortsOf } from './certificates.js';
@@ -29,6 +33,8 @@ interface ConnectionPlan {
   newSecrets: Map<string, string>;
   /** The file's signing key, when it is to become the prepared next key. */
   signingKey: SigningKey | undefined;
+  /** The file's client keys that are to become their provider's prepared next key, by provider id. */
+  clientKeys: Map<string, SigningKey>;
 }
 
 /** The request's file, read (and opened); a malformed payload is a refusal. */
@@ -117,15 +123,11 @@ async function planConnection(ctx: AdminContext, contents: BackupContents, conne
   let certificateFingerprint = fingerprintOf(contents.certificates.find((c) => c.connectionId === connection.id)?.certificatePem);
   let restored: SigningKey | undefined;
   if (key) {
-    try {
-      certificateFingerprint = toCredentials(key).fingerprint;
-      const ring = applied ? await readKeyRing(ctx.ports.store, connection.id) : undefined;
-      signingKey = ring?.active.fingerprint === certificateFingerprint ? 'same' : ring?.next?.fingerprint === certificateFingerprint ? 'prepared' : 'prepare';
-      if (signingKey === 'prepare') restored = { privateKeyPem: key.privateKeyPem, certificatePem: key.certificatePem, createdAt: key.createdAt };
-    } catch {
-      problems.push({ providerId: '', errors: [{ path: 'signingKey', message: 'The signing key in the file does not match its certificate, or does not parse.' }] });
-    }
+    const planned = restoredKeyPlan(key, applied ? await readKeyRing(ctx.ports.store, connection.id) : undefined);
+    if (planned) ({ plan: signingKey, fingerprint: certificateFingerprint, restored } = planned);
+    else problems.push({ providerId: '', errors: [{ path: 'signingKey', message: 'The signing key in the file does not match its certificate, or does not parse.' }] });
   }
+  const clientKeys = await planClientKeys(ctx, contents, connection, applied, problems);
   return {
     preview: {
       connectionId: connection.id,
@@ -135,13 +137,71 @@ async function planConnection(ctx: AdminContext, contents: BackupContents, conne
       rows: diffRows(applied, record),
       secrets,
       signingKey,
+      clientKeys: clientKeys.rows,
       ...(certificateFingerprint ? { certificateFingerprint } : {}),
       problems,
     },
     record,
     newSecrets,
     signingKey: restored,
+    clientKeys: clientKeys.restored,
   };
+}
+
+/**
+ * What becomes of a key of the file beside a ring (the installation's, if any): `same` (its
+ * active key), `prepared` (its next key already), else `prepare` with the key to prepare.
+ * Undefined when the private key does not belong to the certificate, or does not parse.
+ */
+function restoredKeyPlan(key: SigningKey, ring: KeyRing | undefined): { plan: BackupSigningKeyPlan; fingerprint: string; restored: SigningKey | undefined } | undefined {
+  let fingerprint: string;
+  try {
+    fingerprint = toCredentials(key).fingerprint;
+  } catch {
+    return undefined;
+  }
+  const plan = ring?.active.fingerprint === fingerprint ? 'same' : ring?.next?.fingerprint === fingerprint ? 'prepared' : 'prepare';
+  const { privateKeyPem, certificatePem, createdAt } = key;
+  return { plan, fingerprint, restored: plan === 'prepare' ? { privateKeyPem, certificatePem, createdAt } : undefined };
+}
+
+/**
+ * The client key plan of each provider of the file that signs with a client key: the file's key
+ * (a sealed file) judged by the signing key's rule, or `not-in-file` (the import makes the
+ * provider's own key). A key that does not belong to its certificate, or one for a provider that
+ * does not use `private_key_jwt` in the file, is a problem that refuses the file.
+ */
+async function planClientKeys(
+  ctx: AdminContext,
+  contents: BackupContents,
+  connection: BackupConnection,
+  applied: ConnectionRecord | undefined,
+  problems: BackupConnectionPreview['problems'],
+): Promise<{ rows: BackupClientKeyPlan[]; restored: Map<string, SigningKey> }> {
+  const rows: BackupClientKeyPlan[] = [];
+  const restored = new Map<string, SigningKey>();
+  for (const provider of connection.providers) {
+    const usesKey = provider.oidc?.clientAuthMethod === KEY_AUTH_METHOD;
+    const key = contents.secrets?.clientKeys.find((k) => k.connectionId === connection.id && k.providerId === provider.id);
+    const problem = (message: string) => problems.push({ providerId: provider.id, errors: [{ path: 'oidc.clientKey', message }] });
+    if (!key) {
+      if (usesKey) rows.push({ providerId: provider.id, clientKey: 'not-in-file' });
+      continue;
+    }
+    if (!usesKey) {
+      problem('The file holds a client key for a provider that does not use private_key_jwt.');
+      continue;
+    }
+    const known = applied?.providers.some((p) => p.id === provider.id);
+    const planned = restoredKeyPlan(key, known ? await readClientKeyRing(ctx.ports.store, connection.id, provider.id) : undefined);
+    if (!planned) {
+      problem('The client key in the file does not match its certificate, or does not parse.');
+      continue;
+    }
+    rows.push({ providerId: provider.id, clientKey: planned.plan, fingerprint: planned.fingerprint });
+    if (planned.restored) restored.set(provider.id, planned.restored);
+  }
+  return { rows, restored };
 }
 
 async function planImport(ctx: AdminContext, contents: BackupContents): Promise<{ plans: ConnectionPlan[]; preview: Extract<BackupPreviewResponse, { ok: true }> }> {
@@ -170,8 +230,9 @@ export async function backupPreview(ctx: AdminContext, payload: unknown): Promis
  * Users keep signing in with the applied settings; the draft is tested and applied with the
  * existing draft rules (`draft/apply`). A connection or provider the installation lacks is
  * created first the way the wizard creates one (a name, no settings), so the draft has a
- * connection to apply to. A restored signing key becomes the prepared next certificate, never
- * the active one: an owner activates it as in a rotation.
+ * connection to apply to. A restored signing key becomes the prepared next certificate, and a
+ * restored client key its provider's prepared next client key, never the active one: an owner
+ * activates each as in a rotation.
  */
 export async function backupImport(ctx: AdminContext, payload: unknown): Promise<AdminAnswer<BackupImportResponse>> {
   const read = await readRequest(payload);
@@ -221,8 +282,12 @@ async function ensureShell(ctx: AdminContext, record: ConnectionRecord): Promise
   return change.document.connections.find((c) => c.id === record.id)!;
 }
 
-/** Writes one connection's draft (replacing any), its new secrets, and prepares the restored key. */
-async function importDraft(ctx: AdminContext, plan: ConnectionPlan, applied: ConnectionRecord): Promise<{ connectionId: string; draft: boolean; signingKey: BackupSigningKeyPlan }> {
+/**
+ * Writes one connection's draft (replacing any), its new secrets, and prepares the restored keys.
+ * A provider that signs with a client key gets one as config/save gives it (so the wizard shows
+ * the JWKS to register); a client key of the file is prepared beside it as the next key.
+ */
+async function importDraft(ctx: AdminContext, plan: ConnectionPlan, applied: ConnectionRecord): Promise<Extract<BackupImportResponse, { ok: true }>['imported'][number]> {
   const connectionId = applied.id;
   const next: ConnectionRecord = {
     ...plan.record,
@@ -235,14 +300,25 @@ async function importDraft(ctx: AdminContext, plan: ConnectionPlan, applied: Con
   await forgetDraft(ctx.ports, connectionId, [...applied.providers, ...next.providers].map((p) => p.id));
   for (const [providerId, secret] of plan.newSecrets) await ctx.ports.secrets.setSecret(storageKeys.draftClientSecret(connectionId, providerId), secret);
   const fields = draftDifferences(applied, next);
-  if (fields.length) await writeDraft(ctx.ports.store, { v: 1, baseRevision: applied.revision, connection: next });
+  const draft = fields.length > 0;
+  if (draft) await writeDraft(ctx.ports.store, { v: 1, baseRevision: applied.revision, connection: next });
   let signingKey = plan.preview.signingKey;
   if (plan.signingKey) {
     const prepared = await prepareNextKey(keyRingPortsOf(ctx), connectionId, plan.signingKey);
     if (prepared.ok) fields.push('signingCertificate.next');
     else signingKey = 'not-in-file';
   }
+  for (const provider of next.providers) {
+    if (provider.oidc?.clientAuthMethod === KEY_AUTH_METHOD) await ensureProviderClientKey(ctx, { connectionId, providerId: provider.id });
+  }
+  const clientKeys: BackupClientKeyPlan[] = [];
+  for (const row of plan.preview.clientKeys) {
+    const key = plan.clientKeys.get(row.providerId);
+    const prepared = key ? (await prepareNextClientKey(keyRingPortsOf(ctx), connectionId, row.providerId, key)).ok : false;
+    if (prepared) fields.push(connectionFieldPath('oidc.clientKey.next', row.providerId));
+    clientKeys.push(key && !prepared ? { providerId: row.providerId, clientKey: 'not-in-file' } : row);
+  }
   await recordChange(ctx, { action: 'backup.import', connectionId, fields });
-  return { connectionId, draft: fields.some((f) => f !== 'signingCertificate.next'), signingKey };
+  return { connectionId, draft, signingKey, clientKeys };
 }
 

@@ -6,8 +6,8 @@ import { BACKUP_FORMAT, BACKUP_VERSION, openBackup, OPEN_FAILED, sealHeaderSchem
 /**
  * The backup file: one connection or all, with their providers, as versioned JSON. A plain file
  * carries the settings and the public signing certificates and names the secrets it left out; a
- * sealed file (`backup-seal.ts`) carries the settings with the client secrets and the active
- * signing keys inside its ciphertext. Everything read from a file is checked here with strict
+ * sealed file (`backup-seal.ts`) carries the settings with the client secrets, the active
+ * signing keys and each `private_key_jwt` provider's active client key inside its ciphertext. Everything read from a file is checked here with strict
  * schemas (unknown fields refused, every string and list bounded); the settings' values are then
  * judged by config/save's own validation (`settingsSaveProblems`), never by a second validator.
  */
@@ -44,16 +44,21 @@ const connectionsSchema = z
 const certificateSchema = z.strictObject({ connectionId: id(), certificatePem: z.string().min(1).max(MAX_PEM_CHARS) });
 
 const clientSecretSchema = z.strictObject({ connectionId: id(), providerId: id(), secret: z.string().min(1).max(MAX_SECRET_CHARS) });
-const signingKeySchema = z.strictObject({
-  connectionId: id(),
+/** A key with its certificate, as a key ring keeps it in secret storage (`SigningKey`). */
+const keyPairFields = {
   privateKeyPem: z.string().min(1).max(MAX_PEM_CHARS),
   certificatePem: z.string().min(1).max(MAX_PEM_CHARS),
   createdAt: z.string().max(40),
-});
+};
+const signingKeySchema = z.strictObject({ connectionId: id(), ...keyPairFields });
+/** A `private_key_jwt` provider's active client key: the one registered at the provider. */
+const clientKeySchema = z.strictObject({ connectionId: id(), providerId: id(), ...keyPairFields });
 
 export const backupSecretsSchema = z.strictObject({
   clientSecrets: z.array(clientSecretSchema).max(MAX_CONNECTIONS * MAX_PROVIDERS_PER_CONNECTION),
   signingKeys: z.array(signingKeySchema).max(MAX_CONNECTIONS),
+  // Absent from the files sealed before client keys were carried: those hold none.
+  clientKeys: z.array(clientKeySchema).max(MAX_CONNECTIONS * MAX_PROVIDERS_PER_CONNECTION).default([]),
 });
 
 export type BackupSecrets = z.output<typeof backupSecretsSchema>;
@@ -66,8 +71,8 @@ const plainFileSchema = z.strictObject({
   encrypted: z.literal(false),
   connections: connectionsSchema,
   certificates: z.array(certificateSchema).max(MAX_CONNECTIONS),
-  /** Where the secrets left out would be (`providers.<id>.oidc.clientSecret`, `signingKey`), per connection. */
-  omittedSecrets: z.array(z.string().max(200)).max(MAX_CONNECTIONS * (MAX_PROVIDERS_PER_CONNECTION + 1)),
+  /** Where the secrets left out would be (`providers.<id>.oidc.clientSecret`, `providers.<id>.oidc.clientKey`, `signingKey`), per connection. */
+  omittedSecrets: z.array(z.string().max(200)).max(MAX_CONNECTIONS * (2 * MAX_PROVIDERS_PER_CONNECTION + 1)),
 });
 
 export type PlainBackupFile = z.output<typeof plainFileSchema>;

@@ -23,6 +23,14 @@ const SIGNING_KEY: Record<BackupSigningKeyPlan, string> = {
   'not-in-file': 'The file carries no signing key (an export without secrets): this installation keeps its own certificate, which Guard needs.',
 };
 
+const CLIENT_KEY: Record<BackupSigningKeyPlan, string> = {
+  same: 'is the one this provider signs with: nothing changes at the provider.',
+  prepared: 'is already this provider’s prepared next client key.',
+  prepare:
+    'will be the prepared NEXT client key, not the active one, served in the JWKS at once. Activate it on the provider step (“The provider knows it — activate”) before the connection test: the provider knows that key.',
+  'not-in-file': 'is not in the file (an export without secrets): this installation makes its own client key, to register at the provider.',
+};
+
 const SECRET: Record<'changed' | 'unchanged' | 'not-in-file', string> = {
   changed: 'changed (value not shown)',
   unchanged: 'unchanged',
@@ -95,10 +103,11 @@ export function BackupSection(props: { connections: ConnectionSummary[]; onChang
       // The shown connection's status (its draft, a prepared certificate) comes from config/get.
       await props.onReload();
       const keys = answer.imported.some((i) => i.signingKey === 'prepare');
+      const clientKeys = answer.imported.some((i) => i.clientKeys.some((k) => k.clientKey === 'prepare'));
       setNotice({
         appearance: 'success',
         title: 'Imported as a draft',
-        text: `Users keep signing in with the applied settings. Open the connection, run the connection test, then apply the draft.${keys ? ' Then activate the restored signing certificate on the “Guard values” step.' : ''}`,
+        text: `Users keep signing in with the applied settings. Open the connection${clientKeys ? ', activate the restored client key on the provider step' : ''}, run the connection test, then apply the draft.${keys ? ' Then activate the restored signing certificate on the “Guard values” step.' : ''}`,
       });
     });
 
@@ -249,6 +258,11 @@ function ConnectionDiff(props: { preview: BackupConnectionPreview }) {
       </div>
       {preview.rows.length === 0 ? <Text as="p">No setting differs from the applied one.</Text> : null}
       <Text as="p">{SIGNING_KEY[preview.signingKey]}</Text>
+      {preview.clientKeys.map((row) => (
+        <Text as="p" key={row.providerId}>
+          The client key (private_key_jwt) of provider <code>{row.providerId}</code> {CLIENT_KEY[row.clientKey]}
+        </Text>
+      ))}
     </Stack>
   );
 }
