@@ -22,6 +22,9 @@ export const MUTATION_TESTS = [
   'test/admin/secret-rebinding.test.ts',
   'test/admin/owners.test.ts',
   'test/admin/saved-config.test.ts',
+  // config-save's draft path and the landing-page check (both in-process).
+  'test/admin/draft-apply.test.ts',
+  'test/admin/idp-initiated-settings.test.ts',
   'test/forge/admin-resolver.test.ts',
 ];
 

@@ -183,6 +183,11 @@ describe('the local part', () => {
     expect(refusal({ ...alice, email })).toBe('user_email_invalid');
   });
 
+  it('accepts a local part of exactly 64 characters, the RFC 5321 limit (control for the 65 above)', () => {
+    const email = `${'a'.repeat(64)}@example.com`;
+    expect(userFromClaims({ ...alice, email }, policy).email).toBe(email);
+  });
+
   it("accepts RFC 5322 atext such as O'Brien+tag (control)", () => {
     expect(userFromClaims({ ...alice, email: "Alice.O'Brien+tag@example.com" }, policy).email).toBe("Alice.O'Brien+tag@example.com");
   });
