@@ -4,7 +4,9 @@ import type { AdminSettings, ConfigGetResponse, ConfigSaveResponse, ConnectionCh
 import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-resolvers.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { createStoredDirectorySources } from '../../src/core/connections/directory.js';
-import { applySettings, readConnections, settingsOf, withConnection, writeConnections } from '../../src/core/connections/connections-document.js';
+import { applySettings, readConnections, settingsOf, withConnection, withoutConnection, writeConnections } from '../../src/core/connections/connections-document.js';
+import { readDraft } from '../../src/core/connections/connection-draft.js';
+import { mergeSettings } from '../../src/core/admin/config-save.js';
 import { memoryAdmin, type MemoryAdmin } from './support/memory-ports.js';
 
 /**
@@ -403,6 +405,52 @@ describe('config/save: what it writes, and when it refuses', () => {
   it('reports a field once when the schema and the Guard-value check both refuse it', async () => {
     const admin = memoryAdmin();
     expect(errorPaths(await save(admin, { settings: { serviceProvider: { entityId: 'https://bridge.example.net/saml metadata' } } }))).toEqual(['serviceProvider.entityId']);
+    // The app's own SSO URL with a #fragment: the schema refuses the fragment and the Guard-value
+    // check the address; the admin reads the schema's message, once.
+    const both = await save(admin, { settings: { serviceProvider: { entityId: GUARD.entityId, acsUrl: 'https://bridge.example.net/saml/sso#x' } } });
+    expect(both).toMatchObject({ ok: false, errors: [{ path: 'serviceProvider.acsUrl', message: expect.stringContaining('#fragment') }] });
+    expect(both.ok === false && both.errors).toHaveLength(1);
+  });
+
+  it('names a new connection Atlassian, and refuses a save whose connection was deleted since its read instead of making it again', async () => {
+    const admin = memoryAdmin();
+    expect(await save(admin, { settings: PROVIDER, clientSecret: SECRET })).toMatchObject({ ok: true, connection: { id: 'default', name: 'Atlassian' } });
+    const get = admin.store.get.bind(admin.store);
+    let interleave = true;
+    admin.store.get = (async (key: string) => {
+      const value = await get(key);
+      if (interleave && key === storageKeys.connections()) {
+        interleave = false;
+        const read = await readConnections(admin.store);
+        if (read.state !== 'ok') throw new Error('unreadable');
+        await writeConnections(admin.store, withoutConnection(read.document, 'default'), { revision: read.document.revision, stored: true });
+      }
+      return value;
+    }) as typeof admin.store.get;
+    const late = await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
+    expect(late).toMatchObject({ ok: false, errors: [{ path: '', message: expect.stringContaining('no such connection') }] });
+    expect(late).not.toHaveProperty('conflict');
+    const read = await readConnections(admin.store);
+    expect(read.state === 'ok' && read.document.connections).toEqual([]);
+  });
+
+  it('makes the provider\'s client key with the first save that chooses private_key_jwt, and records it', async () => {
+    const admin = memoryAdmin();
+    expect(await save(admin, { settings: { oidc: { ...PROVIDER.oidc, clientAuthMethod: 'private_key_jwt' } } })).toMatchObject({ ok: true });
+    expect(admin.store.entries.has(storageKeys.clientKeyRing('default', 'default'))).toBe(true);
+    const changes = (await admin.audit.query({ kind: 'change', limit: 50 })).records;
+    expect(changes.map((r) => (r.kind === 'change' ? r.action : ''))).toContain('client-key.create');
+  });
+
+  it('refuses an empty required field with its own message, and leaves no empty optional value or cleared group behind', async () => {
+    const admin = memoryAdmin();
+    await save(admin, { settings: PROVIDER, clientSecret: SECRET });
+    expect(await save(admin, { settings: { oidc: { clientId: '' } }, clientSecret: SECRET })).toMatchObject({ ok: false, errors: [{ path: 'oidc.clientId', message: 'Enter the client ID.' }] });
+    // Settings stored before empty strings meant "not set" may still hold one.
+    const endpoints = { authorizationEndpoint: 'https://idp.example.com/authorize', tokenEndpoint: 'https://idp.example.com/token', jwksUri: 'https://idp.example.com/keys' };
+    const merged = mergeSettings({ oidc: { issuer: 'https://idp.example.com', endpoints }, attributeClaims: { surname: '' } }, { oidc: { endpoints: {} }, attributeClaims: { givenName: 'given_name' } });
+    expect(Object.keys(merged.oidc!)).toEqual(['issuer']);
+    expect(Object.keys(merged.attributeClaims!)).toEqual(['givenName']);
   });
 
   it('judges the Guard-value check on the fields the save touches only', async () => {
@@ -416,5 +464,54 @@ describe('config/save: what it writes, and when it refuses', () => {
     expect(await writeConnections(admin.store, withConnection(read.document, swapped), { revision: read.document.revision, stored: true })).toBeTruthy();
     await expect(save(admin, { settings: { allowedEmailDomains: ['example.com'] } })).resolves.toMatchObject({ ok: true });
     expect(errorPaths(await save(admin, { settings: { serviceProvider: { entityId: GUARD.acsUrl } } }))).toEqual(['serviceProvider.entityId']);
+  });
+});
+
+describe('config/save of a connection users sign in with (the draft)', () => {
+  /** A connection with two complete providers and the rollout ticked: saves go to its draft. */
+  async function inUseWithTwoProviders(): Promise<{ admin: MemoryAdmin; second: string }> {
+    const admin = memoryAdmin();
+    await save(admin, { settings: { ...PROVIDER, serviceProvider: GUARD, allowedEmailDomains: ['example.com'] }, clientSecret: SECRET });
+    const added = await call<{ providerId: string }>(admin, 'providers/save', { connectionId: 'default', name: 'Second' });
+    await save(admin, { providerId: added.providerId, settings: { ...PROVIDER, allowedEmailDomains: ['example.org'] }, clientSecret: 'second-provider-secret-5c2e9d' });
+    const rollout = await call<RolloutSaveResponse>(admin, 'rollout/save', { rollout: { domainLinked: true, testPolicyCreated: true, adminOutsideSso: true, enforced: true } });
+    expect(rollout.status.editsGoToDraft).toBe(true);
+    return { admin, second: added.providerId };
+  }
+  const applied = async (admin: MemoryAdmin) => {
+    const read = await readConnections(admin.store);
+    if (read.state !== 'ok') throw new Error('unreadable');
+    return read.document.connections[0]!;
+  };
+
+  it('refuses a save against an older revision as a conflict, and writes no draft', async () => {
+    const { admin } = await inUseWithTwoProviders();
+    const { revision } = await applied(admin);
+    const late = await save(admin, { expectedRevision: revision - 1, settings: { allowedEmailDomains: ['example.net'] } });
+    expect(late).toMatchObject({ ok: false, conflict: true, errors: [{ path: '', message: expect.stringContaining('Another administrator') }] });
+    expect(await readDraft(admin.store, 'default')).toBeUndefined();
+  });
+
+  it('takes a new secret alone into the draft: only that provider gets a new secret revision, and the audit trail names the secret field', async () => {
+    const { admin, second } = await inUseWithTwoProviders();
+    const before = await applied(admin);
+    expect(await save(admin, { providerId: second, settings: {}, clientSecret: 'a-new-second-provider-secret' })).toMatchObject({ ok: true, status: { draft: expect.anything() } });
+    const draft = await readDraft(admin.store, 'default');
+    const revisionOf = (record: typeof before, id: string) => record.providers.find((p) => p.id === id)!.secretRevision;
+    expect(revisionOf(draft!.connection, second)).not.toBe(revisionOf(before, second));
+    expect(revisionOf(draft!.connection, 'default')).toBe(revisionOf(before, 'default'));
+    expect(await applied(admin)).toEqual(before);
+    const updates = (await admin.audit.query({ kind: 'change', limit: 50 })).records.filter((r) => r.kind === 'change' && r.action === 'connection.draft-update');
+    expect(updates.map((r) => (r.kind === 'change' ? r.fields : []))).toEqual([[`providers.${second}.oidc.clientSecret`]]);
+  });
+
+  it('drops the draft when a save takes it back to the applied settings', async () => {
+    const { admin } = await inUseWithTwoProviders();
+    await save(admin, { settings: { allowedEmailDomains: ['example.net'] } });
+    expect(await readDraft(admin.store, 'default')).toBeDefined();
+    const back = await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
+    expect(back).toMatchObject({ ok: true });
+    expect(back.ok && back.status.draft).toBeFalsy();
+    expect(await readDraft(admin.store, 'default')).toBeUndefined();
   });
 });

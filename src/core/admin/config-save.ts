@@ -70,12 +70,12 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
   // one under it.
   if (secretChanged) await ctx.ports.secrets.setSecret(storageKeys.clientSecret(connectionId, providerId), newSecret);
   let document = before.document;
-  let connection = before.connection;
-  if (changed.length || secretChanged || !connection) {
+  if (changed.length || secretChanged || !before.connection) {
     const secretRevision = secretChanged ? ctx.ports.random.token(12) : undefined;
     const written = await changeConnections(ctx, (current) => {
       const existing = current.connections.find((c) => c.id === connectionId);
-      const conflict = existing ? revisionConflict(existing, expectedRevision ?? before.connection?.revision) : undefined;
+      // A connection deleted since the read is refused, not made again from this one patch.
+      const conflict = existing || before.connection ? revisionConflict(existing, expectedRevision ?? before.connection?.revision) : undefined;
       if (conflict) return conflict;
       const base = existing ?? newConnection(connectionId, 'Atlassian', providerId);
       // Only the fields this save changed are applied over the stored ones. The secret rule
@@ -89,7 +89,6 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
       return { ok: false, errors: [{ path: '', message: written.message }], warnings, ...(written.reason === 'conflict' ? { conflict: true as const } : {}) };
     }
     document = written.document;
-    connection = document.connections.find((c) => c.id === connectionId);
   }
   let progress = before.progress;
   if (step && !progress.includes(step)) {
@@ -104,7 +103,7 @@ export async function configSave(ctx: AdminContext, payload: unknown): Promise<A
     });
   }
   if (wantsClientKey) await ensureProviderClientKey(ctx, { connectionId, providerId });
-  const after = updatedState(ctx, { ...before, connection }, { settings: merged, clientSecret, progress, document });
+  const after = updatedState(ctx, before, { settings: merged, clientSecret, progress, document });
   const summary = summarizeConnections(ctx, document).find((c) => c.id === connectionId)!;
   return { ok: true, status: setupStatus(after), warnings, connection: summary };
 }
@@ -126,16 +125,18 @@ export interface SaveProblems {
  */
 export function settingsSaveProblems(ctx: AdminContext, before: SetupState, merged: AdminSettings, touched: readonly string[], newSecret: string | undefined): SaveProblems {
   const evaluation = evaluateSettings(merged, newSecret ?? before.clientSecret, ctx.baseUrl, scopeOf(ctx, before));
-  const errors: (FieldProblem & { absent?: boolean })[] = evaluation.ok ? [] : evaluation.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)));
+  const errors: FieldProblem[] = evaluation.ok ? [] : evaluation.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)));
   const warnings = settingsWarnings(merged);
   const storedSecret = typeof before.clientSecret === 'string' && before.clientSecret !== '';
   const rebinding = secretRebindingProblem(before.settings, merged, { stored: storedSecret, given: newSecret !== undefined });
-  if (rebinding && !errors.some((e) => e.path === rebinding.path)) errors.push({ ...rebinding, absent: false });
+  // The schema never refuses the secret field too: the rule applies only to a stored secret,
+  // which is a non-empty string the schema accepted when it was saved.
+  if (rebinding) errors.push(rebinding);
   // Guard's two values swapped, or the app's own URLs pasted in, are valid URLs the schema
   // accepts; refused here, where the app's own address (ctx.baseUrl) is known.
   const guard = guardValueProblems(merged, ctx.baseUrl);
   const guardErrors = guard.problems.filter((problem) => touched.some((path) => overlaps(problem.path, path)) && !errors.some((e) => e.path === problem.path));
-  errors.push(...guardErrors.map((problem) => ({ ...problem, absent: false })));
+  errors.push(...guardErrors);
   const landing = idpLandingProblem(merged, [...touched], errors);
   if (landing) errors.push(landing);
   return { errors: fieldProblems(errors), warnings, swapGuardValues: guardErrors.length > 0 && guard.swappable };
@@ -155,9 +156,8 @@ async function saveDraft(
   const { connectionId, providerId } = before;
   const applied = before.connection!;
   const conflict = revisionConflict(applied, change.expectedRevision ?? applied.revision);
-  if (conflict && !conflict.ok) {
-    return { ok: false, errors: [{ path: '', message: conflict.message }], warnings: change.warnings, ...(conflict.reason === 'conflict' ? { conflict: true as const } : {}) };
-  }
+  // The applied connection exists, so the only refusal is a conflict.
+  if (conflict && !conflict.ok) return { ok: false, errors: [{ path: '', message: conflict.message }], warnings: change.warnings, conflict: true };
   const base = before.draft?.record.connection ?? applied;
   const next = applySettings(base, providerId, mergeSettings(settingsOf(base, providerId) ?? {}, change.patch));
   if (change.newSecret !== undefined) {
@@ -239,13 +239,13 @@ function changedPaths(before: AdminSettings, after: AdminSettings): string[] {
  * the connection's would be an open redirect through Atlassian (`idpInitiatedTarget`). The
  * login start checks the stored pair again.
  */
-function idpLandingProblem(merged: AdminSettings, touched: string[], errors: readonly { path: string }[]): (FieldProblem & { absent: false }) | undefined {
+function idpLandingProblem(merged: AdminSettings, touched: string[], errors: readonly { path: string }[]): FieldProblem | undefined {
   const paths = ['idpInitiated', 'atlassianSiteUrl'];
   if (!touched.some((path) => paths.some((own) => overlaps(own, path)))) return undefined;
   // A value the schema refused already has its message.
   if (errors.some((error) => paths.some((own) => overlaps(own, error.path)))) return undefined;
   const target = idpInitiatedTarget({ relayState: merged.idpInitiated?.relayState, siteUrl: merged.atlassianSiteUrl });
-  return target.ok ? undefined : { path: 'idpInitiated.relayState', message: IDP_TARGET_MESSAGES[target.reason], absent: false };
+  return target.ok ? undefined : { path: 'idpInitiated.relayState', message: IDP_TARGET_MESSAGES[target.reason] };
 }
 
 /** A problem belongs to a patched field when one path contains the other. */
