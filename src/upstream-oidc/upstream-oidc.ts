@@ -52,25 +52,20 @@ export class ProviderConfigurationCache {
   }
 }
 
-function cacheKey(config: BridgeConfig, clientKey: ClientAssertionKey | undefined): string {
+function cacheKey(config: BridgeConfig): string {
   const { issuer, clientId, clientSecret, clientAuthMethod, endpoints } = config.oidc;
-  // With a client key, its id instead of the secret (a stored one is not used): a configuration
-  // made with a key the ring replaced is never found again.
-  const credential = clientKey ? clientKey.kid : clientSecret;
+  // With a client key, the ring its key is read from at each token request instead of the secret
+  // (a stored one is not used): one provider's configuration never signs with another's key.
+  const credential = clientAuthMethod === KEY_AUTH_METHOD ? ['client-key-ring', config.connectionId, config.providerId] : clientSecret;
   // A digest, so the map's keys do not hold the client secret in clear.
   return createHash('sha256')
     .update(JSON.stringify([issuer, clientId, credential, clientAuthMethod, endpoints ?? null, config.upstreamTimeoutSeconds]))
     .digest('base64url');
 }
 
-/**
- * The openid-client Configuration for the configured provider, discovered once per process. With
- * `private_key_jwt` the ring is read on every call, so the assertion is signed by the key the
- * ring makes active now, on every instance.
- */
-export async function upstreamConfiguration(context: UpstreamContext, now: number): Promise<client.Configuration> {
-  const clientKey = context.config.oidc.clientAuthMethod === KEY_AUTH_METHOD ? await clientKeyOf(context) : undefined;
-  return context.cache.get(cacheKey(context.config, clientKey), now, () => createConfiguration(context, clientKey));
+/** The openid-client Configuration for the configured provider, discovered once per process. */
+export function upstreamConfiguration(context: UpstreamContext, now: number): Promise<client.Configuration> {
+  return context.cache.get(cacheKey(context.config), now, () => createConfiguration(context));
 }
 
 async function clientKeyOf(context: UpstreamContext): Promise<ClientAssertionKey> {
@@ -98,11 +93,23 @@ export function assertionAudience(metadata: Pick<client.ServerMetadata, 'issuer'
 }
 
 /** The client authentication of one configuration: the secret, or an assertion signed with the client key. */
-function clientAuthOf(oidc: BridgeConfig['oidc'], clientKey: ClientAssertionKey | undefined, audience: { value?: string }): client.ClientAuth {
-  if (clientKey) {
+async function clientAuthOf(context: UpstreamContext, audience: { value?: string }): Promise<client.ClientAuth> {
+  const { oidc } = context.config;
+  if (oidc.clientAuthMethod !== KEY_AUTH_METHOD) {
+    // The file schema requires the secret with every other method.
+    const secret = oidc.clientSecret!;
+    return oidc.clientAuthMethod === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
+  }
+  // Read once here, so a provider without a key is refused before a user is sent to it.
+  await clientKeyOf(context);
+  // Then at each token request, and only there: the assertion is signed by the key the ring makes
+  // active now (a switch on another instance counts at once), and a login's redirect, which
+  // sends no client authentication, reads no ring.
+  return async (as, metadata, body, headers) => {
+    const clientKey = await clientKeyOf(context);
     // openid-client signs (RS256, a random jti, exp one minute ahead); the header gets the
     // certificate's thumbprint too, which Entra ID identifies the credential by.
-    return client.PrivateKeyJwt(
+    const sign = client.PrivateKeyJwt(
       { key: clientKey.key, kid: clientKey.kid },
       {
         [client.modifyAssertion]: (header, payload) => {
@@ -111,17 +118,15 @@ function clientAuthOf(oidc: BridgeConfig['oidc'], clientKey: ClientAssertionKey 
         },
       },
     );
-  }
-  // The file schema requires the secret with every other method.
-  const secret = oidc.clientSecret!;
-  return oidc.clientAuthMethod === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
+    await sign(as, metadata, body, headers);
+  };
 }
 
-async function createConfiguration(context: UpstreamContext, clientKey: ClientAssertionKey | undefined): Promise<client.Configuration> {
+async function createConfiguration(context: UpstreamContext): Promise<client.Configuration> {
   const { oidc, upstreamTimeoutSeconds } = context.config;
   // Known once the provider's metadata is: filled in below, read at every token request.
   const audience: { value?: string } = {};
-  const clientAuth = clientAuthOf(oidc, clientKey, audience);
+  const clientAuth = await clientAuthOf(context, audience);
   const insecure = context.allowLoopbackHttp && isLoopbackUrl(new URL(oidc.issuer));
   const customFetch = fetchWithDeadline(context.fetch, upstreamTimeoutSeconds * 1000);
   let configuration: client.Configuration;
@@ -359,6 +364,9 @@ const ID_TOKEN_FAILURES = new Set<string>([
 /** Turns whatever openid-client or the network threw into a bridge error code. */
 export function toBridgeError(error: unknown, step: 'discovery' | 'token' | 'userinfo'): BridgeError {
   if (error instanceof BridgeError) return error;
+  // The bridge's own failure inside the client authentication (reading the client key), which
+  // openid-client wraps.
+  if (error instanceof client.ClientError && error.cause instanceof BridgeError) return error.cause;
   const err = error as { name?: string; code?: string; error?: string; message?: string; cause?: unknown; status?: number };
   const cause = err?.cause as { name?: string; code?: string; message?: string } | undefined;
   // The log gets the library's own words (and its cause's), so an admin holding the reference

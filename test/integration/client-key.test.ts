@@ -120,6 +120,55 @@ describe('private_key_jwt (standalone server, oidc-provider fetching the JWKS UR
     expect(typeof claims.jti).toBe('string');
   });
 
+  it('reads the client key ring at the token request only: not on a warm login\'s redirect', async () => {
+    await logIn(harness);
+    const store = harness.app.store;
+    const get = store.get.bind(store);
+    const ringReads: string[] = [];
+    store.get = (async (key: string) => {
+      if (key === storageKeys.clientKeyRing('default', 'default')) ringReads.push(key);
+      return get(key);
+    }) as typeof store.get;
+    try {
+      const sp = await harness.serviceProvider();
+      const agent = new UserAgent({ stopAt: stopAtAcs });
+      const loginPage = await agent.get(await sp.getAuthorizeUrlAsync('relay', undefined, {}));
+      expect(loginPage.url.startsWith(harness.providerUrl)).toBe(true);
+      expect(ringReads).toHaveLength(0);
+      const last = await signInAtProvider(agent, loginPage, alice);
+      const { profile } = await sp.validatePostResponseAsync(readAutoPost(last) as { SAMLResponse: string; RelayState: string });
+      expect(profile?.nameID).toBe('alice@example.com');
+      expect(ringReads).toHaveLength(1);
+    } finally {
+      store.get = get;
+    }
+  });
+
+  it('answers a client key that cannot be read at the token request with storage_unavailable, and signs in again once it can', async () => {
+    await logIn(harness);
+    const store = harness.app.store;
+    const get = store.get.bind(store);
+    const sp = await harness.serviceProvider();
+    const agent = new UserAgent({ stopAt: stopAtAcs });
+    const loginPage = await agent.get(await sp.getAuthorizeUrlAsync('relay', undefined, {}));
+    const from = harness.upstream.requests.length;
+    store.get = (async (key: string) => {
+      if (key === storageKeys.clientKeyRing('default', 'default')) throw new Error('store down');
+      return get(key);
+    }) as typeof store.get;
+    try {
+      const last = await signInAtProvider(agent, loginPage, alice);
+      expect(last.status).toBe(503);
+      expect(last.headers.get('x-bridge-error')).toBe('storage_unavailable');
+      expect(last.body).not.toContain('SAMLResponse');
+      // No assertion left: the code was never sent.
+      expect(tokenRequests(harness, from)).toHaveLength(0);
+    } finally {
+      store.get = get;
+    }
+    expect(await logIn(harness)).toBe('alice@example.com');
+  });
+
   it('gives each assertion its own jti', async () => {
     const from = harness.upstream.requests.length;
     for (let i = 0; i < 2; i++) await login(harness);
