@@ -209,18 +209,13 @@ export async function prepareNextAt(ports: RingChangePorts, place: RingPlace, gi
  * `fingerprint` is the next certificate the admin was shown and saved in Guard; another one
  * (a second admin prepared again meanwhile) is refused, since Guard would then reject every login.
  */
-export async function activateNextAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
-  const ring = await ensureRing(place, ports.store, ports.secrets);
-  if (!ring.next) return { ok: false, reason: 'no_next', ring };
-  if (ring.next.fingerprint !== fingerprint) return { ok: false, reason: 'next_changed', ring };
-  const now = ports.clock.now();
-  const { activatedAt: _activatedAt, ...retired } = ring.active;
-  const written = await writeRing(ports.store, place, ring, {
-    active: { ...ring.next, activatedAt: now },
-    previous: { ...retired, retiredAt: now, undoUntil: now + UNDO_WINDOW_MS },
+export function activateNextAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
+  return changeRing(ports, place, (ring, now) => {
+    if (!ring.next) return 'no_next';
+    if (ring.next.fingerprint !== fingerprint) return 'next_changed';
+    const { activatedAt: _activatedAt, ...retired } = ring.active;
+    return { active: { ...ring.next, activatedAt: now }, previous: { ...retired, retiredAt: now, undoUntil: now + UNDO_WINDOW_MS } };
   });
-  if (written.ok) await forgetKeys(ports.secrets, place, ring, written.ring);
-  return written;
 }
 
 /**
@@ -228,25 +223,36 @@ export async function activateNextAt(ports: RingChangePorts, place: RingPlace, f
  * time, not a storage expiry). The key that was active becomes the next one again, so the
  * switch can be made once more without a new certificate.
  */
-export async function undoActivationAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
-  const ring = await ensureRing(place, ports.store, ports.secrets);
-  if (!ring.previous) return { ok: false, reason: 'no_previous', ring };
-  if (ring.previous.fingerprint !== fingerprint) return { ok: false, reason: 'previous_changed', ring };
-  if (ports.clock.now() >= ring.previous.undoUntil) return { ok: false, reason: 'undo_expired', ring };
-  const { retiredAt: _retiredAt, undoUntil: _undoUntil, ...restored } = ring.previous;
-  const { activatedAt: _activatedAt, ...undone } = ring.active;
-  const written = await writeRing(ports.store, place, ring, { active: restored, next: undone });
-  if (written.ok) await forgetKeys(ports.secrets, place, ring, written.ring);
-  return written;
+export function undoActivationAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
+  return changeRing(ports, place, (ring, now) => {
+    if (!ring.previous) return 'no_previous';
+    if (ring.previous.fingerprint !== fingerprint) return 'previous_changed';
+    if (now >= ring.previous.undoUntil) return 'undo_expired';
+    const { retiredAt: _retiredAt, undoUntil: _undoUntil, ...restored } = ring.previous;
+    const { activatedAt: _activatedAt, ...undone } = ring.active;
+    return { active: restored, next: undone };
+  });
 }
 
 /** Drops the next key without activating it. */
-export async function discardNextAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
+export function discardNextAt(ports: RingChangePorts, place: RingPlace, fingerprint: string): Promise<KeyRingChange> {
+  return changeRing(ports, place, (ring, now) => {
+    if (!ring.next) return 'no_next';
+    if (ring.next.fingerprint !== fingerprint) return 'next_changed';
+    const { next: _next, ...rest } = pruned(ring, now);
+    return rest;
+  });
+}
+
+/**
+ * One change of the keys the ring names: `change` refuses it or gives the ring after it; that is
+ * written under compare-and-set, and the keys it no longer names are deleted once it is stored.
+ */
+async function changeRing(ports: RingChangePorts, place: RingPlace, change: (ring: KeyRing, now: number) => KeyRingRefusal | Omit<KeyRing, 'revision'>): Promise<KeyRingChange> {
   const ring = await ensureRing(place, ports.store, ports.secrets);
-  if (!ring.next) return { ok: false, reason: 'no_next', ring };
-  if (ring.next.fingerprint !== fingerprint) return { ok: false, reason: 'next_changed', ring };
-  const { next: _next, ...rest } = pruned(ring, ports.clock.now());
-  const written = await writeRing(ports.store, place, ring, rest);
+  const after = change(ring, ports.clock.now());
+  if (typeof after === 'string') return { ok: false, reason: after, ring };
+  const written = await writeRing(ports.store, place, ring, after);
   if (written.ok) await forgetKeys(ports.secrets, place, ring, written.ring);
   return written;
 }
