@@ -7,6 +7,7 @@ import { runAdminResolver, type AdminOutcome } from '../../src/core/admin/admin-
 import type { ChangeAuditRecord } from '../../src/core/audit/audit-trail.js';
 import { openBackup, OPEN_FAILED, PASSPHRASE_TOO_SHORT, sealBackup, type SealedFile } from '../../src/core/backup/backup-seal.js';
 import { readDraft } from '../../src/core/connections/connection-draft.js';
+import { MAX_CONNECTIONS } from '../../src/core/connections/connections-document.js';
 import { storageKeys } from '../../src/core/storage-keys.js';
 import { createSigningKey, type SigningKey } from '../../src/downstream-saml/signing-key.js';
 import { readKeyRing } from '../../src/downstream-saml/signing-key-ring.js';
@@ -343,6 +344,22 @@ describe('backup/import', () => {
     // A second import of the same file: the key is already prepared, not prepared again.
     const again = await call<Extract<BackupPreviewResponse, { ok: true }>>(target.owner, 'backup/preview', { file, passphrase: PASSPHRASE });
     expect(again.connections[0]).toMatchObject({ exists: true, replacesDraft: true, signingKey: 'prepared' });
+  });
+
+  it('refuses a file that would pass the connection limit partway, and writes none of its connections', async () => {
+    const source = await configured(0);
+    const second = await call<{ ok: true; connection: { id: string } }>(source.owner, 'connections/save', { name: 'Second' });
+    await expect(call(source.owner, 'config/save', { connectionId: second.connection.id, settings: COMPLETE_SETTINGS, clientSecret: SECRET })).resolves.toMatchObject({ ok: true });
+    const file = (await sealed(source.owner)).file;
+    // A full installation that has the file's first connection ('default') but not its second.
+    const target = await installation(1);
+    for (let i = 0; i < MAX_CONNECTIONS; i += 1) await expect(call(target.owner, 'connections/save', { name: `Site ${i}` })).resolves.toMatchObject({ ok: true });
+    const answer = await call<BackupImportResponse>(target.owner, 'backup/import', { file, passphrase: PASSPHRASE });
+    expect(answer).toMatchObject({ ok: false, message: expect.stringContaining('nothing was imported') });
+    const problems = answer.ok ? [] : (answer.preview?.connections ?? []).flatMap((c) => c.problems.flatMap((p) => p.errors.map((e) => e.message)));
+    expect(problems).toEqual([expect.stringContaining(`at most ${MAX_CONNECTIONS} connections`)]);
+    expect(await readDraft(target.admin.store, 'default')).toBeUndefined();
+    expect(await changes(target.admin, 'backup.import')).toEqual([]);
   });
 
   it('refuses a signing key that does not belong to its certificate', async () => {

@@ -204,9 +204,33 @@ async function planClientKeys(
   return { rows, restored };
 }
 
+/**
+ * The installation's limits over the whole file, judged before anything is written, so an import
+ * that would pass one of them partway writes nothing rather than some of its connections. (A
+ * connection another admin creates during the import can still make the shell step refuse.)
+ */
+async function limitProblems(ctx: AdminContext, plans: ConnectionPlan[]): Promise<void> {
+  const read = await readConnections(ctx.ports.store);
+  const stored = read.state === 'ok' ? read.document.connections : [];
+  const added = plans.filter((plan) => !stored.some((c) => c.id === plan.record.id));
+  if (added.length && stored.length + added.length > MAX_CONNECTIONS) {
+    const message = `An installation holds at most ${MAX_CONNECTIONS} connections: it has ${stored.length}, and the file adds ${added.length}.`;
+    for (const plan of added) plan.preview.problems.push({ providerId: '', errors: [{ path: 'connection', message }] });
+  }
+  for (const plan of plans) {
+    const existing = stored.find((c) => c.id === plan.record.id);
+    if (!existing) continue;
+    const missing = plan.record.providers.filter((p) => !existing.providers.some((e) => e.id === p.id));
+    if (missing.length && existing.providers.length + missing.length > MAX_PROVIDERS_PER_CONNECTION) {
+      plan.preview.problems.push({ providerId: '', errors: [{ path: 'providers', message: `A connection holds at most ${MAX_PROVIDERS_PER_CONNECTION} providers: this one has ${existing.providers.length}, and the file adds ${missing.length}.` }] });
+    }
+  }
+}
+
 async function planImport(ctx: AdminContext, contents: BackupContents): Promise<{ plans: ConnectionPlan[]; preview: Extract<BackupPreviewResponse, { ok: true }> }> {
   const plans: ConnectionPlan[] = [];
   for (const connection of contents.connections) plans.push(await planConnection(ctx, contents, connection));
+  await limitProblems(ctx, plans);
   const connections = plans.map((p) => p.preview);
   const { encrypted, exportedAt, appVersion } = contents;
   return { plans, preview: { ok: true, encrypted, exportedAt, appVersion, valid: connections.every((c) => c.problems.length === 0), connections } };
