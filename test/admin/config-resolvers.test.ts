@@ -308,6 +308,19 @@ describe('config/save: what it writes, and when it refuses', () => {
     if (read.state !== 'ok') throw new Error(`connections ${read.state}`);
     return read.document.connections.find((c) => c.id === connectionId)!;
   };
+  /** Runs `meanwhile` (another admin's change) right after the next read of the connections document, before the save's write. */
+  const onceAfterConnectionsRead = (admin: MemoryAdmin, meanwhile: () => Promise<unknown>) => {
+    const get = admin.store.get.bind(admin.store);
+    let interleave = true;
+    admin.store.get = (async (key: string) => {
+      const value = await get(key);
+      if (interleave && key === storageKeys.connections()) {
+        interleave = false;
+        await meanwhile();
+      }
+      return value;
+    }) as typeof admin.store.get;
+  };
   const updates = async (admin: MemoryAdmin) =>
     (await admin.audit.query({ kind: 'change', limit: 50 })).records.filter((r) => r.kind === 'change' && r.action === 'connection.update');
 
@@ -339,16 +352,7 @@ describe('config/save: what it writes, and when it refuses', () => {
     // write would otherwise let it through on settings it never judged.
     const admin = memoryAdmin();
     await save(admin, { settings: PROVIDER, clientSecret: SECRET });
-    const get = admin.store.get.bind(admin.store);
-    let interleave = true;
-    admin.store.get = (async (key: string) => {
-      const value = await get(key);
-      if (interleave && key === storageKeys.connections()) {
-        interleave = false;
-        await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
-      }
-      return value;
-    }) as typeof admin.store.get;
+    onceAfterConnectionsRead(admin, () => save(admin, { settings: { allowedEmailDomains: ['example.com'] } }));
     await expect(save(admin, { settings: { oidc: { clientId: '0oa999' } }, clientSecret: 'new-secret-for-0oa999' })).resolves.toMatchObject({ ok: false, conflict: true });
     expect(settingsOf(await stored(admin), 'default')?.oidc?.clientId).toBe('0oa123');
   });
@@ -415,18 +419,11 @@ describe('config/save: what it writes, and when it refuses', () => {
   it('names a new connection Atlassian, and refuses a save whose connection was deleted since its read instead of making it again', async () => {
     const admin = memoryAdmin();
     expect(await save(admin, { settings: PROVIDER, clientSecret: SECRET })).toMatchObject({ ok: true, connection: { id: 'default', name: 'Atlassian' } });
-    const get = admin.store.get.bind(admin.store);
-    let interleave = true;
-    admin.store.get = (async (key: string) => {
-      const value = await get(key);
-      if (interleave && key === storageKeys.connections()) {
-        interleave = false;
-        const read = await readConnections(admin.store);
-        if (read.state !== 'ok') throw new Error('unreadable');
-        await writeConnections(admin.store, withoutConnection(read.document, 'default'), { revision: read.document.revision, stored: true });
-      }
-      return value;
-    }) as typeof admin.store.get;
+    onceAfterConnectionsRead(admin, async () => {
+      const read = await readConnections(admin.store);
+      if (read.state !== 'ok') throw new Error('unreadable');
+      await writeConnections(admin.store, withoutConnection(read.document, 'default'), { revision: read.document.revision, stored: true });
+    });
     const late = await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
     expect(late).toMatchObject({ ok: false, errors: [{ path: '', message: expect.stringContaining('no such connection') }] });
     expect(late).not.toHaveProperty('conflict');
