@@ -378,6 +378,12 @@ describe('config/save: what it writes, and when it refuses', () => {
     // A change of settings alone keeps the secret's revision.
     await save(admin, { settings: { allowedEmailDomains: ['example.com'] } });
     expect((await stored(admin)).providers[0]!.secretRevision).toBe(second);
+    // A new secret of another provider raises that provider's revision only.
+    const added = await call<{ providerId: string }>(admin, 'providers/save', { connectionId: 'default', name: 'Second' });
+    await save(admin, { providerId: added.providerId, settings: PROVIDER, clientSecret: 'the-second-providers-secret' });
+    const providers = (await stored(admin)).providers;
+    expect(providers.find((p) => p.id === 'default')!.secretRevision).toBe(second);
+    expect(providers.find((p) => p.id === added.providerId)!.secretRevision).toEqual(expect.any(String));
   });
 
   it('answers with the summary of the connection it saved, not of another', async () => {
@@ -414,6 +420,9 @@ describe('config/save: what it writes, and when it refuses', () => {
     const both = await save(admin, { settings: { serviceProvider: { entityId: GUARD.entityId, acsUrl: 'https://bridge.example.net/saml/sso#x' } } });
     expect(both).toMatchObject({ ok: false, errors: [{ path: 'serviceProvider.acsUrl', message: expect.stringContaining('#fragment') }] });
     expect(both.ok === false && both.errors).toHaveLength(1);
+    // A schema error on one field does not hide the Guard-value error of another.
+    const two = await save(admin, { settings: { serviceProvider: { entityId: 'https://bridge.example.net/saml/metadata', acsUrl: 'not a url' } } });
+    expect(errorPaths(two)).toEqual(['serviceProvider.acsUrl', 'serviceProvider.entityId']);
   });
 
   it('names a new connection Atlassian, and refuses a save whose connection was deleted since its read instead of making it again', async () => {
