@@ -14,7 +14,7 @@ import {
   prepareNextClientKey,
   undoClientKeyActivation,
 } from '../../../src/upstream-oidc/client-key-ring.js';
-import { assertionAudience } from '../../../src/upstream-oidc/upstream-oidc.js';
+import { assertionAudience, ProviderConfigurationCache, upstreamConfiguration } from '../../../src/upstream-oidc/upstream-oidc.js';
 import { MemoryStore } from '../../support/memory-ports.js';
 
 /**
@@ -124,6 +124,21 @@ describe('the configuration with private_key_jwt', () => {
   it('leaves a secret stored from an earlier method out, so no request can carry it; other methods keep it', () => {
     expect(parseConfig(raw('private_key_jwt'), { allowLoopbackHttp: false }).oidc).not.toHaveProperty('clientSecret');
     expect(parseConfig(raw('client_secret_post'), { allowLoopbackHttp: false }).oidc.clientSecret).toBe('stored-from-before-0123456789abcdef');
+  });
+
+  it("is cached per provider, so two providers with the same issuer and client ID never share one (nor one's key)", async () => {
+    const ports = ringPorts();
+    const endpoints = { authorizationEndpoint: 'https://idp.test/authorize', tokenEndpoint: 'https://idp.test/token', jwksUri: 'https://idp.test/jwks' };
+    const { clientSecret: _none, ...oidc } = raw('private_key_jwt').oidc;
+    const config = parseConfig({ ...raw('private_key_jwt'), oidc: { ...oidc, endpoints } }, { allowLoopbackHttp: false });
+    for (const providerId of ['okta', 'entra']) await ensureClientKeyRing(ports, 'default', providerId);
+    const cache = new ProviderConfigurationCache();
+    const context = (providerId: string) => ({ config: { ...config, providerId }, fetch, allowLoopbackHttp: false, cache, clientKeys: ports });
+    const okta = await upstreamConfiguration(context('okta'), Date.now());
+    expect(await upstreamConfiguration(context('okta'), Date.now())).toBe(okta);
+    expect(await upstreamConfiguration(context('entra'), Date.now())).not.toBe(okta);
+    // A provider with no key yet is refused when its configuration is made, before any redirect.
+    await expect(upstreamConfiguration(context('keycloak'), Date.now())).rejects.toMatchObject({ code: 'config_invalid' });
   });
 
   it('needs no secret, where the other methods do', () => {
