@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState } from 'react';
 import Button from '@atlaskit/button/new';
 import SectionMessage from '@atlaskit/section-message';
 import { Inline, Stack, Text } from '@atlaskit/primitives';
@@ -7,6 +7,7 @@ import { invokeResolver } from '../api.ts';
 import { useReadOnly } from '../access.ts';
 import type { WizardTarget } from '../wizard-context.ts';
 import { CopyButton } from './copy-button.tsx';
+import { KeyPanel } from './key-panel.tsx';
 import { TextArea, TextInput } from './field.tsx';
 import { downloadText } from '../download.ts';
 
@@ -73,10 +74,10 @@ export function ClientKey(props: { target: WizardTarget; preset: ProviderPreset;
   );
   if (!status.exists) {
     return (
-      <ClientKeySection>
+      <KeyPanel title="Client key">
         <Text as="p">Save this step: the bridge then makes its client key (RSA 2048, RS256). No client secret is needed or sent.</Text>
         {jwksUrlField}
-      </ClientKeySection>
+      </KeyPanel>
     );
   }
 
@@ -86,7 +87,7 @@ export function ClientKey(props: { target: WizardTarget; preset: ProviderPreset;
   const busyOrReadOnly = readOnly || busy !== undefined;
   const withFingerprint = (fingerprint: string) => ({ connectionId, providerId, fingerprint });
   return (
-    <ClientKeySection>
+    <KeyPanel title="Client key">
       <Text as="p">The bridge signs each token request with this key (private_key_jwt); the private key never leaves the app’s secret storage.</Text>
       <SectionMessage appearance="information" title="Register the key at the provider">
         <p>{REGISTRATION_HINTS[props.preset]}</p>
@@ -176,20 +177,6 @@ export function ClientKey(props: { target: WizardTarget; preset: ProviderPreset;
           <p>{notice.text}</p>
         </SectionMessage>
       ) : null}
-    </ClientKeySection>
-  );
-}
-
-/** The panel the client key is shown in, titled. */
-function ClientKeySection(props: { children: ReactNode }) {
-  return (
-    <section aria-label="Client key" className="bridge-certificate">
-      <Stack space="space.200">
-        <Text as="p" weight="bold">
-          Client key
-        </Text>
-        {props.children}
-      </Stack>
-    </section>
+    </KeyPanel>
   );
 }

@@ -7,6 +7,7 @@ import { invokeResolver } from '../api.ts';
 import { useReadOnly } from '../access.ts';
 import type { StepProps } from '../wizard-context.ts';
 import { CopyButton } from './copy-button.tsx';
+import { KeyPanel } from './key-panel.tsx';
 import { TextArea } from './field.tsx';
 import { downloadText } from '../download.ts';
 
@@ -70,89 +71,84 @@ export function SigningCertificate(props: StepProps) {
     }));
 
   return (
-    <section aria-label="Signing certificate" className="bridge-certificate">
-      <Stack space="space.200">
-        <Text as="p" weight="bold">
-          Signing certificate
-        </Text>
-        <dl className="bridge-definitions">
-          <dt>Active certificate (SHA-256)</dt>
-          <dd id="certificate-active-fingerprint" className="bridge-break">
-            <code>{active.fingerprint}</code>
-          </dd>
-          <dt>Expires</dt>
-          <dd id="certificate-active-expiry">
-            {day(active.notAfter)} ({active.daysLeft} days left)
-          </dd>
-          {active.activatedAt ? (
-            <>
-              <dt>Active since</dt>
-              <dd>{day(active.activatedAt)}</dd>
-            </>
-          ) : null}
-        </dl>
-        {active.expiresSoon ? (
-          <SectionMessage appearance="warning" title={active.daysLeft < 0 ? 'The signing certificate has expired' : `The signing certificate expires in ${active.daysLeft} days`}>
+    <KeyPanel title="Signing certificate">
+      <dl className="bridge-definitions">
+        <dt>Active certificate (SHA-256)</dt>
+        <dd id="certificate-active-fingerprint" className="bridge-break">
+          <code>{active.fingerprint}</code>
+        </dd>
+        <dt>Expires</dt>
+        <dd id="certificate-active-expiry">
+          {day(active.notAfter)} ({active.daysLeft} days left)
+        </dd>
+        {active.activatedAt ? (
+          <>
+            <dt>Active since</dt>
+            <dd>{day(active.activatedAt)}</dd>
+          </>
+        ) : null}
+      </dl>
+      {active.expiresSoon ? (
+        <SectionMessage appearance="warning" title={active.daysLeft < 0 ? 'The signing certificate has expired' : `The signing certificate expires in ${active.daysLeft} days`}>
+          <p>
+            Prepare the next certificate and switch to it before {day(active.notAfter)}. This page warns from {CERTIFICATE_WARNING_DAYS} days before; Atlassian Guard
+            warns from 30.
+          </p>
+        </SectionMessage>
+      ) : null}
+      {next ? (
+        <Stack space="space.150">
+          <TextArea
+            label="Next X.509 certificate"
+            value={next.certificatePem}
+            readOnly
+            rows={8}
+            helper={`SHA-256 ${next.fingerprint}, expires ${day(next.notAfter)}. In Guard, replace the certificate with this one, whole, BEGIN and END lines included, and save. Copy it with the button so no stray line breaks slip in.`}
+            after={
+              <Inline space="space.100">
+                <CopyButton text={next.certificatePem} what="next X.509 certificate" />
+                <Button onClick={() => downloadText(next.certificatePem, 'signing-certificate-next.pem', 'application/x-pem-file')}>Download .pem</Button>
+              </Inline>
+            }
+          />
+          <Inline space="space.100">
+            <Button appearance="primary" isDisabled={readOnly || busy !== undefined} isLoading={busy === 'activate'} onClick={() => activate(next.fingerprint)}>
+              I saved it in Guard — activate
+            </Button>
+            <Button appearance="subtle" isDisabled={readOnly || busy !== undefined} isLoading={busy === 'discard'} onClick={() => discard(next.fingerprint)}>
+              Discard next certificate
+            </Button>
+          </Inline>
+        </Stack>
+      ) : (
+        <Inline space="space.100" alignBlock="center">
+          <Button isDisabled={readOnly || busy !== undefined} isLoading={busy === 'prepare'} onClick={prepare}>
+            Prepare next certificate
+          </Button>
+          <Text>A new key and certificate beside the active one; logins keep the active one until you activate it.</Text>
+        </Inline>
+      )}
+      {undo ? (
+        <Inline space="space.100" alignBlock="center">
+          <Button isDisabled={readOnly || busy !== undefined} isLoading={busy === 'undo'} onClick={() => undoSwitch(undo.fingerprint)}>
+            Undo: sign with the previous certificate
+          </Button>
+          <Text>Possible until {day(undo.until)}.</Text>
+        </Inline>
+      ) : null}
+      {readOnly ? <Text as="p">Only an SSO owner can prepare, activate or undo a certificate.</Text> : null}
+      {notice ? (
+        <SectionMessage appearance={notice.appearance} title={notice.title}>
+          <p>{notice.text}</p>
+          {notice.testLink ? (
             <p>
-              Prepare the next certificate and switch to it before {day(active.notAfter)}. This page warns from {CERTIFICATE_WARNING_DAYS} days before; Atlassian Guard
-              warns from 30.
+              <Button appearance="primary" onClick={() => props.goTo('test')}>
+                Run the connection test
+              </Button>
             </p>
-          </SectionMessage>
-        ) : null}
-        {next ? (
-          <Stack space="space.150">
-            <TextArea
-              label="Next X.509 certificate"
-              value={next.certificatePem}
-              readOnly
-              rows={8}
-              helper={`SHA-256 ${next.fingerprint}, expires ${day(next.notAfter)}. In Guard, replace the certificate with this one, whole, BEGIN and END lines included, and save. Copy it with the button so no stray line breaks slip in.`}
-              after={
-                <Inline space="space.100">
-                  <CopyButton text={next.certificatePem} what="next X.509 certificate" />
-                  <Button onClick={() => downloadText(next.certificatePem, 'signing-certificate-next.pem', 'application/x-pem-file')}>Download .pem</Button>
-                </Inline>
-              }
-            />
-            <Inline space="space.100">
-              <Button appearance="primary" isDisabled={readOnly || busy !== undefined} isLoading={busy === 'activate'} onClick={() => activate(next.fingerprint)}>
-                I saved it in Guard — activate
-              </Button>
-              <Button appearance="subtle" isDisabled={readOnly || busy !== undefined} isLoading={busy === 'discard'} onClick={() => discard(next.fingerprint)}>
-                Discard next certificate
-              </Button>
-            </Inline>
-          </Stack>
-        ) : (
-          <Inline space="space.100" alignBlock="center">
-            <Button isDisabled={readOnly || busy !== undefined} isLoading={busy === 'prepare'} onClick={prepare}>
-              Prepare next certificate
-            </Button>
-            <Text>A new key and certificate beside the active one; logins keep the active one until you activate it.</Text>
-          </Inline>
-        )}
-        {undo ? (
-          <Inline space="space.100" alignBlock="center">
-            <Button isDisabled={readOnly || busy !== undefined} isLoading={busy === 'undo'} onClick={() => undoSwitch(undo.fingerprint)}>
-              Undo: sign with the previous certificate
-            </Button>
-            <Text>Possible until {day(undo.until)}.</Text>
-          </Inline>
-        ) : null}
-        {readOnly ? <Text as="p">Only an SSO owner can prepare, activate or undo a certificate.</Text> : null}
-        {notice ? (
-          <SectionMessage appearance={notice.appearance} title={notice.title}>
-            <p>{notice.text}</p>
-            {notice.testLink ? (
-              <p>
-                <Button appearance="primary" onClick={() => props.goTo('test')}>
-                  Run the connection test
-                </Button>
-              </p>
-            ) : null}
-          </SectionMessage>
-        ) : null}
-      </Stack>
-    </section>
+          ) : null}
+        </SectionMessage>
+      ) : null}
+    </KeyPanel>
   );
 }
